@@ -1,0 +1,327 @@
+// Package catalog parses and validates the services catalog: the list of
+// services Lagwatch watches, each with its upstream and its Helm chart.
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/lagwatch/lagwatch/pkg/sources"
+	"go.yaml.in/yaml/v3"
+)
+
+// Maintainer classes with a meaning of their own; any other non-empty text is allowed.
+const (
+	MaintainerVendor    = "vendor"
+	MaintainerCommunity = "community"
+)
+
+// Where the packaged version comes from.
+const (
+	FromAppVersion = "appVersion"
+	FromVersion    = "version"
+)
+
+// Catalog is a validated list of services, in file order.
+type Catalog struct {
+	Services []Service `yaml:"services" json:"services"`
+}
+
+// Service is one watched piece of software.
+type Service struct {
+	Name       string   `yaml:"name" json:"name"`
+	Maintainer string   `yaml:"maintainer" json:"maintainer"`
+	Upstream   Upstream `yaml:"upstream" json:"upstream"`
+	Chart      Chart    `yaml:"chart" json:"chart"`
+}
+
+// Upstream is where the vendor publishes releases.
+type Upstream struct {
+	Repo        string `yaml:"repo" json:"repo"`                         // GitHub owner/name
+	Source      string `yaml:"source" json:"source"`                     // releases (default) or tags
+	TagPattern  string `yaml:"tagPattern" json:"tagPattern,omitempty"`   // regexp with one capture group
+	Prereleases bool   `yaml:"prereleases" json:"prereleases,omitempty"` // count prereleases
+}
+
+// Chart is the Helm chart that packages the service.
+type Chart struct {
+	Repository     string `yaml:"repository" json:"repository"`                   // Helm HTTP repository URL
+	Name           string `yaml:"name" json:"name"`                               // chart name in index.yaml
+	VersionFrom    string `yaml:"versionFrom" json:"versionFrom"`                 // appVersion (default) or version
+	VersionPattern string `yaml:"versionPattern" json:"versionPattern,omitempty"` // regexp with one capture group
+}
+
+// UpstreamRef is the source reference of the service's upstream.
+func (s Service) UpstreamRef() sources.UpstreamRef {
+	return sources.UpstreamRef{Repo: s.Upstream.Repo, Kind: s.Upstream.Source}
+}
+
+// ChartRef is the source reference of the service's chart.
+func (s Service) ChartRef() sources.ChartRef {
+	return sources.ChartRef{Repository: s.Chart.Repository, Name: s.Chart.Name}
+}
+
+// Error is one validation problem. Line is 0 when unknown.
+type Error struct {
+	Service string `json:"service,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e Error) Error() string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Service != "" {
+		fmt.Fprintf(&b, "service %q: ", e.Service)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, "%s: ", e.Field)
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// Errors is every validation problem of one catalog.
+type Errors []Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return "invalid catalog: " + strings.Join(msgs, "; ")
+}
+
+var (
+	repoRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$`)
+	nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// Parse reads and validates a catalog. The error, when not nil, is an Errors
+// naming every problem found with its service, field and line.
+func Parse(src []byte) (*Catalog, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Errors{{Message: "catalog is empty: expected a top-level 'services' list"}}
+		}
+		return nil, Errors{yamlError(err)}
+	}
+	var cat Catalog
+	if err := doc.Decode(&cat); err != nil {
+		return nil, Errors{yamlError(err)}
+	}
+	var errs Errors
+	if len(cat.Services) == 0 {
+		errs = append(errs, Error{Field: "services", Message: "no services: expected a top-level 'services' list with at least one entry"})
+	}
+	lines := serviceLines(&doc)
+	seen := map[string]bool{}
+	for i := range cat.Services {
+		s := &cat.Services[i]
+		applyDefaults(s)
+		name := s.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+		}
+		add := func(field, format string, args ...any) {
+			errs = append(errs, Error{Service: name, Field: field, Line: lines.line(i, field), Message: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case s.Name == "":
+			add("name", "is required")
+		case !nameRe.MatchString(s.Name):
+			add("name", "%q must be letters, digits, '.', '_' or '-'", s.Name)
+		case seen[s.Name]:
+			add("name", "%q is used by another service", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Maintainer == "" {
+			add("maintainer", "is required (vendor, community or a free-text name)")
+		}
+		if !repoRe.MatchString(s.Upstream.Repo) {
+			add("upstream.repo", "%q is not a GitHub owner/name", s.Upstream.Repo)
+		}
+		if s.Upstream.Source != sources.KindReleases && s.Upstream.Source != sources.KindTags {
+			add("upstream.source", "%q must be %q or %q", s.Upstream.Source, sources.KindReleases, sources.KindTags)
+		}
+		if msg := checkPattern(s.Upstream.TagPattern); msg != "" {
+			add("upstream.tagPattern", "%s", msg)
+		}
+		if msg := checkRepositoryURL(s.Chart.Repository); msg != "" {
+			add("chart.repository", "%s", msg)
+		}
+		if s.Chart.Name == "" {
+			add("chart.name", "is required")
+		}
+		if s.Chart.VersionFrom != FromAppVersion && s.Chart.VersionFrom != FromVersion {
+			add("chart.versionFrom", "%q must be %q or %q", s.Chart.VersionFrom, FromAppVersion, FromVersion)
+		}
+		if msg := checkPattern(s.Chart.VersionPattern); msg != "" {
+			add("chart.versionPattern", "%s", msg)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &cat, nil
+}
+
+func applyDefaults(s *Service) {
+	if s.Upstream.Source == "" {
+		s.Upstream.Source = sources.KindReleases
+	}
+	if s.Chart.VersionFrom == "" {
+		s.Chart.VersionFrom = FromAppVersion
+	}
+}
+
+func checkPattern(p string) string {
+	if p == "" {
+		return ""
+	}
+	re, err := regexp.Compile(p)
+	if err != nil {
+		return fmt.Sprintf("%q is not a valid regular expression: %v", p, err)
+	}
+	if re.NumSubexp() != 1 {
+		return fmt.Sprintf("%q must have exactly one capture group for the version, has %d", p, re.NumSubexp())
+	}
+	return ""
+}
+
+func checkRepositoryURL(raw string) string {
+	if raw == "" {
+		return "is required (the Helm repository URL that serves index.yaml)"
+	}
+	if strings.HasPrefix(raw, "oci://") {
+		return fmt.Sprintf("%q is an OCI registry; only HTTP(S) Helm repositories with an index.yaml are supported", raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Sprintf("%q is not an http(s) URL", raw)
+	}
+	return ""
+}
+
+// yamlError turns a YAML library error into an Error, keeping its line number.
+func yamlError(err error) Error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+	}
+	return Error{Line: line, Message: msg}
+}
+
+// lineIndex remembers where each service and each of its fields start.
+type lineIndex []map[string]int
+
+func (li lineIndex) line(i int, field string) int {
+	if i >= len(li) {
+		return 0
+	}
+	if l, ok := li[i][field]; ok {
+		return l
+	}
+	// A missing field: point at its parent section, else at the service.
+	if dot := strings.LastIndex(field, "."); dot > 0 {
+		if l, ok := li[i][field[:dot]]; ok {
+			return l
+		}
+	}
+	return li[i][""]
+}
+
+func serviceLines(doc *yaml.Node) lineIndex {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	list := mappingValue(root, "services")
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make(lineIndex, len(list.Content))
+	for i, svc := range list.Content {
+		m := map[string]int{"": svc.Line}
+		collectLines(svc, "", m)
+		out[i] = m
+	}
+	return out
+}
+
+func collectLines(n *yaml.Node, prefix string, into map[string]int) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := prefix + n.Content[i].Value
+		into[key] = n.Content[i].Line
+		collectLines(n.Content[i+1], key+".", into)
+	}
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// Hosts lists every host the catalog allows Lagwatch to fetch from, sorted.
+func (c *Catalog) Hosts() []string {
+	set := map[string]bool{}
+	for _, s := range c.Services {
+		if u, err := url.Parse(s.Chart.Repository); err == nil {
+			set[u.Host] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for h := range set {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Filter returns the services whose name is in names (all when names is
+// empty) and whose maintainer equals maintainer (any when empty), in catalog order.
+func (c *Catalog) Filter(names []string, maintainer string) []Service {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []Service
+	for _, s := range c.Services {
+		if len(want) > 0 && !want[s.Name] {
+			continue
+		}
+		if maintainer != "" && s.Maintainer != maintainer {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}

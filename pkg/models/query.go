@@ -1,0 +1,108 @@
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Query types. The type travels in the standard DataQuery "queryType" field.
+const (
+	QueryLag     = "lag"     // timeseries-multi: one frame per (service, metric)
+	QueryCurrent = "current" // numeric-multi: one number per (service, metric) at the range end
+	QueryStatus  = "status"  // table: one row per service
+	QueryEvents  = "events"  // table of upstream and chart releases, for annotations
+)
+
+// Metrics of the lag and current query types.
+const (
+	MetricLag            = "lag"
+	MetricVersionsBehind = "versions_behind"
+	MetricDrift          = "drift"
+	MetricChartAge       = "chart_age"
+	MetricIsCurrent      = "is_current"
+)
+
+// Event kinds of the events query type.
+const (
+	EventUpstream = "upstream"
+	EventChart    = "chart"
+)
+
+// QueryTypes and Metrics list the accepted values, in display order.
+var (
+	QueryTypes = []string{QueryLag, QueryCurrent, QueryStatus, QueryEvents}
+	Metrics    = []string{MetricLag, MetricVersionsBehind, MetricDrift, MetricChartAge, MetricIsCurrent}
+	EventKinds = []string{EventUpstream, EventChart}
+)
+
+// Query is the JSON model of one Lagwatch query; src/types.ts declares the same
+// shape and both sides are tested against testdata/queries/*.json.
+type Query struct {
+	QueryType  string   `json:"queryType,omitempty"`
+	Services   []string `json:"services,omitempty"`   // service names; empty means all
+	Maintainer string   `json:"maintainer,omitempty"` // only services with this maintainer; empty means any
+	Metrics    []string `json:"metrics,omitempty"`    // lag and current; empty means ["lag"]
+	EventKinds []string `json:"eventKinds,omitempty"` // events; empty means both
+}
+
+// ParseQuery reads a query's JSON, applies defaults and rejects unknown values.
+// queryType may also come from the DataQuery envelope; a non-empty envelope value wins.
+func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
+	var q Query
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &q); err != nil {
+			return q, fmt.Errorf("query JSON: %w", err)
+		}
+	}
+	if envelopeType != "" {
+		q.QueryType = envelopeType
+	}
+	if q.QueryType == "" {
+		q.QueryType = QueryLag
+	}
+	if !contains(QueryTypes, q.QueryType) {
+		return q, fmt.Errorf("queryType %q is not one of %s", q.QueryType, strings.Join(QueryTypes, ", "))
+	}
+	if len(q.Metrics) == 0 {
+		q.Metrics = []string{MetricLag}
+	}
+	for _, m := range q.Metrics {
+		if !contains(Metrics, m) {
+			return q, fmt.Errorf("metric %q is not one of %s", m, strings.Join(Metrics, ", "))
+		}
+	}
+	if len(q.EventKinds) == 0 {
+		q.EventKinds = EventKinds
+	}
+	for _, k := range q.EventKinds {
+		if !contains(EventKinds, k) {
+			return q, fmt.Errorf("event kind %q is not one of %s", k, strings.Join(EventKinds, ", "))
+		}
+	}
+	q.Services = dropAll(q.Services)
+	return q, nil
+}
+
+// dropAll removes empty names and Grafana's "All" markers: a variable whose
+// All value is left uninterpolated means every service.
+func dropAll(names []string) []string {
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || n == "$__all" || n == "*" || n == "All" {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

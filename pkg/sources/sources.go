@@ -1,0 +1,59 @@
+// Package sources defines what Lagwatch reads from the outside world: upstream
+// release timelines and Helm chart timelines. Each concrete source lives in its
+// own sub-package behind one of the two small interfaces below; the lag engine
+// never sees HTTP.
+package sources
+
+import (
+	"context"
+	"time"
+)
+
+// Release is one upstream release or tag exactly as the source reported it.
+// Normalising the tag into a version is the engine's job, not the source's.
+type Release struct {
+	Tag        string    // tag name, e.g. "v0.12.3" or "chroma-1.1.1"
+	Time       time.Time // release publish time, or the tag's date for tags
+	Prerelease bool      // GitHub's prerelease flag (always false for tags)
+}
+
+// ChartVersion is one entry of a chart in a Helm repository index.
+type ChartVersion struct {
+	Version    string    // chart version
+	AppVersion string    // appVersion as written in the index ("" when absent)
+	Created    time.Time // the entry's created time (zero when absent)
+	Deprecated bool
+}
+
+// Notice is a non-fatal remark about fetched data, for example that cached
+// data is served because the source is rate limited.
+type Notice string
+
+// Upstream kinds.
+const (
+	KindReleases = "releases"
+	KindTags     = "tags"
+)
+
+// UpstreamRef names an upstream timeline.
+type UpstreamRef struct {
+	Repo string // GitHub "owner/name"
+	Kind string // KindReleases or KindTags
+}
+
+// ChartRef names a chart in a Helm HTTP repository.
+type ChartRef struct {
+	Repository string // repository base URL; index.yaml is fetched below it
+	Name       string // chart name
+}
+
+// UpstreamSource returns an upstream release timeline. Drafts are never
+// returned. Notices describe stale or degraded data that is still usable.
+type UpstreamSource interface {
+	Releases(ctx context.Context, ref UpstreamRef) ([]Release, []Notice, error)
+}
+
+// ChartSource returns every version of one chart in a repository.
+type ChartSource interface {
+	ChartVersions(ctx context.Context, ref ChartRef) ([]ChartVersion, []Notice, error)
+}
