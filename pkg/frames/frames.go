@@ -1,0 +1,307 @@
+// Package frames turns collected timelines into Grafana data frames. Every
+// frame Lagwatch returns is built here.
+package frames
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/models"
+)
+
+// DefaultMaxPoints bounds the grid of a lag query when Grafana gives no limit.
+const DefaultMaxPoints = 1000
+
+var typeVersion = data.FrameTypeVersion{0, 1}
+
+// labels identify one series. "metric" keeps the label sets of several
+// metrics of one service apart: alerting identifies series by labels alone.
+func labels(svc collector.Result, metric string) data.Labels {
+	s := svc.Service
+	return data.Labels{
+		"service":    s.Name,
+		"chart":      s.Chart.Name,
+		"repo":       s.Upstream.Repo,
+		"maintainer": s.Maintainer,
+		"metric":     metric,
+	}
+}
+
+// metricValue reads one metric from a state; nil when it has no value.
+func metricValue(st engine.State, metric string) *float64 {
+	if !st.HasChart {
+		return nil // before the first chart release: null, never zero
+	}
+	var v float64
+	switch metric {
+	case models.MetricLag:
+		v = st.Lag.Seconds()
+	case models.MetricVersionsBehind:
+		v = float64(st.VersionsBehind)
+	case models.MetricDrift:
+		if st.Drift == nil {
+			return nil
+		}
+		v = st.Drift.Seconds()
+	case models.MetricChartAge:
+		v = st.ChartAge.Seconds()
+	case models.MetricIsCurrent:
+		if st.IsCurrent() {
+			v = 1
+		}
+	default:
+		return nil
+	}
+	return &v
+}
+
+func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
+	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric}
+	switch metric {
+	case models.MetricLag, models.MetricDrift, models.MetricChartAge:
+		cfg.Unit = "s"
+	case models.MetricIsCurrent:
+		min, max := data.ConfFloat64(0), data.ConfFloat64(1)
+		cfg.Min, cfg.Max = &min, &max
+	}
+	return cfg
+}
+
+// notices carries a service's error and notices onto its frame.
+func notices(f *data.Frame, r collector.Result) {
+	if r.Err != nil {
+		f.AppendNotices(data.Notice{Severity: data.NoticeSeverityError, Text: fmt.Sprintf("%s: %v", r.Service.Name, r.Err)})
+	}
+	for _, n := range r.Notices {
+		f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: r.Service.Name + ": " + n})
+	}
+}
+
+// Grid returns the times at which a lag query is evaluated: from, every
+// multiple of the step inside the range, every release event inside it, and
+// to, sorted and without duplicates.
+func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []time.Time) []time.Time {
+	if maxPoints <= 0 {
+		maxPoints = DefaultMaxPoints
+	}
+	step := max(interval, to.Sub(from)/time.Duration(maxPoints), time.Second)
+	ts := []time.Time{from, to}
+	for t := from.Truncate(step); !t.After(to); t = t.Add(step) {
+		if t.After(from) {
+			ts = append(ts, t)
+		}
+	}
+	ts = append(ts, events...)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	out := ts[:0]
+	for _, t := range ts {
+		if t.Before(from) || t.After(to) || (len(out) > 0 && t.Equal(out[len(out)-1])) {
+			continue
+		}
+		out = append(out, t.UTC())
+	}
+	return out
+}
+
+// Lag builds one timeseries-multi frame per (service, metric). A failed
+// service gets empty frames carrying its error.
+func Lag(results []collector.Result, metrics []string, from, to time.Time, interval time.Duration, maxPoints int64) data.Frames {
+	var out data.Frames
+	for _, r := range results {
+		var grid []time.Time
+		if r.Timeline != nil {
+			grid = Grid(from, to, interval, maxPoints, r.Timeline.EventTimes(from, to))
+		}
+		states := make([]engine.State, len(grid))
+		for i, t := range grid {
+			states[i] = r.Timeline.At(t)
+		}
+		for _, m := range metrics {
+			values := make([]*float64, len(grid))
+			for i, st := range states {
+				values[i] = metricValue(st, m)
+			}
+			f := data.NewFrame(r.Service.Name+" "+m,
+				data.NewField("time", nil, append([]time.Time(nil), grid...)),
+				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)),
+			)
+			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: typeVersion})
+			notices(f, r)
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Current builds one numeric-multi frame per (service, metric) with the value
+// at the given time: one row, or no row when the service failed.
+func Current(results []collector.Result, metrics []string, at time.Time) data.Frames {
+	var out data.Frames
+	for _, r := range results {
+		for _, m := range metrics {
+			var values []*float64
+			if r.Timeline != nil {
+				values = []*float64{metricValue(r.Timeline.At(at), m)}
+			}
+			f := data.NewFrame(r.Service.Name+" "+m,
+				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)))
+			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: typeVersion})
+			notices(f, r)
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func seconds(d time.Duration) *float64 {
+	v := d.Seconds()
+	return &v
+}
+
+func str(v fmt.Stringer) string {
+	if v == nil {
+		return ""
+	}
+	return v.String()
+}
+
+// Status builds the status table: one row per service at time to, with the
+// packaging delays of the releases published in [from, to].
+func Status(results []collector.Result, from, to time.Time) *data.Frame {
+	n := len(results)
+	var (
+		service, maintainer, chart, repo = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		chartVersion, packaged, latest   = make([]string, n), make([]string, n), make([]string, n)
+		behind, current, releases, open  = make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
+		lag, drift, age                  = make([]*float64, n), make([]*float64, n), make([]*float64, n)
+		median, p90, maxDelay            = make([]*float64, n), make([]*float64, n), make([]*float64, n)
+		lastChart                        = make([]*time.Time, n)
+		errs                             = make([]string, n)
+	)
+	f := data.NewFrame("status")
+	for i, r := range results {
+		service[i], maintainer[i], chart[i], repo[i] = r.Service.Name, r.Service.Maintainer, r.Service.Chart.Name, r.Service.Upstream.Repo
+		notices(f, r)
+		if r.Err != nil {
+			errs[i] = r.Err.Error()
+			continue
+		}
+		st := r.Timeline.At(to)
+		if st.UpstreamLatest != nil {
+			latest[i] = st.UpstreamLatest.Version.String()
+		}
+		if st.HasChart {
+			chartVersion[i], packaged[i] = str(st.Chart.Version), str(st.Chart.App)
+			b, c := int64(st.VersionsBehind), int64(0)
+			if st.IsCurrent() {
+				c = 1
+			}
+			behind[i], current[i] = &b, &c
+			lag[i], age[i] = metricValue(st, models.MetricLag), metricValue(st, models.MetricChartAge)
+			drift[i] = metricValue(st, models.MetricDrift)
+			lc := st.LastChart
+			lastChart[i] = &lc
+		}
+		s := engine.Summarize(r.Timeline.Delays(to), from, to)
+		cnt, op := int64(s.Count), int64(s.Open)
+		releases[i], open[i] = &cnt, &op
+		if s.Count > 0 {
+			median[i], p90[i], maxDelay[i] = seconds(s.Median), seconds(s.P90), seconds(s.Max)
+		}
+	}
+	unit := func(fd *data.Field, u, display string) *data.Field {
+		return fd.SetConfig(&data.FieldConfig{Unit: u, DisplayNameFromDS: display})
+	}
+	f.Fields = append(f.Fields,
+		data.NewField("service", nil, service),
+		data.NewField("maintainer", nil, maintainer),
+		data.NewField("chart", nil, chart),
+		data.NewField("repo", nil, repo),
+		data.NewField("chart_version", nil, chartVersion),
+		data.NewField("packaged", nil, packaged),
+		data.NewField("upstream_latest", nil, latest),
+		data.NewField("versions_behind", nil, behind),
+		unit(data.NewField("lag", nil, lag), "s", "lag"),
+		unit(data.NewField("drift", nil, drift), "s", "drift"),
+		unit(data.NewField("chart_age", nil, age), "s", "chart age"),
+		data.NewField("last_chart_release", nil, lastChart),
+		data.NewField("is_current", nil, current),
+		data.NewField("releases", nil, releases),
+		unit(data.NewField("delay_median", nil, median), "s", "packaging delay median"),
+		unit(data.NewField("delay_p90", nil, p90), "s", "packaging delay p90"),
+		unit(data.NewField("delay_max", nil, maxDelay), "s", "packaging delay max"),
+		data.NewField("open_releases", nil, open),
+		data.NewField("error", nil, errs),
+	)
+	if f.Meta == nil {
+		f.Meta = &data.FrameMeta{}
+	}
+	f.Meta.PreferredVisualization = data.VisTypeTable
+	return f
+}
+
+type event struct {
+	t                                   time.Time
+	title, text, service, kind, version string
+}
+
+// Events builds one frame of upstream and chart releases in [from, to],
+// sorted by time, with the fields Grafana's annotations read: time, title,
+// text and tags (comma-separated).
+func Events(results []collector.Result, kinds []string, from, to time.Time) *data.Frame {
+	want := map[string]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	var evs []event
+	f := data.NewFrame("events")
+	for _, r := range results {
+		notices(f, r)
+		if r.Timeline == nil {
+			continue
+		}
+		s := r.Service
+		in := func(t time.Time) bool { return !t.Before(from) && !t.After(to) }
+		if want[models.EventUpstream] {
+			for _, u := range r.Timeline.Upstream {
+				if in(u.Time) {
+					evs = append(evs, event{u.Time, fmt.Sprintf("%s %s released", s.Name, u.Version),
+						fmt.Sprintf("%s published %s (%s)", s.Upstream.Repo, u.Tag, s.Upstream.Source), s.Name, models.EventUpstream, u.Version.String()})
+				}
+			}
+		}
+		if want[models.EventChart] {
+			for _, c := range r.Timeline.Charts {
+				if in(c.Created) {
+					evs = append(evs, event{c.Created, fmt.Sprintf("chart %s %s ships %s", s.Chart.Name, c.Version, c.App),
+						fmt.Sprintf("Helm chart %s %s (%s %s) published in %s", s.Chart.Name, c.Version, s.Chart.VersionFrom, c.RawApp, s.Chart.Repository),
+						s.Name, models.EventChart, c.Version.String()})
+				}
+			}
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t.Before(evs[j].t) })
+	n := len(evs)
+	ts, title, text, tags := make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
+	service, kind, version := make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range evs {
+		ts[i], title[i], text[i] = e.t, e.title, e.text
+		tags[i] = strings.Join([]string{"lagwatch", e.service, e.kind}, ",")
+		service[i], kind[i], version[i] = e.service, e.kind, e.version
+	}
+	f.Fields = append(f.Fields,
+		data.NewField("time", nil, ts),
+		data.NewField("title", nil, title),
+		data.NewField("text", nil, text),
+		data.NewField("tags", nil, tags),
+		data.NewField("service", nil, service),
+		data.NewField("kind", nil, kind),
+		data.NewField("version", nil, version),
+	)
+	return f
+}
