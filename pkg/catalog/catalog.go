@@ -109,17 +109,17 @@ var (
 // Parse reads and validates a catalog. The error, when not nil, is an Errors
 // naming every problem found with its service, field and line.
 func Parse(src []byte) (*Catalog, error) {
-	var doc yaml.Node
+	var cat Catalog
 	dec := yaml.NewDecoder(bytes.NewReader(src))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	dec.KnownFields(true) // a misspelt field is an error, not a silent default
+	if err := dec.Decode(&cat); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{{Message: "catalog is empty: expected a top-level 'services' list"}}
 		}
 		return nil, Errors{yamlError(err)}
 	}
-	var cat Catalog
-	if err := doc.Decode(&cat); err != nil {
+	var doc yaml.Node // the same document again, for line numbers
+	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, Errors{yamlError(err)}
 	}
 	var errs Errors

@@ -1,0 +1,74 @@
+package models
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSharedExampleQueries parses the example queries that the TypeScript
+// model is tested against too (src/types.test.ts), so the two cannot drift.
+func TestSharedExampleQueries(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/queries/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example queries: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var envelope struct {
+				RefID     string `json:"refId"`
+				QueryType string `json:"queryType"`
+			}
+			if err := json.Unmarshal(raw, &envelope); err != nil {
+				t.Fatal(err)
+			}
+			q, err := ParseQuery(raw, envelope.QueryType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.QueryType != envelope.QueryType || envelope.RefID == "" {
+				t.Errorf("queryType %q refId %q", q.QueryType, envelope.RefID)
+			}
+			// Every key of the file is a field of the Go model (or the envelope).
+			var keys map[string]any
+			_ = json.Unmarshal(raw, &keys)
+			known := map[string]bool{"refId": true, "queryType": true, "services": true, "maintainer": true, "metrics": true, "eventKinds": true, "hide": true, "datasource": true}
+			for k := range keys {
+				if !known[k] {
+					t.Errorf("key %q is not in the Go query model", k)
+				}
+			}
+		})
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	q, err := ParseQuery(nil, "")
+	if err != nil || q.QueryType != QueryLag || len(q.Metrics) != 1 || q.Metrics[0] != MetricLag || len(q.EventKinds) != 2 {
+		t.Errorf("defaults = %+v, %v", q, err)
+	}
+	q, _ = ParseQuery(json.RawMessage(`{"queryType":"status","services":["$__all","ollama"," ",""]}`), "")
+	if q.QueryType != QueryStatus || len(q.Services) != 1 || q.Services[0] != "ollama" {
+		t.Errorf("all-marker handling = %+v", q)
+	}
+	q, _ = ParseQuery(json.RawMessage(`{"queryType":"status"}`), "current")
+	if q.QueryType != QueryCurrent {
+		t.Errorf("envelope queryType lost: %+v", q)
+	}
+	for raw, want := range map[string]string{
+		`{"queryType":"graph"}`:       `queryType "graph"`,
+		`{"metrics":["lag","speed"]}`: `metric "speed"`,
+		`{"eventKinds":["deploy"]}`:   `event kind "deploy"`,
+		`{"services":"ollama"}`:       "query JSON",
+	} {
+		if _, err := ParseQuery(json.RawMessage(raw), ""); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", raw, err, want)
+		}
+	}
+}

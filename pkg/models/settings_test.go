@@ -1,0 +1,64 @@
+package models
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+func TestLoadSettings(t *testing.T) {
+	t.Setenv("GITHUB_TOKEN", "from-env")
+	st, err := LoadSettings(backend.DataSourceInstanceSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GitHubURL != DefaultGitHubURL || st.TTL != DefaultCacheTTL || st.IndexLimitBytes() != 100<<20 || st.Timeout() != time.Minute {
+		t.Errorf("defaults = %+v", st)
+	}
+	if st.GitHubToken != "" {
+		t.Error("token read from the environment")
+	}
+	st, err = LoadSettings(backend.DataSourceInstanceSettings{
+		JSONData:                []byte(`{"githubUrl":"https://ghe.example/api/v3/","cacheTtl":"1h","indexLimitMb":5}`),
+		DecryptedSecureJSONData: map[string]string{"githubToken": " t0ken "},
+	})
+	if err != nil || st.GitHubURL != "https://ghe.example/api/v3" || st.TTL != time.Hour || st.GitHubToken != "t0ken" || st.IndexLimitBytes() != 5<<20 {
+		t.Errorf("settings = %+v, %v", st, err)
+	}
+	for raw, want := range map[string]string{
+		`{"githubUrl":"ftp://x"}`: `githubUrl "ftp://x"`,
+		`{"cacheTtl":"soon"}`:     `cacheTtl "soon"`,
+		`{"indexLimitMb":-1}`:     "indexLimitMb -1",
+		`{"timeoutSeconds":-5}`:   "timeoutSeconds -5",
+		`[]`:                      "jsonData",
+	} {
+		if _, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(raw)}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", raw, err, want)
+		}
+	}
+}
+
+func TestCatalogSource(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(path, []byte("services: []"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := &Settings{CatalogPath: path}
+	if b, origin, err := st.CatalogSource(); err != nil || origin != path || string(b) != "services: []" {
+		t.Errorf("file catalog = %q from %q, %v", b, origin, err)
+	}
+	st.Catalog = "services: [inline]"
+	if _, origin, _ := st.CatalogSource(); origin != "jsonData.catalog" {
+		t.Errorf("inline catalog does not win: %q", origin)
+	}
+	if _, _, err := (&Settings{CatalogPath: path + ".missing"}).CatalogSource(); err == nil || !strings.Contains(err.Error(), "catalogPath") {
+		t.Errorf("missing file error = %v", err)
+	}
+	if _, _, err := (&Settings{}).CatalogSource(); err == nil || !strings.Contains(err.Error(), "no catalog") {
+		t.Errorf("no catalog error = %v", err)
+	}
+}
