@@ -1,116 +1,143 @@
+// Package plugin is the thin Grafana layer of Lagwatch: it reads the instance
+// settings, answers queries, resources and health checks, and leaves fetching
+// to pkg/sources, lag math to pkg/engine and frames to pkg/frames.
 package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
+	"net/http"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
-	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
+	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/models"
+	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
-// Make sure Datasource implements required interfaces. This is important to do
-// since otherwise we will only get a not implemented error response from plugin in
-// runtime. In this example datasource instance implements backend.QueryDataHandler,
-// backend.CheckHealthHandler interfaces. Plugin should not implement all these
-// interfaces - only those which are required for a particular task.
 var (
 	_ backend.QueryDataHandler      = (*Datasource)(nil)
 	_ backend.CheckHealthHandler    = (*Datasource)(nil)
+	_ backend.CallResourceHandler   = (*Datasource)(nil)
 	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
 )
 
-// NewDatasource creates a new datasource instance.
-func NewDatasource(_ context.Context, _ backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-	return &Datasource{}, nil
+// Datasource is one configured Lagwatch datasource instance. Its caches live
+// as long as the instance: Grafana makes a new one when the settings change.
+type Datasource struct {
+	settings   *models.Settings
+	catalog    *catalog.Catalog
+	catalogErr error // why the catalog could not be used; queries and health say so
+	sources    *Sources
+	collector  *collector.Collector
+	resources  backend.CallResourceHandler
 }
 
-// Datasource is an example datasource which can respond to data queries, reports
-// its health and has streaming skills.
-type Datasource struct{}
-
-// Dispose here tells plugin SDK that plugin wants to clean up resources when a new instance
-// created. As soon as datasource settings change detected by SDK old datasource instance will
-// be disposed and a new one will be created using NewSampleDatasource factory function.
-func (d *Datasource) Dispose() {
-	// Clean up datasource instance resources.
+// NewDatasource creates an instance from Grafana's settings. Bad settings are
+// an error; a bad catalog is not, so that the health check and the config
+// editor can show what is wrong with it.
+func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	st, err := models.LoadSettings(s)
+	if err != nil {
+		return nil, err
+	}
+	d := &Datasource{settings: st}
+	src, origin, err := st.CatalogSource()
+	if err == nil {
+		d.catalog, err = catalog.Parse(src)
+		if err != nil {
+			err = fmt.Errorf("catalog from %s: %w", origin, err)
+		}
+	}
+	d.catalogErr = err
+	var hosts []string
+	var charts []sources.ChartRef
+	if d.catalog != nil {
+		hosts = d.catalog.Hosts()
+		for _, s := range d.catalog.Services {
+			charts = append(charts, s.ChartRef())
+		}
+	}
+	d.sources, err = NewSources(st, hosts, charts, http.DefaultTransport)
+	if err != nil {
+		return nil, err
+	}
+	d.collector = &collector.Collector{Upstreams: d.sources.GitHub, Charts: d.sources.Helm}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /services", d.handleServices)
+	mux.HandleFunc("POST /validate", d.handleValidate)
+	d.resources = httpadapter.New(mux)
+	return d, nil
 }
 
-// QueryData handles multiple queries and returns multiple responses.
-// req contains the queries []DataQuery (where each query contains RefID as a unique identifier).
-// The QueryDataResponse contains a map of RefID to the response for each query, and each response
-// contains Frames ([]*Frame).
+// Dispose releases the instance's idle connections.
+func (d *Datasource) Dispose() { d.sources.Close() }
+
+// QueryData answers every query of the request independently: one bad query
+// does not fail the others.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
-	// create response struct
-	response := backend.NewQueryDataResponse()
-
-	// loop over queries and execute them individually.
+	resp := backend.NewQueryDataResponse()
 	for _, q := range req.Queries {
-		res := d.query(ctx, req.PluginContext, q)
-
-		// save the response in a hashmap
-		// based on with RefID as identifier
-		response.Responses[q.RefID] = res
+		resp.Responses[q.RefID] = d.query(ctx, q)
 	}
-
-	return response, nil
+	return resp, nil
 }
 
-type queryModel struct{}
-
-func (d *Datasource) query(_ context.Context, pCtx backend.PluginContext, query backend.DataQuery) backend.DataResponse {
-	var response backend.DataResponse
-
-	// Unmarshal the JSON into our queryModel.
-	var qm queryModel
-
-	err := json.Unmarshal(query.JSON, &qm)
+func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	qm, err := models.ParseQuery(q.JSON, q.QueryType)
 	if err != nil {
-		return backend.ErrDataResponse(backend.StatusBadRequest, fmt.Sprintf("json unmarshal: %v", err.Error()))
+		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, fmt.Sprintf("query %s: %v", q.RefID, err))
 	}
-
-	// create data frame response.
-	// For an overview on data frames and how grafana handles them:
-	// https://grafana.com/developers/plugin-tools/introduction/data-frames
-	frame := data.NewFrame("response")
-
-	// add fields.
-	frame.Fields = append(frame.Fields,
-		data.NewField("time", nil, []time.Time{query.TimeRange.From, query.TimeRange.To}),
-		data.NewField("values", nil, []int64{10, 20}),
-	)
-
-	// add the frames to the response.
-	response.Frames = append(response.Frames, frame)
-
-	return response
+	if d.catalogErr != nil {
+		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, d.catalogErr.Error())
+	}
+	services := d.catalog.Filter(qm.Services, qm.Maintainer)
+	if err := d.unknownServices(qm.Services); err != nil {
+		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, err.Error())
+	}
+	results := d.collector.Collect(ctx, services, nil)
+	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
+	var resp backend.DataResponse
+	switch qm.QueryType {
+	case models.QueryLag:
+		resp.Frames = frames.Lag(results, qm.Metrics, from, to, q.Interval, q.MaxDataPoints)
+	case models.QueryCurrent:
+		resp.Frames = frames.Current(results, qm.Metrics, to)
+	case models.QueryStatus:
+		resp.Frames = append(resp.Frames, frames.Status(results, from, to))
+	case models.QueryEvents:
+		resp.Frames = append(resp.Frames, frames.Events(results, qm.EventKinds, from, to))
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			backend.Logger.FromContext(ctx).Warn("Service failed", "service", r.Service.Name, "error", r.Err)
+		}
+	}
+	return resp
 }
 
-// CheckHealth handles health checks sent from Grafana to the plugin.
-// The main use case for these health checks is the test button on the
-// datasource configuration page which allows users to verify that
-// a datasource is working as expected.
-func (d *Datasource) CheckHealth(_ context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
-	res := &backend.CheckHealthResult{}
-	config, err := models.LoadPluginSettings(*req.PluginContext.DataSourceInstanceSettings)
-
-	if err != nil {
-		res.Status = backend.HealthStatusError
-		res.Message = "Unable to load settings"
-		return res, nil
+// unknownServices names requested services that are not in the catalog.
+func (d *Datasource) unknownServices(names []string) error {
+	known := map[string]bool{}
+	for _, s := range d.catalog.Services {
+		known[s.Name] = true
 	}
-
-	if config.Secrets.ApiKey == "" {
-		res.Status = backend.HealthStatusError
-		res.Message = "API key is missing"
-		return res, nil
+	var missing []string
+	for _, n := range names {
+		if !known[n] {
+			missing = append(missing, fmt.Sprintf("%q", n))
+		}
 	}
+	if len(missing) > 0 {
+		return fmt.Errorf("services %v are not in the catalog", missing)
+	}
+	return nil
+}
 
-	return &backend.CheckHealthResult{
-		Status:  backend.HealthStatusOk,
-		Message: "Data source is working",
-	}, nil
+// CallResource serves GET /services and POST /validate.
+func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
+	return d.resources.CallResource(ctx, req, sender)
 }

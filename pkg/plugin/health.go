@@ -1,0 +1,80 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/lagwatch/lagwatch/pkg/catalog"
+)
+
+// CheckHealth reports, in one message, whether the catalog is valid, GitHub is
+// reachable (with the rate limit left and whether a token is set) and every
+// chart repository of the catalog answers. Any failure makes the check fail
+// and is named in the message.
+func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+	var failed, ok []string
+	if d.catalogErr != nil {
+		failed = append(failed, d.catalogErr.Error())
+	} else {
+		ok = append(ok, fmt.Sprintf("catalog valid: %d services", len(d.catalog.Services)))
+	}
+
+	rl, err := d.sources.GitHub.RateLimit(ctx)
+	switch {
+	case err != nil:
+		failed = append(failed, fmt.Sprintf("GitHub at %s unreachable: %v", d.settings.GitHubURL, err))
+	case rl.Unlimited:
+		ok = append(ok, "GitHub reachable (no rate limit)")
+	case rl.Authenticated:
+		ok = append(ok, fmt.Sprintf("GitHub reachable with token: %d of %d REST requests left this hour, resets %s", rl.Core.Remaining, rl.Core.Limit, rl.Core.Reset.UTC().Format(time.RFC3339)))
+	default:
+		ok = append(ok, fmt.Sprintf("GitHub reachable with no token: %d of %d REST requests left this hour (60/hour without a token; services with source: tags need one)", rl.Core.Remaining, rl.Core.Limit))
+	}
+	if err == nil && !rl.BlockedUntil.IsZero() {
+		failed = append(failed, fmt.Sprintf("GitHub rate limit exhausted: serving cached data until %s", rl.BlockedUntil.UTC().Format(time.RFC3339)))
+	}
+
+	if d.catalog != nil {
+		bad := d.checkChartRepositories(ctx)
+		failed = append(failed, bad...)
+		if len(bad) == 0 {
+			ok = append(ok, fmt.Sprintf("all %d charts found in their repositories", len(d.catalog.Services)))
+		}
+	}
+
+	res := &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: strings.Join(ok, "; ")}
+	if len(failed) > 0 {
+		res.Status = backend.HealthStatusError
+		res.Message = strings.Join(append(failed, ok...), "; ")
+	}
+	return res, nil
+}
+
+// checkChartRepositories fetches every chart of the catalog (through the
+// shared cache, so a later query reuses the result) and names the failures.
+func (d *Datasource) checkChartRepositories(ctx context.Context) []string {
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+	)
+	for _, s := range d.catalog.Services {
+		wg.Add(1)
+		go func(s catalog.Service) {
+			defer wg.Done()
+			if _, _, err := d.sources.Helm.ChartVersions(ctx, s.ChartRef()); err != nil {
+				mu.Lock()
+				failed = append(failed, fmt.Sprintf("service %s: chart repository %s: %v", s.Name, s.Chart.Repository, err))
+				mu.Unlock()
+			}
+		}(s)
+	}
+	wg.Wait()
+	sort.Strings(failed)
+	return failed
+}
