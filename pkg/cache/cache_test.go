@@ -1,0 +1,215 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clock is a manual clock for tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 8, 22, 10, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestGetTTLAndRevalidation(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := New[string](Options{TTL: time.Minute, Now: clk.Now})
+	var calls int
+	var gotPrev []*Entry[string]
+	fetch := func(_ context.Context, prev *Entry[string]) (Entry[string], error) {
+		calls++
+		gotPrev = append(gotPrev, prev)
+		if prev != nil && prev.ETag == `"v1"` {
+			return *prev, nil // 304
+		}
+		return Entry[string]{Value: "one", ETag: `"v1"`}, nil
+	}
+	ctx := context.Background()
+	for i, step := range []struct {
+		advance   time.Duration
+		wantCalls int
+	}{
+		{0, 1},                // miss
+		{30 * time.Second, 1}, // fresh
+		{31 * time.Second, 2}, // expired: revalidated with prev
+		{59 * time.Second, 2}, // fresh again after revalidation
+	} {
+		clk.Advance(step.advance)
+		r, err := c.Get(ctx, "k", fetch)
+		if err != nil || r.Value != "one" || r.Notice != "" {
+			t.Fatalf("step %d: got %+v, %v", i, r, err)
+		}
+		if calls != step.wantCalls {
+			t.Fatalf("step %d: %d fetches, want %d", i, calls, step.wantCalls)
+		}
+	}
+	if gotPrev[0] != nil || gotPrev[1] == nil || gotPrev[1].ETag != `"v1"` {
+		t.Fatalf("fetch did not get the previous entry: %+v", gotPrev)
+	}
+}
+
+func TestStaleOnError(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	c := New[int](Options{TTL: time.Minute, Now: clk.Now})
+	fail := errors.New("HTTP 502")
+	ctx := context.Background()
+
+	if _, err := c.Get(ctx, "k", func(context.Context, *Entry[int]) (Entry[int], error) { return Entry[int]{}, fail }); !errors.Is(err, fail) {
+		t.Fatalf("no value and failing fetch: err = %v, want %v", err, fail)
+	}
+	if c.Len() != 0 {
+		t.Fatalf("a failure was cached")
+	}
+	fetchedAt := clk.Now()
+	if _, err := c.Get(ctx, "k", func(context.Context, *Entry[int]) (Entry[int], error) { return Entry[int]{Value: 7}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Minute)
+	r, err := c.Get(ctx, "k", func(context.Context, *Entry[int]) (Entry[int], error) { return Entry[int]{}, fail })
+	if err != nil {
+		t.Fatalf("stale value expected, got error %v", err)
+	}
+	want := "serving data fetched at " + fetchedAt.Format(time.RFC3339) + "; refresh failed: HTTP 502"
+	if r.Value != 7 || r.Notice != want || !r.FetchedAt.Equal(fetchedAt) {
+		t.Fatalf("got %+v, want value 7 and notice %q", r, want)
+	}
+}
+
+// waitFor spins (yielding, no sleeps) until cond holds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		runtime.Gosched()
+	}
+}
+
+func TestSingleFlight(t *testing.T) {
+	t.Parallel()
+	c := New[string](Options{TTL: time.Minute})
+	gate := make(chan struct{})
+	var calls atomic.Int64
+	fetch := func(ctx context.Context, _ *Entry[string]) (Entry[string], error) {
+		calls.Add(1)
+		<-gate
+		return Entry[string]{Value: "v"}, nil
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			r, err := c.Get(context.Background(), "k", fetch)
+			if err == nil && r.Value != "v" {
+				err = errors.New("wrong value " + r.Value)
+			}
+			errs <- err
+		})
+	}
+	waitFor(t, func() bool { return c.waiting.Load() == n })
+	close(gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("%d fetches for %d concurrent Gets, want 1", got, n)
+	}
+}
+
+func TestFetchSurvivesFirstCallerCancel(t *testing.T) {
+	t.Parallel()
+	c := New[string](Options{TTL: time.Minute})
+	gate := make(chan struct{})
+	started := make(chan struct{})
+	var calls atomic.Int64
+	var fetchCtxErr atomic.Value
+	fetch := func(ctx context.Context, _ *Entry[string]) (Entry[string], error) {
+		calls.Add(1)
+		close(started)
+		<-gate
+		if ctx.Err() != nil {
+			fetchCtxErr.Store(ctx.Err())
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			return Entry[string]{}, errors.New("shared fetch has no deadline")
+		}
+		return Entry[string]{Value: "v"}, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, "k", fetch)
+		first <- err
+	}()
+	<-started
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "k") {
+		t.Fatalf("cancelled caller: err = %v", err)
+	}
+	second := make(chan error, 1)
+	go func() {
+		r, err := c.Get(context.Background(), "k", fetch)
+		if err == nil && r.Value != "v" {
+			err = errors.New("wrong value")
+		}
+		second <- err
+	}()
+	waitFor(t, func() bool { return c.waiting.Load() == 1 })
+	close(gate)
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 || fetchCtxErr.Load() != nil {
+		t.Fatalf("calls = %d, fetch ctx err = %v", calls.Load(), fetchCtxErr.Load())
+	}
+}
+
+func TestKeysIndependent(t *testing.T) {
+	t.Parallel()
+	c := New[string](Options{TTL: time.Minute})
+	ctx := context.Background()
+	if _, err := c.Get(ctx, "bad", func(context.Context, *Entry[string]) (Entry[string], error) {
+		return Entry[string]{}, errors.New("boom")
+	}); err == nil {
+		t.Fatal("want error")
+	}
+	r, err := c.Get(ctx, "good", func(context.Context, *Entry[string]) (Entry[string], error) {
+		return Entry[string]{Value: "ok"}, nil
+	})
+	if err != nil || r.Value != "ok" {
+		t.Fatalf("got %+v, %v", r, err)
+	}
+	c.Delete("good")
+	if c.Len() != 0 {
+		t.Fatalf("Len = %d after Delete", c.Len())
+	}
+}

@@ -1,0 +1,76 @@
+package sources
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// HostNotAllowedError is returned for a request to a host outside the allow-list.
+type HostNotAllowedError struct {
+	Host    string   // host of the refused request, as in the URL
+	Allowed []string // the allow-list, sorted
+}
+
+func (e *HostNotAllowedError) Error() string {
+	return fmt.Sprintf("host %q is not allowed (allowed hosts: %s)", e.Host, strings.Join(e.Allowed, ", "))
+}
+
+// AllowHosts is an http.RoundTripper that only lets requests through to the
+// listed hosts. An http.Client sends every redirect through its transport, so
+// a redirect to a foreign host is refused as well.
+//
+// A host with a port ("example.com:8443") allows exactly that host and port; a
+// host without a port allows that host on the scheme's default port. Hosts are
+// compared case-insensitively.
+type AllowHosts struct {
+	next    http.RoundTripper
+	allowed map[string]bool
+	list    []string
+}
+
+// NewAllowHosts wraps next (http.DefaultTransport when nil) so that only
+// requests to hosts are sent. Empty host strings are ignored.
+func NewAllowHosts(next http.RoundTripper, hosts ...string) *AllowHosts {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	a := &AllowHosts{next: next, allowed: map[string]bool{}}
+	for _, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || a.allowed[h] {
+			continue
+		}
+		a.allowed[h] = true
+		a.list = append(a.list, h)
+	}
+	sort.Strings(a.list)
+	return a
+}
+
+// Allowed reports whether a request with this scheme and URL host may be sent.
+func (a *AllowHosts) Allowed(scheme, host string) bool {
+	host = strings.ToLower(host)
+	if a.allowed[host] {
+		return true
+	}
+	name, port, err := net.SplitHostPort(host)
+	if err != nil {
+		return false // no port, and not listed as is
+	}
+	defaultPort := map[string]string{"http": "80", "https": "443"}[strings.ToLower(scheme)]
+	return port == defaultPort && a.allowed[name]
+}
+
+// RoundTrip implements http.RoundTripper.
+func (a *AllowHosts) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !a.Allowed(req.URL.Scheme, req.URL.Host) {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, &HostNotAllowedError{Host: req.URL.Host, Allowed: a.list}
+	}
+	return a.next.RoundTrip(req)
+}

@@ -1,0 +1,349 @@
+// Package github reads upstream release timelines from the GitHub API (or a
+// GitHub Enterprise server) over plain net/http.
+//
+// Releases come from the REST API, revalidated with the stored ETag: a 304
+// reuses the parsed list without fetching further pages, and 304s do not
+// count against the REST rate limit. Tags come from GraphQL, which returns 100
+// tags with their dates per call (REST /tags has no dates); GraphQL needs a
+// token. Every result is cached (pkg/cache): concurrent callers share one
+// fetch, and when GitHub fails or rate limits, the last good data is served
+// with a notice. After a rate-limit answer the source sends nothing to that
+// API until the announced reset.
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+)
+
+// DefaultBaseURL is the REST base URL of github.com.
+const DefaultBaseURL = "https://api.github.com"
+
+// maxPages bounds pagination: 100 pages of 100 items.
+const maxPages = 100
+
+// Config configures a Source.
+type Config struct {
+	// BaseURL is the REST base URL: https://api.github.com (default) or, for
+	// GitHub Enterprise Server, https://HOST/api/v3.
+	BaseURL string
+	// Token is sent as "Authorization: Bearer". Optional for releases,
+	// required for tags.
+	Token string
+	// HTTPClient sends the requests (http.DefaultClient when nil). Give it a
+	// timeout and, in the plugin, a sources.AllowHosts transport.
+	HTTPClient *http.Client
+	// CacheTTL is how long fetched timelines are served without asking GitHub.
+	CacheTTL time.Duration
+	// FetchTimeout bounds one shared fetch of all pages (cache.DefaultFetchTimeout when 0).
+	FetchTimeout time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Source is a sources.UpstreamSource backed by the GitHub API. It is safe for
+// concurrent use.
+type Source struct {
+	base       string
+	graphqlURL string
+	baseURL    *url.URL
+	token      string
+	hc         *http.Client
+	now        func() time.Time
+	cache      *cache.Cache[timeline]
+
+	mu      sync.Mutex
+	blocked map[string]time.Time // rate-limit resource -> no requests before
+
+	parses atomic.Int64 // pages parsed (tests check that a 304 parses nothing)
+}
+
+var _ sources.UpstreamSource = (*Source)(nil)
+
+// timeline is one cached upstream result.
+type timeline struct {
+	releases []sources.Release
+	notices  []sources.Notice
+}
+
+// New returns a Source. It fails only on an unusable BaseURL.
+func New(cfg Config) (*Source, error) {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("GitHub base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	s := &Source{
+		base:       base,
+		graphqlURL: GraphQLURL(base),
+		baseURL:    u,
+		token:      strings.TrimSpace(cfg.Token),
+		hc:         cfg.HTTPClient,
+		now:        cfg.Now,
+		blocked:    map[string]time.Time{},
+	}
+	if s.hc == nil {
+		s.hc = http.DefaultClient
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.cache = cache.New[timeline](cache.Options{TTL: cfg.CacheTTL, FetchTimeout: cfg.FetchTimeout, Now: s.now})
+	return s, nil
+}
+
+// GraphQLURL derives the GraphQL endpoint from a REST base URL:
+// https://api.github.com -> https://api.github.com/graphql and
+// https://HOST/api/v3 -> https://HOST/api/graphql.
+func GraphQLURL(base string) string {
+	base = strings.TrimRight(base, "/")
+	if b, ok := strings.CutSuffix(base, "/api/v3"); ok {
+		return b + "/api/graphql"
+	}
+	return base + "/graphql"
+}
+
+// Releases returns the releases (KindReleases) or tags (KindTags) of
+// ref.Repo, newest first. Drafts are never returned.
+func (s *Source) Releases(ctx context.Context, ref sources.UpstreamRef) ([]sources.Release, []sources.Notice, error) {
+	owner, name, err := splitRepo(ref.Repo)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fetch cache.FetchFunc[timeline]
+	switch ref.Kind {
+	case sources.KindReleases, "":
+		fetch = func(ctx context.Context, prev *cache.Entry[timeline]) (cache.Entry[timeline], error) {
+			return s.fetchReleases(ctx, ref.Repo, owner, name, prev)
+		}
+	case sources.KindTags:
+		if s.token == "" {
+			return nil, nil, fmt.Errorf("upstream tags of %s need a GitHub token (GraphQL); set one in the datasource settings or use source: releases", ref.Repo)
+		}
+		fetch = func(ctx context.Context, _ *cache.Entry[timeline]) (cache.Entry[timeline], error) {
+			return s.fetchTags(ctx, ref.Repo, owner, name)
+		}
+	default:
+		return nil, nil, fmt.Errorf("upstream %s: unknown source %q (want %q or %q)", ref.Repo, ref.Kind, sources.KindReleases, sources.KindTags)
+	}
+	kind := ref.Kind
+	if kind == "" {
+		kind = sources.KindReleases
+	}
+	res, err := s.cache.Get(ctx, kind+":"+strings.ToLower(ref.Repo), fetch)
+	if err != nil {
+		return nil, nil, err
+	}
+	notices := slices.Clone(res.Value.notices)
+	if res.Notice != "" {
+		notices = append(notices, sources.Notice(fmt.Sprintf("%s of %s: %s", kind, ref.Repo, res.Notice)))
+	}
+	// Callers may sort or filter: hand out a copy of the cached slice.
+	return slices.Clone(res.Value.releases), notices, nil
+}
+
+func splitRepo(repo string) (owner, name string, err error) {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
+		return "", "", fmt.Errorf("upstream repo %q is not a GitHub owner/name", repo)
+	}
+	return owner, name, nil
+}
+
+// RateLimitedError is returned while the source waits for a rate limit to reset.
+type RateLimitedError struct {
+	Resource string    // "core" (REST) or "graphql"
+	Until    time.Time // when requests resume
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("GitHub %s API rate limit exceeded; no requests until %s", e.Resource, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Resources of GitHub's rate limits.
+const (
+	resourceCore    = "core"
+	resourceGraphQL = "graphql"
+)
+
+// send sends req unless resource is rate limited, and records rate-limit
+// answers. repo is only used in error messages.
+func (s *Source) send(req *http.Request, resource, repo string) (*http.Response, error) {
+	s.mu.Lock()
+	until := s.blocked[resource]
+	s.mu.Unlock()
+	if s.now().Before(until) {
+		return nil, fmt.Errorf("%s: %s %s: %w", repo, req.Method, req.URL.RequestURI(), &RateLimitedError{Resource: resource, Until: until})
+	}
+	if req.URL.Scheme != s.baseURL.Scheme || req.URL.Host != s.baseURL.Host {
+		// Never send the token anywhere else (e.g. a Link header pointing away).
+		return nil, fmt.Errorf("%s: refusing to follow %s: not on %s", repo, req.URL.Redacted(), s.baseURL.Host)
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	req.Header.Set("User-Agent", "lagwatch")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s %s: %w", repo, req.Method, req.URL.RequestURI(), stripURL(err))
+	}
+	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests {
+		if until, ok := s.resetTime(resp); ok {
+			s.block(resource, until)
+		}
+	}
+	return resp, nil
+}
+
+// stripURL drops the URL from a *url.Error (our message already names the path).
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// resetTime tells, for a 403/429 answer, until when GitHub wants no requests.
+func (s *Source) resetTime(resp *http.Response) (time.Time, bool) {
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil {
+			return s.now().Add(time.Duration(secs) * time.Second), true
+		}
+		if t, err := http.ParseTime(ra); err == nil {
+			return t, true
+		}
+		return s.now().Add(time.Minute), true
+	}
+	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+			return time.Unix(reset, 0), true
+		}
+		return s.now().Add(time.Minute), true
+	}
+	return time.Time{}, false
+}
+
+func (s *Source) block(resource string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until.After(s.blocked[resource]) {
+		s.blocked[resource] = until
+	}
+}
+
+// statusError describes a non-success answer; it reads (part of) the body.
+func statusError(repo string, req *http.Request, resp *http.Response) error {
+	var msg struct {
+		Message string `json:"message"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = json.Unmarshal(body, &msg)
+	where := fmt.Sprintf("%s %s: HTTP %d", req.Method, req.URL.RequestURI(), resp.StatusCode)
+	if msg.Message != "" {
+		where += " (" + msg.Message + ")"
+	}
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return fmt.Errorf("repository %s not found (or private without a token): %s", repo, where)
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%s: GitHub rejected the token: %s", repo, where)
+	}
+	return fmt.Errorf("%s: %s", repo, where)
+}
+
+// Quota is one rate-limit resource as reported by GitHub.
+type Quota struct {
+	Limit     int
+	Remaining int
+	Used      int
+	Reset     time.Time
+}
+
+// RateLimit is GitHub's answer to GET /rate_limit, for the health check.
+type RateLimit struct {
+	Core          Quota     // REST API (releases)
+	GraphQL       Quota     // GraphQL API (tags); zero without a token
+	Authenticated bool      // a token was sent
+	Unlimited     bool      // GitHub Enterprise with rate limiting disabled
+	BlockedUntil  time.Time // non-zero while this source holds back requests
+}
+
+// RateLimit asks GitHub for the current rate limits (GET /rate_limit, which
+// GitHub does not count). It is never cached and never held back. A 401 means
+// the token is wrong.
+func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
+	rl := RateLimit{Authenticated: s.token != ""}
+	s.mu.Lock()
+	for _, t := range s.blocked {
+		if s.now().Before(t) && t.After(rl.BlockedUntil) {
+			rl.BlockedUntil = t
+		}
+	}
+	s.mu.Unlock()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/rate_limit", nil)
+	if err != nil {
+		return rl, fmt.Errorf("GitHub rate limit: %w", err)
+	}
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("User-Agent", "lagwatch")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return rl, fmt.Errorf("GitHub rate limit: GET %s: %w", req.URL.Path, stripURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		// GitHub Enterprise answers 404 when rate limiting is disabled.
+		rl.Unlimited = true
+		return rl, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return rl, statusError("GitHub rate limit", req, resp)
+	}
+	type quota struct {
+		Limit     int   `json:"limit"`
+		Remaining int   `json:"remaining"`
+		Used      int   `json:"used"`
+		Reset     int64 `json:"reset"`
+	}
+	var body struct {
+		Resources struct {
+			Core    quota `json:"core"`
+			GraphQL quota `json:"graphql"`
+		} `json:"resources"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return rl, fmt.Errorf("GitHub rate limit: GET %s: decoding the answer: %w", req.URL.Path, err)
+	}
+	conv := func(q quota) Quota {
+		out := Quota{Limit: q.Limit, Remaining: q.Remaining, Used: q.Used}
+		if q.Reset > 0 {
+			out.Reset = time.Unix(q.Reset, 0).UTC()
+		}
+		return out
+	}
+	rl.Core, rl.GraphQL = conv(body.Resources.Core), conv(body.Resources.GraphQL)
+	return rl, nil
+}

@@ -1,0 +1,132 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+)
+
+// maxPageBytes bounds one page of a GitHub answer.
+const maxPageBytes = 32 << 20
+
+type releaseJSON struct {
+	TagName     string     `json:"tag_name"`
+	Draft       bool       `json:"draft"`
+	Prerelease  bool       `json:"prerelease"`
+	PublishedAt *time.Time `json:"published_at"`
+	CreatedAt   *time.Time `json:"created_at"`
+}
+
+// fetchReleases lists the releases of repo through every page. Page 1 is
+// asked with the ETag of prev: a 304 returns prev as it is.
+func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, prev *cache.Entry[timeline]) (cache.Entry[timeline], error) {
+	next := fmt.Sprintf("%s/repos/%s/%s/releases?per_page=100", s.base, url.PathEscape(owner), url.PathEscape(name))
+	var out cache.Entry[timeline]
+	for page := 1; next != ""; page++ {
+		if page > maxPages {
+			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("releases of %s: only the newest %d pages were read", repo, maxPages)))
+			break
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+		if err != nil {
+			return out, fmt.Errorf("releases of %s: %w", repo, err)
+		}
+		if page == 1 && prev != nil {
+			if prev.ETag != "" {
+				req.Header.Set("If-None-Match", prev.ETag)
+			}
+			if prev.LastModified != "" {
+				req.Header.Set("If-Modified-Since", prev.LastModified)
+			}
+		}
+		resp, err := s.send(req, resourceCore, repo)
+		if err != nil {
+			return out, err
+		}
+		if page == 1 && resp.StatusCode == http.StatusNotModified && prev != nil {
+			resp.Body.Close()
+			return *prev, nil
+		}
+		if resp.StatusCode != http.StatusOK {
+			err := statusError(repo, req, resp)
+			resp.Body.Close()
+			return out, err
+		}
+		if page == 1 {
+			out.ETag = resp.Header.Get("ETag")
+			out.LastModified = resp.Header.Get("Last-Modified")
+		}
+		var items []releaseJSON
+		err = json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&items)
+		resp.Body.Close()
+		if err != nil {
+			return out, fmt.Errorf("releases of %s: GET %s: decoding the answer: %w", repo, req.URL.RequestURI(), err)
+		}
+		s.parses.Add(1)
+		for _, it := range items {
+			if it.Draft {
+				continue
+			}
+			r := sources.Release{Tag: it.TagName, Prerelease: it.Prerelease}
+			switch {
+			case it.PublishedAt != nil:
+				r.Time = it.PublishedAt.UTC()
+			case it.CreatedAt != nil:
+				r.Time = it.CreatedAt.UTC()
+			}
+			out.Value.releases = append(out.Value.releases, r)
+		}
+		next, err = nextLink(req.URL, resp.Header.Values("Link"))
+		if err != nil {
+			return out, fmt.Errorf("releases of %s: GET %s: %w", repo, req.URL.RequestURI(), err)
+		}
+	}
+	sortNewestFirst(out.Value.releases)
+	return out, nil
+}
+
+// nextLink returns the rel="next" target of Link headers ("" when none),
+// resolved against the request URL.
+func nextLink(base *url.URL, headers []string) (string, error) {
+	for _, h := range headers {
+		for _, part := range strings.Split(h, ",") {
+			target, params, ok := strings.Cut(part, ";")
+			if !ok {
+				continue
+			}
+			isNext := false
+			for _, p := range strings.Split(params, ";") {
+				k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(k, "rel") && strings.Contains(" "+strings.Trim(v, `"`)+" ", " next ") {
+					isNext = true
+				}
+			}
+			if !isNext {
+				continue
+			}
+			target = strings.TrimSpace(target)
+			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				return "", fmt.Errorf("malformed Link header %q", h)
+			}
+			u, err := base.Parse(target[1 : len(target)-1])
+			if err != nil {
+				return "", fmt.Errorf("malformed Link header %q: %w", h, err)
+			}
+			return u.String(), nil
+		}
+	}
+	return "", nil
+}
+
+func sortNewestFirst(rs []sources.Release) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Time.After(rs[j].Time) })
+}

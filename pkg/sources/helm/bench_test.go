@@ -1,0 +1,101 @@
+package helm
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syntheticIndex builds a TrueCharts-like index: charts × versions entries
+// with the fields Helm writes (annotations, dependencies, maintainers, ...),
+// in Helm's layout (list items at the chart key's indentation).
+func syntheticIndex(charts, versions int) []byte {
+	var b bytes.Buffer
+	b.WriteString("apiVersion: v1\nentries:\n")
+	for c := range charts {
+		name := fmt.Sprintf("chart-%04d", c)
+		fmt.Fprintf(&b, "  %s:\n", name)
+		for v := versions; v > 0; v-- {
+			ver := fmt.Sprintf("%d.%d.%d", v/10, v%10, c%7)
+			fmt.Fprintf(&b, `  - annotations:
+      artifacthub.io/category: integration-delivery
+      artifacthub.io/changes: |
+        - kind: changed
+          description: upgrade %[1]s to %[2]s
+      truecharts.org/min_helm_version: "3.11"
+      truecharts.org/train: stable
+    apiVersion: v2
+    appVersion: %[3]d.%[4]d
+    created: "2024-%02[5]d-%02[6]dT10:%02[7]d:44.%[8]dZ"
+    dependencies:
+    - name: common
+      repository: oci://tccr.io/truecharts
+      version: 25.1.%[4]d
+    description: %[1]s is a synthetic chart used to measure index parsing; %[9]s
+    digest: %064[10]x
+    home: https://truecharts.org/charts/stable/%[1]s
+    icon: https://truecharts.org/img/hotlink-ok/chart-icons/%[1]s.webp
+    keywords:
+    - %[1]s
+    - benchmark
+    kubeVersion: '>=1.24.0-0'
+    maintainers:
+    - email: info@truecharts.org
+      name: TrueCharts
+      url: https://truecharts.org
+    name: %[1]s
+    sources:
+    - https://github.com/truecharts/charts/tree/master/charts/stable/%[1]s
+    type: application
+    urls:
+    - https://github.com/truecharts/chart-releases/releases/download/%[1]s-%[2]s/%[1]s-%[2]s.tgz
+    version: %[2]s
+`, name, ver, v%5, v, v%12+1, v%28+1, v%60, v*1234567%1000000000, strings.Repeat("lorem ipsum ", 4), c*versions+v)
+		}
+	}
+	b.WriteString("generated: \"2026-08-22T00:00:00Z\"\n")
+	return b.Bytes()
+}
+
+var (
+	bigIndexOnce sync.Once
+	bigIndex     []byte
+)
+
+// bigIndexData is a ~50 MB synthetic index, built once per process and only
+// when a benchmark asks for it.
+func bigIndexData(b *testing.B) []byte {
+	bigIndexOnce.Do(func() { bigIndex = syntheticIndex(1500, 28) })
+	b.SetBytes(int64(len(bigIndex)))
+	return bigIndex
+}
+
+// BenchmarkIndexParse streams the index and keeps one chart out of 1500.
+func BenchmarkIndexParse(b *testing.B) {
+	data := bigIndexData(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := ParseIndex(bytes.NewReader(data), []string{"chart-0750"})
+		if err != nil || len(got["chart-0750"]) != 28 {
+			b.Fatalf("got %d versions, %v", len(got["chart-0750"]), err)
+		}
+	}
+}
+
+// BenchmarkIndexDecodeFull decodes the whole index into the minimal struct,
+// for comparison (this is the fallback path, and still far lighter than
+// Helm's loader, which decodes every field).
+func BenchmarkIndexDecodeFull(b *testing.B) {
+	data := bigIndexData(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := DecodeIndex(bytes.NewReader(data), []string{"chart-0750"})
+		if err != nil || len(got["chart-0750"]) != 28 {
+			b.Fatalf("got %d versions, %v", len(got["chart-0750"]), err)
+		}
+	}
+}
