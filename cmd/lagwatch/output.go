@@ -1,0 +1,191 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+)
+
+// row is one row of the status frame, keyed by field name. Values are
+// string, int64, float64 (seconds), time.Time, or nil when null.
+type row map[string]any
+
+// statusRows reads the status frame (frames.Status, the same table the
+// plugin's status query returns) into rows.
+func statusRows(f *data.Frame) []row {
+	n, _ := f.RowLen()
+	rows := make([]row, n)
+	for i := range rows {
+		rows[i] = row{}
+		for _, fd := range f.Fields {
+			var v any
+			switch x := fd.At(i).(type) {
+			case *int64:
+				if x != nil {
+					v = *x
+				}
+			case *float64:
+				if x != nil {
+					v = *x
+				}
+			case *time.Time:
+				if x != nil {
+					v = x.UTC()
+				}
+			default:
+				v = x
+			}
+			rows[i][fd.Name] = v
+		}
+	}
+	return rows
+}
+
+func (r row) str(k string) string {
+	s, _ := r[k].(string)
+	return s
+}
+
+// columns of the table: header and how to format the value.
+var columns = []struct {
+	header string
+	cell   func(row) string
+}{
+	{"SERVICE", func(r row) string { return r.str("service") }},
+	{"MAINTAINER", func(r row) string { return r.str("maintainer") }},
+	{"CHART", func(r row) string { return r.str("chart") + " " + r.str("chart_version") }},
+	{"PACKAGED", func(r row) string { return orDash(r.str("packaged")) }},
+	{"UPSTREAM LATEST", func(r row) string { return orDash(r.str("upstream_latest")) }},
+	{"BEHIND", func(r row) string { return integer(r["versions_behind"]) }},
+	{"LAG", func(r row) string { return days(r["lag"]) }},
+	{"CHART AGE", func(r row) string { return days(r["chart_age"]) }},
+	{"LAST CHART", func(r row) string { return date(r["last_chart_release"]) }},
+	{"DELAY MEDIAN", func(r row) string { return days(r["delay_median"]) }},
+	{"DELAY P90", func(r row) string { return days(r["delay_p90"]) }},
+	{"OPEN", func(r row) string { return integer(r["open_releases"]) }},
+}
+
+func writeTable(w io.Writer, rows []row) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := make([]string, len(columns))
+	for i, c := range columns {
+		head[i] = c.header
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, r := range rows {
+		cells := make([]string, len(columns))
+		for i, c := range columns {
+			cells[i] = c.cell(r)
+		}
+		if e := r.str("error"); e != "" {
+			cells[3] = "FAILED"
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+// writeJSON prints the status rows with the frame's field names; durations
+// are seconds, times RFC3339, missing values null.
+func writeJSON(w io.Writer, at, from time.Time, rows []row) error {
+	out := struct {
+		At       time.Time `json:"at"`
+		From     time.Time `json:"from"`
+		Services []row     `json:"services"`
+	}{at, from, rows}
+	if out.Services == nil {
+		out.Services = []row{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func integer(v any) string {
+	if n, ok := v.(int64); ok {
+		return fmt.Sprint(n)
+	}
+	return "-"
+}
+
+// days formats seconds as human days: 0, 5h, 3.9d, 125d.
+func days(v any) string {
+	s, ok := v.(float64)
+	if !ok {
+		return "-"
+	}
+	switch d := s / 86400; {
+	case s == 0:
+		return "0"
+	case d < 1:
+		return fmt.Sprintf("%.0fh", math.Max(1, math.Round(s/3600)))
+	case d < 10:
+		return fmt.Sprintf("%.1fd", d)
+	default:
+		return fmt.Sprintf("%.0fd", d)
+	}
+}
+
+func date(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return t.Format(time.DateOnly)
+	}
+	return "-"
+}
+
+// requestCounter counts the requests a report sends, by kind, so a run shows
+// what it costs against GitHub's rate limits.
+type requestCounter struct {
+	next       http.RoundTripper
+	githubHost string
+
+	mu                                  sync.Mutex
+	rest, notModified, graphql, helm, e int
+}
+
+func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case !strings.EqualFold(req.URL.Host, c.githubHost):
+		c.helm++
+	case strings.HasSuffix(req.URL.Path, "/graphql"):
+		c.graphql++
+	default:
+		c.rest++
+		if err == nil && resp.StatusCode == http.StatusNotModified {
+			c.notModified++
+		}
+	}
+	if err != nil {
+		c.e++
+	}
+	return resp, err
+}
+
+func (c *requestCounter) summary() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304), GitHub GraphQL %d, Helm repositories %d",
+		c.rest, c.notModified, c.graphql, c.helm)
+	if c.e > 0 {
+		s += fmt.Sprintf(", %d failed before an answer", c.e)
+	}
+	return s
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/frames"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/sources/github"
+	"github.com/lagwatch/lagwatch/pkg/sources/helm"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitPartial = 1 // report printed, some services failed
+	exitUsage   = 2 // bad arguments or catalog
+)
+
+// Defaults of the report command.
+const (
+	defaultTimeout = 60 * time.Second
+)
+
+const usage = `usage: lagwatch <command> [flags]
+
+commands:
+  report    fetch every service of a catalog and print the status table
+  validate  check a catalog file and exit
+
+lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
+                [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
+
+The GitHub token is read from the environment variable GITHUB_TOKEN. Without
+it, services with upstream source "tags" fail (GraphQL needs a token) and the
+REST API allows 60 requests per hour.
+
+Exit codes: 0 ok; 1 some services failed (the others are still reported);
+2 usage or catalog error.
+`
+
+// run is the whole program; main only wires it to the process.
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "report":
+		return report(args[1:], stdout, stderr, getenv)
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "lagwatch: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}
+
+type reportOptions struct {
+	catalogPath string
+	at          time.Time
+	since       time.Duration
+	format      string
+	githubURL   string
+	services    []string
+	maintainer  string
+	timeout     time.Duration
+}
+
+func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
+	fs := flag.NewFlagSet("lagwatch report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		o                        reportOptions
+		at, since, services, tmo string
+	)
+	fs.StringVar(&o.catalogPath, "catalog", "", "catalog YAML file (required)")
+	fs.StringVar(&at, "at", "", "evaluate at this time: RFC3339 (2025-09-30T00:00:00Z) or a date (2025-09-30); default now")
+	fs.StringVar(&since, "since", "90d", "window of the packaging-delay statistics, ending at --at: a Go duration (72h) or days (90d)")
+	fs.StringVar(&o.format, "format", "table", "output format: table or json")
+	fs.StringVar(&o.githubURL, "github-url", github.DefaultBaseURL, "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)")
+	fs.StringVar(&services, "services", "", "only these services (comma-separated names)")
+	fs.StringVar(&o.maintainer, "maintainer", "", "only services with this maintainer")
+	fs.StringVar(&tmo, "timeout", defaultTimeout.String(), "time limit of one HTTP request")
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.catalogPath == "" {
+		return o, errors.New("--catalog FILE is required")
+	}
+	o.at = time.Now().UTC()
+	if at != "" {
+		t, err := parseTime(at)
+		if err != nil {
+			return o, err
+		}
+		o.at = t
+	}
+	d, err := parseDuration(since)
+	if err != nil || d <= 0 {
+		return o, fmt.Errorf("--since %q is not a positive duration such as 90d or 720h", since)
+	}
+	o.since = d
+	if o.timeout, err = parseDuration(tmo); err != nil || o.timeout <= 0 {
+		return o, fmt.Errorf("--timeout %q is not a positive duration such as 60s", tmo)
+	}
+	if o.format != "table" && o.format != "json" {
+		return o, fmt.Errorf("--format %q must be table or json", o.format)
+	}
+	if u, err := url.Parse(o.githubURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return o, fmt.Errorf("--github-url %q is not an http(s) URL", o.githubURL)
+	}
+	for _, s := range strings.Split(services, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.services = append(o.services, s)
+		}
+	}
+	return o, nil
+}
+
+// parseTime accepts RFC3339 (with or without fractional seconds) or a
+// calendar date, which means midnight UTC.
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--at %q is neither RFC3339 (2025-09-30T00:00:00Z) nor a date (2025-09-30)", s)
+}
+
+// parseDuration reads a Go duration or a whole number of days ("90d").
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func loadCatalog(path string) (*catalog.Catalog, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return catalog.Parse(b)
+}
+
+// printCatalogError names the file and, for validation errors, one problem per line.
+func printCatalogError(stderr io.Writer, path string, err error) {
+	var errs catalog.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(stderr, "lagwatch: catalog %s is invalid:\n", path)
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "  %s: %s\n", path, e.Error())
+		}
+		return
+	}
+	fmt.Fprintf(stderr, "lagwatch: catalog %s: %v\n", path, err)
+}
+
+func validate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lagwatch validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("catalog", "", "catalog YAML file (required)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "lagwatch validate: --catalog FILE is required")
+		return exitUsage
+	}
+	cat, err := loadCatalog(*path)
+	if err != nil {
+		printCatalogError(stderr, *path, err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s: %d services, chart hosts %s\n", *path, len(cat.Services), strings.Join(cat.Hosts(), ", "))
+	return exitOK
+}
+
+func report(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	o, err := parseReportFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)
+		return exitUsage
+	}
+	cat, err := loadCatalog(o.catalogPath)
+	if err != nil {
+		printCatalogError(stderr, o.catalogPath, err)
+		return exitUsage
+	}
+	services := cat.Filter(o.services, o.maintainer)
+	if len(services) == 0 {
+		fmt.Fprintf(stderr, "lagwatch report: no service of %s matches --services %q --maintainer %q\n",
+			o.catalogPath, strings.Join(o.services, ","), o.maintainer)
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	counter := &requestCounter{next: http.DefaultTransport}
+	ghURL, _ := url.Parse(o.githubURL)
+	counter.githubHost = ghURL.Host
+	client := &http.Client{
+		// Like the plugin: only the GitHub API and the catalog's chart hosts.
+		Transport: sources.NewAllowHosts(counter, append([]string{ghURL.Host}, cat.Hosts()...)...),
+		Timeout:   o.timeout,
+	}
+	defer client.CloseIdleConnections()
+	token := strings.TrimSpace(getenv("GITHUB_TOKEN"))
+	gh, err := github.New(github.Config{BaseURL: o.githubURL, Token: token, HTTPClient: client})
+	if err != nil {
+		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)
+		return exitUsage
+	}
+	charts := make([]sources.ChartRef, 0, len(services))
+	for _, s := range services {
+		charts = append(charts, s.ChartRef())
+	}
+	hs := helm.New(helm.Config{HTTPClient: client, Timeout: o.timeout, Charts: charts})
+
+	if token == "" {
+		fmt.Fprintln(stderr, "lagwatch: GITHUB_TOKEN is not set: anonymous GitHub access (60 REST requests/hour; upstreams with source: tags will fail)")
+	}
+	fmt.Fprintf(stderr, "lagwatch: fetching %d services of %s\n", len(services), o.catalogPath)
+	col := &collector.Collector{Upstreams: gh, Charts: hs}
+	results := col.Collect(ctx, services, func(done, total int, r collector.Result) {
+		if r.Err != nil {
+			fmt.Fprintf(stderr, "[%d/%d] %s failed: %v\n", done, total, r.Service.Name, r.Err)
+			return
+		}
+		fmt.Fprintf(stderr, "[%d/%d] %s ok\n", done, total, r.Service.Name)
+	})
+
+	from := o.at.Add(-o.since)
+	rows := statusRows(frames.Status(results, from, o.at))
+	switch o.format {
+	case "json":
+		err = writeJSON(stdout, o.at, from, rows)
+	default:
+		err = writeTable(stdout, rows)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lagwatch report: writing output: %v\n", err)
+		return exitPartial
+	}
+
+	failed := 0
+	for _, r := range results {
+		for _, n := range r.Notices {
+			fmt.Fprintf(stderr, "note: %s: %s\n", r.Service.Name, n)
+		}
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(stderr, "warning: %s: %v\n", r.Service.Name, r.Err)
+		}
+	}
+	fmt.Fprintf(stderr, "lagwatch: %s\n", counter.summary())
+	if failed > 0 {
+		fmt.Fprintf(stderr, "lagwatch: %d of %d services failed; their rows are incomplete\n", failed, len(results))
+		return exitPartial
+	}
+	return exitOK
+}

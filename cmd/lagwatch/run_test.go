@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
+)
+
+const at = "2025-09-30T00:00:00Z"
+
+type servers struct {
+	gh      *fakes.GitHub
+	helm    *fakes.Helm
+	catalog string // path of the fixtures catalog pointed at the fake Helm server
+}
+
+func newServers(t *testing.T) servers {
+	t.Helper()
+	gh := fakes.NewGitHub(t, fakes.FixturesDir())
+	hs := fakes.NewHelm(t, fakes.FixturesDir())
+	b, err := fixtures.Catalog(hs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fixtures.yaml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return servers{gh: gh, helm: hs, catalog: path}
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+var withToken = env(map[string]string{"GITHUB_TOKEN": "test-token"})
+
+func runCLI(t *testing.T, getenv func(string) string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+// tableRow returns the cells of the table row of service.
+func tableRow(t *testing.T, table, service string) []string {
+	t.Helper()
+	for _, line := range strings.Split(table, "\n") {
+		cells := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
+		if len(cells) > 0 && cells[0] == service {
+			return cells
+		}
+	}
+	t.Fatalf("no row for %s in\n%s", service, table)
+	return nil
+}
+
+func TestReportTable(t *testing.T) {
+	s := newServers(t)
+	code, out, errOut := runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL())
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	header := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), -1)
+	want := []string{"SERVICE", "MAINTAINER", "CHART", "PACKAGED", "UPSTREAM LATEST", "BEHIND", "LAG", "CHART AGE", "LAST CHART", "DELAY MEDIAN", "DELAY P90", "OPEN"}
+	if strings.Join(header, "|") != strings.Join(want, "|") {
+		t.Errorf("header = %q, want %q", header, want)
+	}
+	// Columns: service, maintainer, chart+version, packaged, upstream, behind, lag, ...
+	for _, c := range []struct{ service, packaged, latest, behind, lag string }{
+		{"ollama", "0.12.2", "0.12.3", "1", "3.9d"},
+		{"chromadb", "1.0.10", "1.1.0", "11", "125d"},
+	} {
+		row := tableRow(t, out, c.service)
+		if len(row) != len(want) {
+			t.Fatalf("%s row has %d cells, want %d: %q", c.service, len(row), len(want), row)
+		}
+		if row[3] != c.packaged || row[4] != c.latest || row[5] != c.behind || row[6] != c.lag {
+			t.Errorf("%s: packaged %s, upstream %s, behind %s, lag %s; want %s, %s, %s, %s",
+				c.service, row[3], row[4], row[5], row[6], c.packaged, c.latest, c.behind, c.lag)
+		}
+	}
+	if r := tableRow(t, out, "ollama"); r[1] != "community" || r[2] != "ollama 1.30.0" || r[8] != "2025-09-25" {
+		t.Errorf("ollama row = %q", r)
+	}
+	for _, svc := range []string{"ollama", "chromadb", "vllm-stack", "gpu-operator"} {
+		if !regexp.MustCompile(`(?m)^\[[1-4]/4\] ` + svc + ` ok$`).MatchString(errOut) {
+			t.Errorf("stderr has no progress line for %s:\n%s", svc, errOut)
+		}
+	}
+	if !strings.Contains(errOut, "requests: GitHub REST ") {
+		t.Errorf("stderr has no request summary:\n%s", errOut)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	s := newServers(t)
+	code, out, errOut := runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", "2025-09-30", "--format", "json",
+		"--github-url", s.gh.URL(), "--services", "chromadb,ollama")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	var doc struct {
+		At       string           `json:"at"`
+		Services []map[string]any `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if doc.At != at {
+		t.Errorf("at = %q, want %q (a date means midnight UTC)", doc.At, at)
+	}
+	if len(doc.Services) != 2 {
+		t.Fatalf("got %d services, want 2 (--services)", len(doc.Services))
+	}
+	byName := map[string]map[string]any{}
+	for _, r := range doc.Services {
+		byName[r["service"].(string)] = r
+	}
+	ch := byName["chromadb"]
+	if ch["packaged"] != "1.0.10" || ch["upstream_latest"] != "1.1.0" || ch["versions_behind"] != float64(11) || ch["error"] != "" {
+		t.Errorf("chromadb = %v", ch)
+	}
+	if lag, _ := ch["lag"].(float64); lag != 1.0801984e+07 {
+		t.Errorf("chromadb lag = %v s, want 1.0801984e+07 (as in the status frame)", ch["lag"])
+	}
+	if byName["ollama"]["versions_behind"] != float64(1) {
+		t.Errorf("ollama = %v", byName["ollama"])
+	}
+}
+
+func TestReportPartialFailure(t *testing.T) {
+	s := newServers(t)
+	s.gh.FailRepo("chroma-core/chroma", http.StatusInternalServerError)
+	code, out, errOut := runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL())
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (partial); stderr:\n%s", code, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^\[\d/4\] chromadb failed: .+`).MatchString(errOut) {
+		t.Errorf("no failure progress line for chromadb:\n%s", errOut)
+	}
+	if !regexp.MustCompile(`(?m)^warning: chromadb: .*chroma-core/chroma`).MatchString(errOut) {
+		t.Errorf("no warning naming chromadb:\n%s", errOut)
+	}
+	if r := tableRow(t, out, "chromadb"); r[3] != "FAILED" {
+		t.Errorf("chromadb row = %q, want FAILED", r)
+	}
+	if r := tableRow(t, out, "ollama"); r[3] != "0.12.2" {
+		t.Errorf("ollama row = %q: the other services must still be reported", r)
+	}
+}
+
+func TestReportWithoutToken(t *testing.T) {
+	s := newServers(t)
+	code, out, errOut := runCLI(t, env(nil), "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL())
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: tags need a token; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "GITHUB_TOKEN is not set") || !strings.Contains(errOut, "need a GitHub token") {
+		t.Errorf("stderr does not explain the missing token:\n%s", errOut)
+	}
+	if r := tableRow(t, out, "gpu-operator"); r[3] == "FAILED" || r[3] == "-" {
+		t.Errorf("gpu-operator (releases, no token needed) = %q", r)
+	}
+	if s.gh.RequestsTo("/graphql") != 0 {
+		t.Errorf("GraphQL was called without a token")
+	}
+}
+
+func TestCatalogErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("services:\n  - name: redis\n    maintainer: community\n    upstream: {repo: redis/redis}\n    chart: {repository: 'oci://registry-1.docker.io/bitnamicharts', name: redis}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"invalid", []string{"report", "--catalog", bad}, []string{bad, "OCI", "redis"}},
+		{"missing file", []string{"report", "--catalog", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
+		{"validate", []string{"validate", "--catalog", bad}, []string{bad, "OCI"}},
+		{"no catalog", []string{"report"}, []string{"--catalog"}},
+		{"bad at", []string{"report", "--catalog", bad, "--at", "yesterday"}, []string{"--at"}},
+		{"bad format", []string{"report", "--catalog", bad, "--format", "xml"}, []string{"--format"}},
+		{"bad since", []string{"report", "--catalog", bad, "--since", "soon"}, []string{"--since"}},
+		{"unknown command", []string{"frobnicate"}, []string{"unknown command"}},
+		{"no command", nil, []string{"usage"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, env(nil), tc.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr does not mention %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateHomelabCatalog(t *testing.T) {
+	path := filepath.Join("..", "..", "provisioning", "catalog", "homelab-stack.yaml")
+	code, out, errOut := runCLI(t, env(nil), "validate", "--catalog", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "services") {
+		t.Errorf("stdout = %q", out)
+	}
+}
+
+func TestDays(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want string
+	}{
+		{nil, "-"}, {0.0, "0"}, {1800.0, "1h"}, {7200.0, "2h"}, {340155.0, "3.9d"}, {1.0801984e+07, "125d"},
+	} {
+		if got := days(c.in); got != c.want {
+			t.Errorf("days(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,311 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/models"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/sources/github"
+	"github.com/lagwatch/lagwatch/pkg/sources/helm"
+)
+
+// upstreamSize is how many releases (source: releases) or tags (source: tags)
+// each upstream of the default catalog has. The four repositories with real
+// fixtures (testdata/fixtures/real) use their real tag lists; the others are
+// estimates of mid-2026, rounded up, documented in docs/run.md. The fake
+// GitHub publishes one release per tag, plus one draft.
+var upstreamSize = map[string]int{
+	"ollama/ollama":                                   0, // fixture: 635 tags
+	"chroma-core/chroma":                              0, // fixture: 195 tags
+	"vllm-project/production-stack":                   0, // fixture: 23 tags
+	"NVIDIA/gpu-operator":                             0, // fixture: 70 tags
+	"prometheus/prometheus":                           290,
+	"grafana/grafana":                                 790,
+	"jaegertracing/jaeger":                            260,
+	"open-telemetry/opentelemetry-collector-releases": 130,
+	"strimzi/strimzi-kafka-operator":                  180,
+	"elastic/elasticsearch":                           590,
+	"elastic/cloud-on-k8s":                            70,
+}
+
+// Totals of the measurement below, quoted in docs/run.md: keep both in step.
+const (
+	wantColdREST    = 30 // pages of 100 releases, 8 repositories
+	wantColdGraphQL = 6  // calls of 100 tags, 3 repositories
+	wantReleaseRepo = 8  // conditional requests per TTL
+	wantHelmRepos   = 10 // distinct chart repositories (helm.elastic.co serves two charts)
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// budgetWorld is the default catalog served by the fakes: one fixture folder
+// per upstream and one Helm repository per distinct chart repository.
+type budgetWorld struct {
+	gh       *fakes.GitHub
+	helm     *fakes.Helm
+	services []catalog.Service
+	size     map[string]int // upstream repo -> releases or tags served
+}
+
+func newBudgetWorld(t *testing.T) budgetWorld {
+	t.Helper()
+	cat, err := catalog.Parse(readFile(t, "provisioning/catalog/homelab-stack.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	real := fakes.FixturesDir()
+	w := budgetWorld{size: map[string]int{}}
+	repoFolder := map[string]string{} // chart repository URL -> fake folder
+	charts := map[string][]catalog.Service{}
+	for _, s := range cat.Services {
+		n, ok := upstreamSize[s.Upstream.Repo]
+		if !ok {
+			t.Fatalf("no size for upstream %s: add it to upstreamSize (and docs/run.md)", s.Upstream.Repo)
+		}
+		folder := strings.Replace(s.Upstream.Repo, "/", "__", 1)
+		if err := os.MkdirAll(filepath.Join(dir, folder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tsv := filepath.Join(dir, folder, "tags.tsv")
+		if n == 0 {
+			b, err := os.ReadFile(filepath.Join(real, folder, "tags.tsv"))
+			if err != nil {
+				t.Fatalf("%s: no real fixture and no estimate: %v", s.Upstream.Repo, err)
+			}
+			if err := os.WriteFile(tsv, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n = strings.Count(strings.TrimSpace(string(b)), "\n") // header excluded
+		} else {
+			writeTags(t, tsv, s, n)
+		}
+		w.size[s.Upstream.Repo] = n
+		if _, ok := repoFolder[s.Chart.Repository]; !ok {
+			repoFolder[s.Chart.Repository] = fmt.Sprintf("repo%02d", len(repoFolder)+1)
+		}
+		charts[repoFolder[s.Chart.Repository]] = append(charts[repoFolder[s.Chart.Repository]], s)
+	}
+	for folder, svcs := range charts {
+		writeIndex(t, filepath.Join(dir, folder, "index.yaml"), svcs)
+	}
+	w.gh = fakes.NewGitHub(t, dir)
+	w.helm = fakes.NewHelm(t, dir)
+	for _, s := range cat.Services {
+		s.Chart.Repository = w.helm.RepoURL(repoFolder[s.Chart.Repository])
+		w.services = append(w.services, s)
+	}
+	return w
+}
+
+// sampleTag is a tag matching the service's tagPattern, for version i.
+func sampleTag(s catalog.Service, i int) string {
+	p := s.Upstream.TagPattern
+	switch {
+	case strings.HasPrefix(p, `^v(2\.`):
+		return fmt.Sprintf("v2.%d.0", i)
+	case strings.HasPrefix(p, `^v(`):
+		return fmt.Sprintf("v1.%d.0", i)
+	case strings.HasPrefix(p, `^(`):
+		return fmt.Sprintf("1.%d.0", i)
+	}
+	panic("no sample tag for pattern " + p)
+}
+
+func writeTags(t *testing.T, path string, s catalog.Service, n int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("tag\tdate\tkind\n")
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "%s\t%s\tlightweight\n", sampleTag(s, i), start.Add(time.Duration(i)*48*time.Hour).Format(time.RFC3339))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeIndex writes a small Helm index with two versions of each chart.
+func writeIndex(t *testing.T, path string, svcs []catalog.Service) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nentries:\n")
+	for _, s := range svcs {
+		fmt.Fprintf(&b, "  %s:\n", s.Chart.Name)
+		for i, created := range []string{"2026-03-01T00:00:00Z", "2026-01-01T00:00:00Z"} {
+			fmt.Fprintf(&b, "  - name: %s\n    version: 1.%d.0\n    appVersion: \"1.%d.0\"\n    created: %q\n", s.Chart.Name, 2-i, 2-i, created)
+		}
+	}
+	b.WriteString("generated: \"2026-03-01T00:00:00Z\"\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// counts is what one step of the measurement cost.
+type counts struct {
+	rest, notModified, graphql, helm, helmNotModified int
+	failed                                            []string
+}
+
+func (w budgetWorld) measure(t *testing.T, col *collector.Collector) counts {
+	t.Helper()
+	w.gh.ResetCounters()
+	w.helm.ResetCounters()
+	results := col.Collect(context.Background(), w.services, nil)
+	var c counts
+	for _, r := range results {
+		if r.Err != nil {
+			c.failed = append(c.failed, r.Service.Name)
+		}
+	}
+	sort.Strings(c.failed)
+	c.graphql = w.gh.RequestsTo("/graphql")
+	c.rest = w.gh.Requests() - c.graphql
+	c.notModified = w.gh.NotModified()
+	c.helm = w.helm.Requests()
+	c.helmNotModified = w.helm.NotModified()
+	return c
+}
+
+func (w budgetWorld) collector(t *testing.T, clk *clock, token string) *collector.Collector {
+	t.Helper()
+	gh, err := github.New(github.Config{BaseURL: w.gh.URL(), Token: token, CacheTTL: models.DefaultCacheTTL, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []sources.ChartRef
+	for _, s := range w.services {
+		refs = append(refs, s.ChartRef())
+	}
+	hs := helm.New(helm.Config{CacheTTL: models.DefaultCacheTTL, Now: clk.now, Charts: refs})
+	return &collector.Collector{Upstreams: gh, Charts: hs}
+}
+
+func pages(n int) int { return (n + 99) / 100 }
+
+// TestRequestBudget measures the GitHub requests the default catalog costs,
+// cold and then per hour with the datasource's 15-minute cache TTL, against
+// the fake GitHub (which answers If-None-Match with 304 and, like GitHub,
+// does not count 304s against the REST limit).
+func TestRequestBudget(t *testing.T) {
+	w := newBudgetWorld(t)
+	clk := &clock{t: time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)}
+	w.gh.SetClock(clk.now)
+	col := w.collector(t, clk, "test-token")
+
+	var wantREST, wantGraphQL, releaseRepos int
+	var rows []string
+	for _, s := range w.services {
+		n := w.size[s.Upstream.Repo]
+		switch s.Upstream.Source {
+		case sources.KindReleases:
+			releaseRepos++
+			wantREST += pages(n + 1) // + the draft
+			rows = append(rows, fmt.Sprintf("%-48s releases %4d  REST pages %d", s.Upstream.Repo, n, pages(n+1)))
+		case sources.KindTags:
+			wantGraphQL += pages(n)
+			rows = append(rows, fmt.Sprintf("%-48s tags     %4d  GraphQL calls %d", s.Upstream.Repo, n, pages(n)))
+		}
+	}
+	t.Logf("default catalog shape:\n  %s", strings.Join(rows, "\n  "))
+
+	cold := w.measure(t, col)
+	if len(cold.failed) > 0 {
+		t.Fatalf("services failed against the fakes: %v", cold.failed)
+	}
+	t.Logf("cold: REST %d, GraphQL %d, Helm %d", cold.rest, cold.graphql, cold.helm)
+	if cold.rest != wantREST || cold.graphql != wantGraphQL {
+		t.Errorf("cold: REST %d, GraphQL %d; want Σ pages: REST %d, GraphQL %d", cold.rest, cold.graphql, wantREST, wantGraphQL)
+	}
+	if cold.rest != wantColdREST || cold.graphql != wantColdGraphQL || releaseRepos != wantReleaseRepo || cold.helm != wantHelmRepos {
+		t.Errorf("totals changed (REST %d, GraphQL %d, release repos %d, Helm %d): update the constants and docs/run.md",
+			cold.rest, cold.graphql, releaseRepos, cold.helm)
+	}
+
+	// Alert rules evaluate every 5 minutes and dashboards refresh often:
+	// inside the TTL nothing is sent.
+	clk.add(5 * time.Minute)
+	if c := w.measure(t, col); c.rest+c.graphql+c.helm != 0 {
+		t.Errorf("within the TTL: %+v requests, want none", c)
+	}
+
+	// One hour of warm operation: the cache expires 4 times.
+	var hour counts
+	for i := 0; i < 4; i++ {
+		clk.add(models.DefaultCacheTTL)
+		c := w.measure(t, col)
+		hour.rest += c.rest
+		hour.notModified += c.notModified
+		hour.graphql += c.graphql
+		hour.helm += c.helm
+		hour.helmNotModified += c.helmNotModified
+		if c.rest != releaseRepos || c.notModified != releaseRepos {
+			t.Errorf("warm step %d: REST %d (%d × 304), want one conditional request per releases repository (%d), all 304",
+				i+1, c.rest, c.notModified, releaseRepos)
+		}
+		if c.graphql != wantGraphQL {
+			t.Errorf("warm step %d: GraphQL %d, want %d (no conditional requests in GraphQL)", i+1, c.graphql, wantGraphQL)
+		}
+	}
+	t.Logf("warm hour: REST %d (%d answered 304, counted %d), GraphQL %d, Helm %d (%d answered 304)",
+		hour.rest, hour.notModified, hour.rest-hour.notModified, hour.graphql, hour.helm, hour.helmNotModified)
+	if hour.rest-hour.notModified != 0 || hour.graphql != 4*wantGraphQL {
+		t.Errorf("warm hour: %+v", hour)
+	}
+
+	// A new upstream release changes page 1: that repository costs its full
+	// page count once, the others stay at a 304.
+	w.gh.AddRelease("grafana/grafana", "v1.999.0", clk.now(), false)
+	clk.add(models.DefaultCacheTTL)
+	c := w.measure(t, col)
+	wantNew := releaseRepos - 1 + pages(w.size["grafana/grafana"]+2)
+	t.Logf("after a new grafana release: REST %d (%d answered 304)", c.rest, c.notModified)
+	if c.rest != wantNew || c.notModified != releaseRepos-1 {
+		t.Errorf("after a new release: REST %d (%d × 304), want %d (%d × 304)", c.rest, c.notModified, wantNew, releaseRepos-1)
+	}
+}
+
+// TestRequestBudgetWithoutToken: without a token the tags upstreams fail
+// (GraphQL needs a token) and the REST cost is the same pages.
+func TestRequestBudgetWithoutToken(t *testing.T) {
+	w := newBudgetWorld(t)
+	clk := &clock{t: time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)}
+	w.gh.SetClock(clk.now)
+	cold := w.measure(t, w.collector(t, clk, ""))
+	if cold.graphql != 0 {
+		t.Errorf("GraphQL called without a token: %d", cold.graphql)
+	}
+	if cold.rest != wantColdREST {
+		t.Errorf("cold REST without a token: %d, want %d", cold.rest, wantColdREST)
+	}
+	want := []string{"chromadb", "jaeger", "vllm-stack"}
+	if strings.Join(cold.failed, ",") != strings.Join(want, ",") {
+		t.Errorf("failed without a token: %v, want the tags upstreams %v", cold.failed, want)
+	}
+	t.Logf("anonymous cold: REST %d (limit 60/hour), failed %v", cold.rest, cold.failed)
+}
