@@ -1,0 +1,85 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+)
+
+// stub sources: upstream "acme/broken" fails; every call records concurrency.
+type stub struct {
+	inFlight, peak atomic.Int32
+}
+
+func (s *stub) enter() func() {
+	n := s.inFlight.Add(1)
+	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+	}
+	time.Sleep(time.Millisecond) // let other goroutines overlap
+	return func() { s.inFlight.Add(-1) }
+}
+
+func (s *stub) Releases(_ context.Context, ref sources.UpstreamRef) ([]sources.Release, []sources.Notice, error) {
+	defer s.enter()()
+	if ref.Repo == "acme/broken" {
+		return nil, nil, errors.New("HTTP 500")
+	}
+	return []sources.Release{{Tag: "v1.1.0", Time: time.Unix(2000, 0)}}, []sources.Notice{"stale"}, nil
+}
+
+func (s *stub) ChartVersions(_ context.Context, ref sources.ChartRef) ([]sources.ChartVersion, []sources.Notice, error) {
+	defer s.enter()()
+	return []sources.ChartVersion{{Version: "1.0.0", AppVersion: "1.0.0", Created: time.Unix(1000, 0)}}, nil, nil
+}
+
+func svc(name, repo string) catalog.Service {
+	return catalog.Service{Name: name, Upstream: catalog.Upstream{Repo: repo, Source: "releases"},
+		Chart: catalog.Chart{Repository: "https://charts.example", Name: name, VersionFrom: catalog.FromAppVersion}}
+}
+
+func TestCollectKeepsOrderAndFailures(t *testing.T) {
+	st := &stub{}
+	c := &Collector{Upstreams: st, Charts: st, Concurrency: 2}
+	services := []catalog.Service{svc("a", "acme/a"), svc("broken", "acme/broken"), svc("c", "acme/c"), svc("d", "acme/d"), svc("e", "acme/e")}
+	var mu sync.Mutex
+	var seen []int
+	rs := c.Collect(context.Background(), services, func(done, total int, r Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		if total != len(services) {
+			t.Errorf("total = %d", total)
+		}
+		seen = append(seen, done)
+	})
+	if len(seen) != len(services) || seen[len(seen)-1] != len(services) {
+		t.Errorf("progress calls = %v", seen)
+	}
+	for i, r := range rs {
+		if r.Service.Name != services[i].Name {
+			t.Errorf("result %d is %s, want %s", i, r.Service.Name, services[i].Name)
+		}
+		if (r.Err != nil) != (r.Service.Name == "broken") {
+			t.Errorf("%s: err %v", r.Service.Name, r.Err)
+		}
+	}
+	if err := rs[1].Err; !strings.Contains(err.Error(), "upstream acme/broken (releases)") || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Errorf("error does not name the source: %v", err)
+	}
+	if st := rs[0].Timeline.At(time.Unix(3000, 0)); st.VersionsBehind != 1 {
+		t.Errorf("a: versions behind = %d", st.VersionsBehind)
+	}
+	if len(rs[0].Notices) != 1 || rs[0].Notices[0] != "stale" {
+		t.Errorf("source notices lost: %q", rs[0].Notices)
+	}
+	// Two services at once, each fetching upstream and chart in parallel: at most 4 calls.
+	if p := st.peak.Load(); p > 4 || p < 2 {
+		t.Errorf("peak concurrent source calls = %d, want 2..4", p)
+	}
+}
