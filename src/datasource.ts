@@ -1,26 +1,63 @@
-import { DataSourceInstanceSettings, CoreApp, ScopedVars } from '@grafana/data';
-import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
+import { DataSourceWithBackend } from '@grafana/runtime';
 
-import { MyQuery, MyDataSourceOptions, DEFAULT_QUERY } from './types';
+import { lagwatchAnnotations } from './annotations';
+import { expandList, interpolateMaintainer } from './interpolate';
+import {
+  DEFAULT_QUERY,
+  EventKind,
+  EVENT_KIND_VALUES,
+  LagwatchOptions,
+  LagwatchQuery,
+  Metric,
+  METRIC_VALUES,
+  ServicesResponse,
+} from './types';
+import { LagwatchVariableSupport } from './variables';
 
-export class DataSource extends DataSourceWithBackend<MyQuery, MyDataSourceOptions> {
-  constructor(instanceSettings: DataSourceInstanceSettings<MyDataSourceOptions>) {
+export class DataSource extends DataSourceWithBackend<LagwatchQuery, LagwatchOptions> {
+  constructor(instanceSettings: DataSourceInstanceSettings<LagwatchOptions>) {
     super(instanceSettings);
+    this.variables = new LagwatchVariableSupport(this);
+    this.annotations = lagwatchAnnotations;
   }
 
-  getDefaultQuery(_: CoreApp): Partial<MyQuery> {
+  getDefaultQuery(_: CoreApp): Partial<LagwatchQuery> {
     return DEFAULT_QUERY;
   }
 
-  applyTemplateVariables(query: MyQuery, scopedVars: ScopedVars) {
-    return {
-      ...query,
-      queryText: getTemplateSrv().replace(query.queryText, scopedVars),
-    };
+  /**
+   * Interpolates template variables in every field. Runs for dashboards,
+   * Explore and the alert rule editor alike (it only uses the template
+   * service and the scoped variables it is given).
+   */
+  applyTemplateVariables(query: LagwatchQuery, scopedVars: ScopedVars): LagwatchQuery {
+    const out: LagwatchQuery = { ...query, queryType: query.queryType || DEFAULT_QUERY.queryType };
+    if (query.services) {
+      out.services = expandList(query.services, scopedVars);
+    }
+    if (query.maintainer !== undefined) {
+      out.maintainer = interpolateMaintainer(query.maintainer, scopedVars);
+    }
+    if (query.metrics) {
+      out.metrics = expandList(query.metrics, scopedVars, METRIC_VALUES) as Metric[];
+    }
+    if (query.eventKinds) {
+      out.eventKinds = expandList(query.eventKinds, scopedVars, EVENT_KIND_VALUES) as EventKind[];
+    }
+    return out;
   }
 
-  filterQuery(query: MyQuery): boolean {
-    // if no query has been provided, prevent the query from being executed
-    return !!query.queryText;
+  /** Hidden queries are not sent to the backend. */
+  filterQuery(query: LagwatchQuery): boolean {
+    return !query.hide;
+  }
+
+  /** The catalog's services and maintainers (GET /services). */
+  getServices(): Promise<ServicesResponse> {
+    return this.getResource<ServicesResponse>('services').then((r) => ({
+      services: r?.services ?? [],
+      maintainers: r?.maintainers ?? [],
+    }));
   }
 }

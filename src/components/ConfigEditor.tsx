@@ -1,71 +1,271 @@
-import React, { ChangeEvent } from 'react';
-import { InlineField, Input, SecretInput } from '@grafana/ui';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { MyDataSourceOptions, MySecureJsonData } from '../types';
+import { getBackendSrv } from '@grafana/runtime';
+import { Alert, Button, CodeEditor, Field, FieldSet, Input, SecretInput, Stack, Text, TextLink } from '@grafana/ui';
+import React, { ChangeEvent, useEffect, useRef, useState } from 'react';
 
-interface Props extends DataSourcePluginOptionsEditorProps<MyDataSourceOptions, MySecureJsonData> {}
+import { EXAMPLE_CATALOG } from '../exampleCatalog';
+import {
+  CATALOG_DOCS_URL,
+  DEFAULT_CACHE_TTL,
+  DEFAULT_GITHUB_URL,
+  DEFAULT_INDEX_LIMIT_MB,
+  DEFAULT_TIMEOUT_SECONDS,
+  LagwatchOptions,
+  LagwatchSecureJsonData,
+  ValidateResponse,
+} from '../types';
+import { errorText } from './useCatalog';
 
-export function ConfigEditor(props: Props) {
-  const { onOptionsChange, options } = props;
+export type Props = DataSourcePluginOptionsEditorProps<LagwatchOptions, LagwatchSecureJsonData>;
+
+/** Delay between the last keystroke in the catalog editor and its validation. */
+export const VALIDATE_DEBOUNCE_MS = 500;
+
+/** A Go duration as time.ParseDuration reads it, e.g. 15m, 1h30m, 90s. */
+const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+
+type Validation =
+  | { state: 'idle' }
+  | { state: 'checking' }
+  | { state: 'done'; result: ValidateResponse }
+  | { state: 'failed'; message: string };
+
+export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields, secureJsonData } = options;
+  const catalog = jsonData.catalog ?? '';
+  const validation = useCatalogValidation(options.uid, catalog);
 
-  const onPathChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      jsonData: {
-        ...jsonData,
-        path: event.target.value,
-      },
-    });
+  const setJson = (patch: Partial<LagwatchOptions>) =>
+    onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
+
+  const onNumber = (key: 'indexLimitMb' | 'timeoutSeconds') => (e: ChangeEvent<HTMLInputElement>) => {
+    const n = e.currentTarget.value === '' ? undefined : Number(e.currentTarget.value);
+    setJson({ [key]: n === undefined || Number.isNaN(n) ? undefined : n });
   };
 
-  // Secure field (only sent to the backend)
-  const onAPIKeyChange = (event: ChangeEvent<HTMLInputElement>) => {
+  // The token only ever goes to secureJsonData: Grafana encrypts it and never sends it back.
+  const onTokenChange = (e: ChangeEvent<HTMLInputElement>) =>
+    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, githubToken: e.currentTarget.value } });
+  const onTokenReset = () =>
     onOptionsChange({
       ...options,
-      secureJsonData: {
-        apiKey: event.target.value,
-      },
+      secureJsonFields: { ...secureJsonFields, githubToken: false },
+      secureJsonData: { ...secureJsonData, githubToken: '' },
     });
-  };
 
-  const onResetAPIKey = () => {
-    onOptionsChange({
-      ...options,
-      secureJsonFields: {
-        ...options.secureJsonFields,
-        apiKey: false,
-      },
-      secureJsonData: {
-        ...options.secureJsonData,
-        apiKey: '',
-      },
-    });
-  };
+  const ttlInvalid = !!jsonData.cacheTtl && !GO_DURATION.test(jsonData.cacheTtl);
 
   return (
-    <>
-      <InlineField label="Path" labelWidth={14} interactive tooltip={'Json field returned to frontend'}>
-        <Input
-          id="config-editor-path"
-          onChange={onPathChange}
-          value={jsonData.path}
-          placeholder="Enter the path, e.g. /api/v1"
-          width={40}
-        />
-      </InlineField>
-      <InlineField label="API Key" labelWidth={14} interactive tooltip={'Secure json field (backend only)'}>
-        <SecretInput
-          required
-          id="config-editor-api-key"
-          isConfigured={secureJsonFields.apiKey}
-          value={secureJsonData?.apiKey}
-          placeholder="Enter your API key"
-          width={40}
-          onReset={onResetAPIKey}
-          onChange={onAPIKeyChange}
-        />
-      </InlineField>
-    </>
+    <Stack direction="column" gap={2}>
+      <FieldSet label="GitHub">
+        <Field label="GitHub API URL" description="REST API base URL. GitHub Enterprise Server: https://HOST/api/v3">
+          <Input
+            id="lagwatch-github-url"
+            width={60}
+            value={jsonData.githubUrl ?? ''}
+            placeholder={DEFAULT_GITHUB_URL}
+            onChange={(e) => setJson({ githubUrl: e.currentTarget.value })}
+          />
+        </Field>
+        <Field
+          label="GitHub token"
+          description="Optional. Without a token GitHub allows 60 requests per hour and services with source: tags cannot be read. A fine-grained token with public read access is enough."
+        >
+          <SecretInput
+            id="lagwatch-github-token"
+            width={60}
+            isConfigured={!!secureJsonFields?.githubToken}
+            value={secureJsonData?.githubToken ?? ''}
+            placeholder="ghp_… or github_pat_…"
+            autoComplete="off"
+            onChange={onTokenChange}
+            onReset={onTokenReset}
+          />
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="Limits">
+        <Field
+          label="Cache TTL"
+          description="How long GitHub and Helm responses are reused, as a Go duration (15m, 1h)."
+          invalid={ttlInvalid}
+          error={ttlInvalid ? 'Use a duration such as 15m, 1h or 1h30m' : undefined}
+        >
+          <Input
+            id="lagwatch-cache-ttl"
+            width={20}
+            value={jsonData.cacheTtl ?? ''}
+            placeholder={DEFAULT_CACHE_TTL}
+            onChange={(e) => setJson({ cacheTtl: e.currentTarget.value })}
+          />
+        </Field>
+        <Field label="Index size limit (MB)" description="Largest Helm index.yaml Lagwatch reads.">
+          <Input
+            id="lagwatch-index-limit"
+            type="number"
+            min={1}
+            width={20}
+            value={jsonData.indexLimitMb ?? ''}
+            placeholder={String(DEFAULT_INDEX_LIMIT_MB)}
+            onChange={onNumber('indexLimitMb')}
+          />
+        </Field>
+        <Field
+          label="Request timeout (seconds)"
+          description="Time limit of one HTTP request to GitHub or a Helm repository."
+        >
+          <Input
+            id="lagwatch-timeout"
+            type="number"
+            min={1}
+            width={20}
+            value={jsonData.timeoutSeconds ?? ''}
+            placeholder={String(DEFAULT_TIMEOUT_SECONDS)}
+            onChange={onNumber('timeoutSeconds')}
+          />
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="Catalog">
+        <Text element="p" color="secondary">
+          The services to watch, each with its upstream GitHub repository and its Helm chart.{' '}
+          <TextLink href={CATALOG_DOCS_URL} external>
+            Catalog reference
+          </TextLink>
+        </Text>
+        <Field
+          label="Catalog file"
+          description="A catalog YAML file on the Grafana server. The inline catalog below wins when both are set."
+        >
+          <Input
+            id="lagwatch-catalog-path"
+            width={60}
+            value={jsonData.catalogPath ?? ''}
+            placeholder="/etc/grafana/lagwatch/catalog.yaml"
+            onChange={(e) => setJson({ catalogPath: e.currentTarget.value })}
+          />
+        </Field>
+        <Field label="Inline catalog" description="Catalog YAML, checked by the backend as you type.">
+          <CodeEditor
+            language="yaml"
+            value={catalog}
+            height={360}
+            showLineNumbers
+            showMiniMap={false}
+            onChange={(v) => setJson({ catalog: v })}
+            onBlur={(v) => setJson({ catalog: v })}
+          />
+        </Field>
+        <Stack direction="row" gap={1} alignItems="center">
+          <Button
+            variant="secondary"
+            icon="file-alt"
+            onClick={() => setJson({ catalog: EXAMPLE_CATALOG })}
+            tooltip={catalog.trim() ? 'Replaces the inline catalog' : undefined}
+          >
+            Insert example catalog
+          </Button>
+          <ValidationSummary validation={validation} />
+        </Stack>
+        <ValidationErrors validation={validation} />
+      </FieldSet>
+    </Stack>
+  );
+}
+
+/**
+ * Validates the inline catalog through the saved instance's POST /validate,
+ * VALIDATE_DEBOUNCE_MS after the last change. Answers to older texts are dropped.
+ */
+function useCatalogValidation(uid: string, catalog: string): Validation {
+  // The latest answer and the text it answers; a different text is still being checked.
+  const [answer, setAnswer] = useState<{ text: string; validation: Validation }>({
+    text: '',
+    validation: { state: 'idle' },
+  });
+  const seq = useRef(0);
+  const enabled = !!uid && catalog.trim() !== '';
+  useEffect(() => {
+    const id = ++seq.current;
+    if (!enabled) {
+      return;
+    }
+    const timer = setTimeout(() => {
+      getBackendSrv()
+        .post<ValidateResponse>(
+          `/api/datasources/uid/${encodeURIComponent(uid)}/resources/validate`,
+          { catalog },
+          { showErrorAlert: false, showSuccessAlert: false }
+        )
+        .then((result) => {
+          if (id === seq.current) {
+            setAnswer({ text: catalog, validation: { state: 'done', result: normalize(result) } });
+          }
+        })
+        .catch((err: unknown) => {
+          if (id === seq.current) {
+            setAnswer({ text: catalog, validation: { state: 'failed', message: errorText(err) } });
+          }
+        });
+    }, VALIDATE_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [uid, catalog, enabled]);
+  if (!enabled) {
+    return { state: 'idle' };
+  }
+  return answer.text === catalog ? answer.validation : { state: 'checking' };
+}
+
+function normalize(r: Partial<ValidateResponse> | undefined): ValidateResponse {
+  return { valid: !!r?.valid, services: r?.services ?? 0, errors: r?.errors ?? [] };
+}
+
+function ValidationSummary({ validation }: { validation: Validation }) {
+  switch (validation.state) {
+    case 'checking':
+      return (
+        <Text color="secondary" italic>
+          Checking catalog…
+        </Text>
+      );
+    case 'done':
+      return validation.result.valid ? (
+        <Text color="success">
+          Catalog is valid: {validation.result.services} service{validation.result.services === 1 ? '' : 's'}
+        </Text>
+      ) : (
+        <Text color="error">
+          Catalog has {validation.result.errors.length} problem{validation.result.errors.length === 1 ? '' : 's'}
+        </Text>
+      );
+    default:
+      return null;
+  }
+}
+
+function ValidationErrors({ validation }: { validation: Validation }) {
+  if (validation.state === 'failed') {
+    return (
+      <Alert severity="warning" title="The catalog could not be checked">
+        {validation.message}. Save the data source and make sure the Lagwatch backend is running; the catalog is checked
+        again on Save &amp; test.
+      </Alert>
+    );
+  }
+  if (validation.state !== 'done' || validation.result.valid) {
+    return null;
+  }
+  return (
+    <Alert severity="error" title="Catalog errors">
+      <ul aria-label="Catalog errors">
+        {validation.result.errors.map((e, i) => (
+          <li key={i}>
+            {e.line ? `Line ${e.line}` : 'Catalog'}
+            {e.service ? `, service ${e.service}` : ''}
+            {e.field ? `, ${e.field}` : ''}: {e.message}
+          </li>
+        ))}
+      </ul>
+    </Alert>
   );
 }

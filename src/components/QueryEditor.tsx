@@ -1,45 +1,164 @@
-import React, { ChangeEvent } from 'react';
-import { InlineField, Input, Stack } from '@grafana/ui';
 import { QueryEditorProps } from '@grafana/data';
-import { DataSource } from '../datasource';
-import { MyDataSourceOptions, MyQuery } from '../types';
+import { Checkbox, Combobox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack, Text } from '@grafana/ui';
+import React, { useMemo } from 'react';
 
-type Props = QueryEditorProps<DataSource, MyQuery, MyDataSourceOptions>;
+import type { DataSource } from '../datasource';
+import {
+  DEFAULT_QUERY,
+  EVENT_KINDS,
+  EVENT_KIND_VALUES,
+  EventKind,
+  LagwatchOptions,
+  LagwatchQuery,
+  Metric,
+  METRICS,
+  METRIC_QUERY_TYPES,
+  QUERY_TYPES,
+  QueryType,
+} from '../types';
+import { useCatalog, variableOptions, withValues } from './useCatalog';
 
-export function QueryEditor({ query, onChange, onRunQuery }: Props) {
-  const onQueryTextChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onChange({ ...query, queryText: event.target.value });
-  };
+export type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions> & {
+  /** Annotation editor: the query type is fixed to events. */
+  fixedQueryType?: QueryType;
+};
 
-  const onConstantChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onChange({ ...query, constant: parseFloat(event.target.value) });
-    // executes the query
+const queryTypeOptions = QUERY_TYPES.map((t) => ({ label: t.label, value: t.value, description: t.hint }));
+const metricOptions: Array<ComboboxOption<string>> = METRICS.map((m) => ({
+  label: m.label,
+  value: m.value,
+  description: m.hint,
+}));
+
+export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQueryType }: Props) {
+  const catalog = useCatalog(datasource);
+  const queryType: QueryType = fixedQueryType ?? query.queryType ?? DEFAULT_QUERY.queryType!;
+  const services = query.services ?? [];
+  const metrics = query.metrics?.length ? query.metrics : DEFAULT_QUERY.metrics!;
+  const eventKinds = query.eventKinds?.length ? query.eventKinds : EVENT_KIND_VALUES;
+  const hint = QUERY_TYPES.find((t) => t.value === queryType)?.hint;
+
+  const variables = useMemo(() => variableOptions(), []);
+  const serviceOptions = useMemo(
+    () =>
+      withValues(
+        [
+          ...catalog.services.map((s) => ({
+            label: s.name,
+            value: s.name,
+            description: `${s.maintainer} · ${s.repo}`,
+          })),
+          ...variables,
+        ],
+        query.services ?? []
+      ),
+    [catalog.services, variables, query.services]
+  );
+  const maintainerOptions = useMemo(
+    () =>
+      withValues(
+        [...catalog.maintainers.map((m) => ({ label: m, value: m })), ...variables],
+        query.maintainer ? [query.maintainer] : []
+      ),
+    [catalog.maintainers, variables, query.maintainer]
+  );
+
+  const change = (patch: Partial<LagwatchQuery>) => {
+    onChange({ ...query, queryType, ...patch });
     onRunQuery();
   };
 
-  const { queryText, constant } = query;
+  const toggleKind = (kind: EventKind, on: boolean) => {
+    const next = EVENT_KIND_VALUES.filter((k) => (k === kind ? on : eventKinds.includes(k)));
+    change({ eventKinds: next });
+  };
 
   return (
-    <Stack gap={0}>
-      <InlineField label="Constant">
-        <Input
-          id="query-editor-constant"
-          onChange={onConstantChange}
-          value={constant}
-          width={8}
-          type="number"
-          step="0.1"
-        />
-      </InlineField>
-      <InlineField label="Query Text" labelWidth={16} tooltip="Not used yet">
-        <Input
-          id="query-editor-query-text"
-          onChange={onQueryTextChange}
-          value={queryText || ''}
-          required
-          placeholder="Enter a query"
-        />
-      </InlineField>
+    <Stack direction="column" gap={1}>
+      {!fixedQueryType && (
+        <Field label="Query type" description={hint} noMargin>
+          <RadioButtonGroup<QueryType>
+            aria-label="Query type"
+            options={queryTypeOptions}
+            value={queryType}
+            onChange={(v) => change({ queryType: v })}
+          />
+        </Field>
+      )}
+      <Stack direction="row" gap={2} wrap="wrap">
+        <Field
+          label="Services"
+          description="Empty means every service of the catalog."
+          error={catalog.error ? `Could not load the catalog: ${catalog.error}` : undefined}
+          invalid={!!catalog.error}
+          noMargin
+        >
+          <MultiCombobox<string>
+            id="lagwatch-services"
+            placeholder="All services"
+            options={serviceOptions}
+            value={services}
+            loading={catalog.loading}
+            width="auto"
+            minWidth={24}
+            maxWidth={60}
+            isClearable
+            createCustomValue
+            onChange={(opts) => change({ services: opts.map((o) => o.value) })}
+          />
+        </Field>
+        <Field label="Maintainer" description="Only services with this maintainer." noMargin>
+          <Combobox<string>
+            id="lagwatch-maintainer"
+            placeholder="Any maintainer"
+            options={maintainerOptions}
+            value={query.maintainer || null}
+            loading={catalog.loading}
+            width="auto"
+            minWidth={20}
+            isClearable
+            createCustomValue
+            onChange={(opt) => change({ maintainer: opt?.value ?? '' })}
+          />
+        </Field>
+        {METRIC_QUERY_TYPES.includes(queryType) && (
+          <Field label="Metrics" description="One series per service and metric." noMargin>
+            <MultiCombobox<string>
+              id="lagwatch-metrics"
+              options={metricOptions}
+              value={metrics}
+              width="auto"
+              minWidth={20}
+              maxWidth={60}
+              onChange={(opts) =>
+                change({ metrics: opts.length ? (opts.map((o) => o.value) as Metric[]) : DEFAULT_QUERY.metrics })
+              }
+            />
+          </Field>
+        )}
+        {queryType === 'events' && (
+          <Field label="Event kinds" noMargin>
+            <Stack direction="row" gap={2}>
+              {EVENT_KINDS.map((k) => (
+                <Checkbox
+                  key={k.value}
+                  label={k.label}
+                  description={k.hint}
+                  value={eventKinds.includes(k.value)}
+                  // Unchecking the last kind would mean "both" to the backend: keep one.
+                  disabled={eventKinds.length === 1 && eventKinds[0] === k.value}
+                  onChange={(e) => toggleKind(k.value, e.currentTarget.checked)}
+                />
+              ))}
+            </Stack>
+          </Field>
+        )}
+      </Stack>
+      {fixedQueryType && hint && (
+        <Text variant="bodySmall" color="secondary">
+          {hint}
+        </Text>
+      )}
     </Stack>
   );
 }

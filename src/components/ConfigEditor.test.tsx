@@ -1,0 +1,215 @@
+import { DataSourceSettings } from '@grafana/data';
+import { setBackendSrv, BackendSrv } from '@grafana/runtime';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import userEvent, { PointerEventsCheckLevel } from '@testing-library/user-event';
+import React, { useState } from 'react';
+
+import { EXAMPLE_CATALOG } from '../exampleCatalog';
+import { LagwatchOptions, LagwatchSecureJsonData, ValidateResponse } from '../types';
+import { ConfigEditor, VALIDATE_DEBOUNCE_MS } from './ConfigEditor';
+
+// Monaco does not run in jsdom: a textarea stands in for the YAML editor.
+jest.mock('@grafana/ui', () => ({
+  ...jest.requireActual('@grafana/ui'),
+  CodeEditor: ({ value, onChange, language }: { value: string; onChange: (v: string) => void; language: string }) => (
+    <textarea
+      aria-label="Catalog YAML"
+      data-language={language}
+      value={value}
+      onChange={(e) => onChange(e.currentTarget.value)}
+    />
+  ),
+}));
+
+type Settings = DataSourceSettings<LagwatchOptions, LagwatchSecureJsonData>;
+
+const TOKEN = 'ghp_0123456789abcdefSECRET';
+
+function settings(patch: Partial<Settings> = {}): Settings {
+  return {
+    id: 1,
+    uid: 'lw-uid',
+    orgId: 1,
+    name: 'Lagwatch',
+    type: 'lagwatch-datasource',
+    typeName: 'Lagwatch',
+    typeLogoUrl: '',
+    access: 'proxy',
+    url: '',
+    user: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: false,
+    jsonData: {},
+    secureJsonFields: {},
+    readOnly: false,
+    withCredentials: false,
+    ...patch,
+  } as Settings;
+}
+
+const post = jest.fn();
+
+beforeEach(() => {
+  post.mockReset();
+  post.mockResolvedValue({ valid: true, services: 4, errors: [] } satisfies ValidateResponse);
+  setBackendSrv({ post } as unknown as BackendSrv);
+});
+
+function setup(initial: Settings = settings()) {
+  const onOptionsChange = jest.fn();
+  function Harness() {
+    const [options, setOptions] = useState(initial);
+    return (
+      <ConfigEditor
+        options={options}
+        onOptionsChange={(o) => {
+          onOptionsChange(o);
+          setOptions(o);
+        }}
+      />
+    );
+  }
+  const view = render(<Harness />);
+  return {
+    onOptionsChange,
+    view,
+    user: userEvent.setup({ delay: null, pointerEventsCheck: PointerEventsCheckLevel.Never }),
+  };
+}
+
+const last = (fn: jest.Mock): Settings => fn.mock.calls[fn.mock.calls.length - 1][0];
+
+describe('ConfigEditor: GitHub token', () => {
+  it('shows a configured token as configured, without its value, and resets it', async () => {
+    const { onOptionsChange, user } = setup(settings({ secureJsonFields: { githubToken: true } }));
+    const input = screen.getByLabelText(/GitHub token/);
+    expect(input).toHaveValue('configured');
+    expect(input).toBeDisabled();
+
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    const o = last(onOptionsChange);
+    expect(o.secureJsonFields.githubToken).toBe(false);
+    expect(o.secureJsonData?.githubToken).toBe('');
+    expect(screen.getByLabelText(/GitHub token/)).toHaveValue('');
+    expect(screen.getByLabelText(/GitHub token/)).toBeEnabled();
+  });
+
+  it('sends a typed token in secureJsonData only, in a password field', async () => {
+    const { onOptionsChange, view, user } = setup();
+    const input = screen.getByLabelText(/GitHub token/);
+    expect(input).toHaveAttribute('type', 'password');
+    await user.type(input, TOKEN);
+    const o = last(onOptionsChange);
+    expect(o.secureJsonData).toEqual({ githubToken: TOKEN });
+    expect(JSON.stringify(o.jsonData)).not.toContain(TOKEN);
+    // After saving, Grafana returns only secureJsonFields: the token is never rendered again.
+    view.rerender(
+      <ConfigEditor options={settings({ secureJsonFields: { githubToken: true } })} onOptionsChange={jest.fn()} />
+    );
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+  });
+});
+
+describe('ConfigEditor: settings', () => {
+  it('writes URL, cache TTL, limits and catalog path to jsonData', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/GitHub API URL/), 'https://ghe.example.com/api/v3');
+    await user.type(screen.getByLabelText(/Cache TTL/), '1h');
+    await user.type(screen.getByLabelText(/Index size limit/), '50');
+    await user.type(screen.getByLabelText(/Request timeout/), '30');
+    await user.type(screen.getByLabelText(/Catalog file/), '/etc/lagwatch.yaml');
+    expect(last(onOptionsChange).jsonData).toEqual({
+      githubUrl: 'https://ghe.example.com/api/v3',
+      cacheTtl: '1h',
+      indexLimitMb: 50,
+      timeoutSeconds: 30,
+      catalogPath: '/etc/lagwatch.yaml',
+    });
+    await user.clear(screen.getByLabelText(/Request timeout/));
+    expect(last(onOptionsChange).jsonData.timeoutSeconds).toBeUndefined();
+  });
+
+  it('flags a cache TTL that is not a Go duration', () => {
+    setup(settings({ jsonData: { cacheTtl: '15 minutes' } }));
+    expect(screen.getByText('Use a duration such as 15m, 1h or 1h30m')).toBeInTheDocument();
+  });
+
+  it('shows the defaults as placeholders and links the catalog reference', () => {
+    setup();
+    expect(screen.getByLabelText(/GitHub API URL/)).toHaveAttribute('placeholder', 'https://api.github.com');
+    expect(screen.getByLabelText(/Cache TTL/)).toHaveAttribute('placeholder', '15m');
+    expect(screen.getByRole('link', { name: /Catalog reference/ })).toHaveAttribute(
+      'href',
+      expect.stringContaining('#catalog')
+    );
+  });
+});
+
+describe('ConfigEditor: catalog', () => {
+  it('inserts the example catalog, YAML editor, validated through /validate', async () => {
+    const { onOptionsChange, user } = setup();
+    expect(screen.getByLabelText('Catalog YAML')).toHaveAttribute('data-language', 'yaml');
+    await user.click(screen.getByRole('button', { name: /Insert example catalog/ }));
+    expect(last(onOptionsChange).jsonData.catalog).toBe(EXAMPLE_CATALOG);
+    expect(screen.getByLabelText('Catalog YAML')).toHaveValue(EXAMPLE_CATALOG);
+    expect(await screen.findByText('Catalog is valid: 4 services')).toBeInTheDocument();
+    expect(post).toHaveBeenCalledWith(
+      '/api/datasources/uid/lw-uid/resources/validate',
+      { catalog: EXAMPLE_CATALOG },
+      expect.objectContaining({ showErrorAlert: false })
+    );
+  });
+
+  it('lists validation errors with line, service and field', async () => {
+    post.mockResolvedValue({
+      valid: false,
+      services: 0,
+      errors: [
+        { service: 'ollama', field: 'upstream.repo', line: 3, message: '"ollama" is not a GitHub owner/name' },
+        { line: 7, message: 'mapping values are not allowed in this context' },
+      ],
+    } satisfies ValidateResponse);
+    setup(settings({ jsonData: { catalog: 'services:\n  - name: ollama\n' } }));
+    const list = await screen.findByRole('list', { name: 'Catalog errors' });
+    expect(list).toHaveTextContent('Line 3, service ollama, upstream.repo: "ollama" is not a GitHub owner/name');
+    expect(list).toHaveTextContent('Line 7: mapping values are not allowed in this context');
+    expect(screen.getByText('Catalog has 2 problems')).toBeInTheDocument();
+  });
+
+  it('debounces validation while typing and checks only the latest text', async () => {
+    jest.useFakeTimers();
+    try {
+      setup();
+      const editor = screen.getByLabelText('Catalog YAML');
+      fireEvent.change(editor, { target: { value: 'services:' } });
+      fireEvent.change(editor, { target: { value: 'services:\n  - name: a' } });
+      fireEvent.change(editor, { target: { value: 'services:\n  - name: ab' } });
+      expect(screen.getByText('Checking catalog…')).toBeInTheDocument();
+      await act(async () => {
+        jest.advanceTimersByTime(VALIDATE_DEBOUNCE_MS - 1);
+      });
+      expect(post).not.toHaveBeenCalled();
+      await act(async () => {
+        jest.advanceTimersByTime(1);
+      });
+      expect(post).toHaveBeenCalledTimes(1);
+      expect(post.mock.calls[0][1]).toEqual({ catalog: 'services:\n  - name: ab' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('says when the catalog cannot be checked (backend not reachable)', async () => {
+    post.mockRejectedValue({ status: 404, data: { message: 'Plugin unavailable' } });
+    setup(settings({ jsonData: { catalog: 'services: []' } }));
+    expect(await screen.findByText('The catalog could not be checked')).toBeInTheDocument();
+    expect(screen.getByText(/Plugin unavailable \(HTTP 404\)/)).toBeInTheDocument();
+  });
+
+  it('does not call /validate for an empty catalog', async () => {
+    setup();
+    await waitFor(() => new Promise((r) => setTimeout(r, VALIDATE_DEBOUNCE_MS + 100)), { timeout: 2000 });
+    expect(post).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,34 @@
+import { ScopedVars } from '@grafana/data';
+import { getTemplateSrv } from '@grafana/runtime';
+
+import { isAllMarker, normalizeNames } from './queryModel';
+
+/**
+ * Expands every entry with the template service: a multi-value variable gives
+ * several names, "All" gives the full list or the variable's custom all value.
+ * An all-marker (`$__all`, `*`, `All`) makes the result `all` (default [],
+ * which the backend reads as "every").
+ */
+export function expandList(entries: string[], scopedVars: ScopedVars, all: string[] = []): string[] {
+  const srv = getTemplateSrv();
+  const interpolated = entries.map((e) => srv.replace(e, scopedVars, 'csv'));
+  const hasAll = interpolated.some((e) => e.split(',').some((p) => isAllMarker(p)));
+  return hasAll ? [...all] : normalizeNames(interpolated);
+}
+
+/**
+ * Interpolates the single-valued maintainer. An all-marker, or several values
+ * (a multi-value variable, or "All" without a custom all value), mean "any
+ * maintainer": the backend filters on one maintainer only.
+ */
+export function interpolateMaintainer(maintainer: string, scopedVars: ScopedVars): string {
+  const value = getTemplateSrv()
+    .replace(maintainer, scopedVars, (v: string | string[]) => {
+      if (Array.isArray(v)) {
+        return v.length === 1 ? v[0] : '$__all';
+      }
+      return v;
+    })
+    .trim();
+  return isAllMarker(value) ? '' : value;
+}

@@ -1,0 +1,98 @@
+import fs from 'fs';
+import path from 'path';
+
+import { normalizeNames, parseQuery, validateQuery } from './queryModel';
+import { LagwatchQuery } from './types';
+
+const QUERIES_DIR = path.resolve(__dirname, '..', 'testdata', 'queries');
+// DataQuery envelope fields plus the fields of LagwatchQuery (models.Query).
+const KNOWN_KEYS = [
+  'refId',
+  'hide',
+  'key',
+  'queryType',
+  'datasource',
+  'services',
+  'maintainer',
+  'metrics',
+  'eventKinds',
+];
+const files = fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.json'));
+
+describe('shared example queries (testdata/queries)', () => {
+  it('has example files', () => {
+    expect(files.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(files)('%s parses into LagwatchQuery and validates', (file) => {
+    const json: unknown = JSON.parse(fs.readFileSync(path.join(QUERIES_DIR, file), 'utf8'));
+    const q: LagwatchQuery = parseQuery(json);
+    expect(validateQuery(q)).toEqual([]);
+    expect(q.refId).toBe('A');
+    // Nothing is lost or added when reading, and the TS model declares every field of the file.
+    expect(q).toEqual(json);
+    expect(Object.keys(json as object).filter((k) => !KNOWN_KEYS.includes(k))).toEqual([]);
+  });
+
+  it('reads the fields of lag-metrics.json', () => {
+    const q = parseQuery(JSON.parse(fs.readFileSync(path.join(QUERIES_DIR, 'lag-metrics.json'), 'utf8')));
+    expect(q.queryType).toBe('lag');
+    expect(q.services).toEqual(['ollama', 'chromadb']);
+    expect(q.metrics).toEqual(['lag', 'versions_behind', 'chart_age']);
+  });
+});
+
+describe('validateQuery mirrors models.ParseQuery', () => {
+  it('accepts an empty query (lag by default)', () => {
+    expect(validateQuery({ refId: 'A' })).toEqual([]);
+  });
+
+  it('rejects an unknown query type', () => {
+    expect(validateQuery({ refId: 'A', queryType: 'latest' as never })).toEqual([
+      'queryType "latest" is not one of lag, current, status, events',
+    ]);
+  });
+
+  it('rejects unknown metrics and event kinds, one message each', () => {
+    const errs = validateQuery({
+      refId: 'A',
+      metrics: ['lag', 'age' as never],
+      eventKinds: ['upstream', 'image' as never],
+    });
+    expect(errs).toEqual([
+      'metric "age" is not one of lag, versions_behind, drift, chart_age, is_current',
+      'event kind "image" is not one of upstream, chart',
+    ]);
+  });
+});
+
+describe('parseQuery', () => {
+  it('rejects wrongly typed fields', () => {
+    expect(() => parseQuery({ refId: 'A', services: 'ollama' })).toThrow('services must be a list of strings');
+    expect(() => parseQuery({ refId: 'A', metrics: [1] })).toThrow('metrics must be a list of strings');
+    expect(() => parseQuery({ refId: 'A', maintainer: 3 })).toThrow('maintainer must be a string');
+    expect(() => parseQuery([])).toThrow('query JSON must be an object');
+  });
+
+  it('keeps DataQuery envelope fields', () => {
+    expect(parseQuery({ refId: 'B', hide: true, queryType: 'status' })).toEqual({
+      refId: 'B',
+      hide: true,
+      queryType: 'status',
+    });
+  });
+});
+
+describe('normalizeNames', () => {
+  it('splits, trims, drops empties and duplicates', () => {
+    expect(normalizeNames(['ollama, chromadb', '', ' ollama ', 'vllm-stack'])).toEqual([
+      'ollama',
+      'chromadb',
+      'vllm-stack',
+    ]);
+  });
+
+  it.each(['$__all', '*', 'All'])('%s means all', (marker) => {
+    expect(normalizeNames(['ollama', marker])).toEqual([]);
+  });
+});

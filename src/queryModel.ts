@@ -1,0 +1,102 @@
+import {
+  ALL_MARKERS,
+  EVENT_KIND_VALUES,
+  EventKind,
+  LagwatchQuery,
+  Metric,
+  METRIC_VALUES,
+  QUERY_TYPE_VALUES,
+  QueryType,
+} from './types';
+
+/**
+ * Checks a query against the rules of the Go `models.ParseQuery`: a known
+ * queryType (empty means lag), known metrics and known event kinds. Returns
+ * one message per problem; empty when the backend would accept the query.
+ */
+export function validateQuery(q: LagwatchQuery): string[] {
+  const errors: string[] = [];
+  if (q.queryType && !QUERY_TYPE_VALUES.includes(q.queryType)) {
+    errors.push(`queryType "${q.queryType}" is not one of ${QUERY_TYPE_VALUES.join(', ')}`);
+  }
+  for (const m of q.metrics ?? []) {
+    if (!METRIC_VALUES.includes(m)) {
+      errors.push(`metric "${m}" is not one of ${METRIC_VALUES.join(', ')}`);
+    }
+  }
+  for (const k of q.eventKinds ?? []) {
+    if (!EVENT_KIND_VALUES.includes(k)) {
+      errors.push(`event kind "${k}" is not one of ${EVENT_KIND_VALUES.join(', ')}`);
+    }
+  }
+  return errors;
+}
+
+/**
+ * Reads stored query JSON (a panel target, an alert rule model or a file of
+ * testdata/queries) into a LagwatchQuery, checking the type of each field.
+ * Values are not checked here: use validateQuery.
+ */
+export function parseQuery(json: unknown): LagwatchQuery {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error('query JSON must be an object');
+  }
+  const o = json as Record<string, unknown>;
+  const q: LagwatchQuery = { ...(o as object), refId: typeof o.refId === 'string' ? o.refId : '' };
+  const str = (key: string) => {
+    if (o[key] !== undefined && typeof o[key] !== 'string') {
+      throw new Error(`${key} must be a string`);
+    }
+    return o[key] as string | undefined;
+  };
+  const list = (key: string) => {
+    const v = o[key];
+    if (v === undefined || v === null) {
+      return undefined;
+    }
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      throw new Error(`${key} must be a list of strings`);
+    }
+    return v as string[];
+  };
+  q.queryType = str('queryType') as QueryType | undefined;
+  q.maintainer = str('maintainer');
+  q.services = list('services');
+  q.metrics = list('metrics') as Metric[] | undefined;
+  q.eventKinds = list('eventKinds') as EventKind[] | undefined;
+  for (const key of ['queryType', 'maintainer', 'services', 'metrics', 'eventKinds'] as const) {
+    if (q[key] === undefined) {
+      delete q[key];
+    }
+  }
+  return q;
+}
+
+/** True for the values the backend reads as "every service". */
+export function isAllMarker(v: string): boolean {
+  return ALL_MARKERS.includes(v.trim());
+}
+
+/**
+ * Splits interpolated entries on commas, trims them and drops empties and
+ * duplicates. When any entry is an all-marker the result is [] (all), so that
+ * "All" never narrows the selection to the names listed next to it.
+ */
+export function normalizeNames(entries: string[]): string[] {
+  const out: string[] = [];
+  for (const entry of entries) {
+    for (const part of entry.split(',')) {
+      const name = part.trim();
+      if (name === '') {
+        continue;
+      }
+      if (isAllMarker(name)) {
+        return [];
+      }
+      if (!out.includes(name)) {
+        out.push(name);
+      }
+    }
+  }
+  return out;
+}
