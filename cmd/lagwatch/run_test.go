@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/lagwatch/lagwatch/pkg/fakes"
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
 )
 
 const at = "2025-09-30T00:00:00Z"
@@ -24,17 +23,12 @@ type servers struct {
 
 func newServers(t *testing.T) servers {
 	t.Helper()
-	gh := fakes.NewGitHub(t, fakes.FixturesDir())
-	hs := fakes.NewHelm(t, fakes.FixturesDir())
-	b, err := fixtures.Catalog(hs.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := fakes.NewStack(t)
 	path := filepath.Join(t.TempDir(), "fixtures.yaml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(st.Catalog), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return servers{gh: gh, helm: hs, catalog: path}
+	return servers{gh: st.GitHub, helm: st.Helm, catalog: path}
 }
 
 func env(vars map[string]string) func(string) string {

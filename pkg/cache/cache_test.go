@@ -9,27 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
 
-// clock is a manual clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 8, 22, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakes.Clock { return fakes.NewClock(time.Date(2026, 8, 22, 10, 0, 0, 0, time.UTC)) }
 
 func TestGetTTLAndRevalidation(t *testing.T) {
 	t.Parallel()

@@ -12,7 +12,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/lagwatch/lagwatch/pkg/dataplanetest"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"github.com/lagwatch/lagwatch/pkg/plugin"
 )
 
@@ -25,19 +24,14 @@ var evalAt = time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
 // for the catalog (inline, pointed at the fakes) and the GitHub URL.
 func newDatasource(t *testing.T) *plugin.Datasource {
 	t.Helper()
-	gh := fakes.NewGitHub(t, fakes.FixturesDir())
-	hs := fakes.NewHelm(t, fakes.FixturesDir())
-	cat, err := fixtures.Catalog(hs.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := fakes.NewStack(t)
 	jsonData := map[string]any{}
 	for k, v := range datasources(t)[lagwatchUID].JSONData {
 		jsonData[k] = v
 	}
 	delete(jsonData, "catalogPath")
-	jsonData["catalog"] = string(cat)
-	jsonData["githubUrl"] = gh.URL()
+	jsonData["catalog"] = st.Catalog
+	jsonData["githubUrl"] = st.GitHub.URL()
 	raw, _ := json.Marshal(jsonData)
 	inst, err := plugin.NewDatasource(context.Background(), backend.DataSourceInstanceSettings{
 		UID: lagwatchUID, JSONData: raw, DecryptedSecureJSONData: map[string]string{"githubToken": "test-token"},

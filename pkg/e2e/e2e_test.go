@@ -24,7 +24,6 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/lagwatch/lagwatch/pkg/dataplanetest"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
 )
 
 var binary string
@@ -107,29 +106,13 @@ func start(t *testing.T, env ...string) *pluginClient {
 }
 
 // servers are the fake GitHub and Helm servers with the fixtures catalog.
-type servers struct {
-	github  *fakes.GitHub
-	helm    *fakes.Helm
-	catalog string
-}
+type servers struct{ *fakes.Stack }
 
-func newServers(t *testing.T) *servers {
-	dir, err := fixtures.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &servers{github: fakes.NewGitHub(t, dir), helm: fakes.NewHelm(t, dir)}
-	cat, err := fixtures.Catalog(s.helm.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.catalog = string(cat)
-	return s
-}
+func newServers(t *testing.T) *servers { return &servers{fakes.NewStack(t)} }
 
 // pluginContext is the datasource instance as Grafana sends it with every call.
 func (s *servers) pluginContext(token string) *pluginv2.PluginContext {
-	jsonData, _ := json.Marshal(map[string]any{"githubUrl": s.github.URL(), "catalog": s.catalog, "cacheTtl": "15m"})
+	jsonData, _ := json.Marshal(map[string]any{"githubUrl": s.GitHub.URL(), "catalog": s.Catalog, "cacheTtl": "15m"})
 	secure := map[string]string{}
 	if token != "" {
 		secure["githubToken"] = token
@@ -319,7 +302,7 @@ func TestPluginOverGRPC(t *testing.T) {
 // frames while the other services answer.
 func TestPartialFailure(t *testing.T) {
 	s := newServers(t)
-	s.helm.Fail("amikos-tech__chromadb-chart", 500)
+	s.Helm.Fail("amikos-tech__chromadb-chart", 500)
 	pc := start(t)
 	dr := pc.query(t, s.pluginContext("test-token"), "current", `{"metrics":["lag"]}`, ts("2025-09-29T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
 	if dr.Error != nil {

@@ -3,6 +3,7 @@ package fakes
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"io"
 	"net/http"
@@ -194,5 +195,43 @@ func TestHelm(t *testing.T) {
 	}
 	if h.RequestsTo("/otwld__ollama-helm/index.yaml") != 6 || h.NotModified() != 2 || h.Requests() != 8 {
 		t.Fatalf("counters: %d %d %d", h.RequestsTo("/otwld__ollama-helm/index.yaml"), h.NotModified(), h.Requests())
+	}
+}
+
+func TestStackAndBurst(t *testing.T) {
+	t.Parallel()
+	s := NewStack(t)
+	if strings.Contains(s.Catalog, "HELM_URL") || !strings.Contains(s.Catalog, s.Helm.RepoURL("otwld__ollama-helm")) {
+		t.Fatalf("catalog not pointed at the fake Helm server:\n%s", s.Catalog)
+	}
+	c := s.Helm.Client()
+	u := s.Helm.RepoURL("otwld__ollama-helm") + "/index.yaml"
+	call := func() error {
+		resp, err := c.Get(u)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return errors.New(resp.Status)
+		}
+		return nil
+	}
+	if err := s.Helm.Hold().Burst(4, call); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Helm.Requests(); got != 4 {
+		t.Fatalf("%d requests after a burst of 4", got)
+	}
+	s.Helm.Fail("otwld__ollama-helm", http.StatusServiceUnavailable)
+	if err := s.Helm.Hold().Burst(3, call); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("burst against a failing repository: %v", err)
+	}
+	if got := s.Helm.RequestsTo("/otwld__ollama-helm/index.yaml"); got != 7 {
+		t.Fatalf("%d requests to the index, want 7", got)
+	}
+	s.Helm.ResetCounters()
+	if s.Helm.Requests() != 0 || s.Helm.RequestsTo("/otwld__ollama-helm/index.yaml") != 0 || s.GitHub.Requests() != 0 {
+		t.Fatal("counters not reset")
 	}
 }

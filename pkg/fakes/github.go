@@ -49,11 +49,10 @@ type GitHub struct {
 	now         func() time.Time
 	limitedTill time.Time
 	failing     map[string]int
-	gate        *Gate
-	total       int
-	notModified int
-	perPath     map[string]int
 	used        map[string]int // per rate-limit resource
+
+	counters
+	holder
 }
 
 type ghRepo struct {
@@ -81,7 +80,6 @@ func NewGitHub(t testing.TB, fixturesDir string) *GitHub {
 		repos:   map[string]*ghRepo{},
 		now:     time.Now,
 		failing: map[string]int{},
-		perPath: map[string]int{},
 		used:    map[string]int{},
 	}
 	dirs, err := os.ReadDir(fixturesDir)
@@ -119,11 +117,7 @@ func NewGitHub(t testing.TB, fixturesDir string) *GitHub {
 	}
 	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(func() {
-		g.mu.Lock()
-		if g.gate != nil {
-			g.gate.Release()
-		}
-		g.mu.Unlock()
+		g.releaseGate()
 		g.srv.Close()
 	})
 	return g
@@ -182,36 +176,6 @@ func (g *GitHub) Tags(repo string) []fixtures.Tag {
 	return nil
 }
 
-// Requests is the number of requests received.
-func (g *GitHub) Requests() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.total
-}
-
-// RequestsTo is the number of requests received for path, e.g.
-// "/repos/ollama/ollama/releases", "/graphql" or "/rate_limit".
-func (g *GitHub) RequestsTo(path string) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.perPath[path]
-}
-
-// NotModified is the number of 304 answers sent.
-func (g *GitHub) NotModified() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.notModified
-}
-
-// ResetCounters sets every request counter to zero.
-func (g *GitHub) ResetCounters() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.total, g.notModified = 0, 0
-	g.perPath = map[string]int{}
-}
-
 // SetClock sets the fake's clock (time.Now by default); it decides when a
 // rate limit set by SetRateLimited ends and what X-RateLimit-Reset says.
 func (g *GitHub) SetClock(now func() time.Time) {
@@ -256,18 +220,6 @@ func (g *GitHub) AddRelease(repo, tag string, published time.Time, prerelease bo
 	r.sort()
 }
 
-// Hold makes requests that arrive from now on wait until the returned gate is
-// released (Release, or the end of the test).
-func (g *GitHub) Hold() *Gate {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.gate != nil {
-		g.gate.Release()
-	}
-	g.gate = newGate()
-	return g.gate
-}
-
 func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if p, ok := strings.CutPrefix(path, "/api/v3/"); ok {
@@ -275,14 +227,8 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	} else if path == "/api/graphql" {
 		path = "/graphql"
 	}
-	g.mu.Lock()
-	g.total++
-	g.perPath[path]++
-	gate := g.gate
-	g.mu.Unlock()
-	if gate != nil {
-		gate.wait(r.Context().Done())
-	}
+	g.count(path)
+	g.admit(r)
 
 	resource := "core"
 	if path == "/graphql" {
@@ -422,7 +368,7 @@ func (g *GitHub) serveReleases(w http.ResponseWriter, r *http.Request, repo stri
 		h.Set("Link", strings.Join(links, ", "))
 	}
 	if etagMatch(r.Header.Get("If-None-Match"), etag) {
-		g.notModified++
+		g.countNotModified()
 		g.used["core"]-- // conditional requests answered 304 are free
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-g.used["core"])))
 		h.Set("X-RateLimit-Used", strconv.Itoa(g.used["core"]))

@@ -28,14 +28,13 @@ import (
 type Helm struct {
 	srv *httptest.Server
 
-	mu          sync.Mutex
-	files       map[string]*helmFile // key: "/folder/file"
-	failing     map[string]int       // folder -> status
-	gate        *Gate
-	total       int
-	notModified int
-	perPath     map[string]int
-	version     int
+	mu      sync.Mutex
+	files   map[string]*helmFile // key: "/folder/file"
+	failing map[string]int       // folder -> status
+	version int
+
+	counters
+	holder
 }
 
 type helmFile struct {
@@ -52,7 +51,7 @@ var helmEpoch = time.Date(2026, 8, 22, 0, 0, 0, 0, time.UTC)
 // fixturesDir that has an index.yaml. The server is closed when the test ends.
 func NewHelm(t testing.TB, fixturesDir string) *Helm {
 	t.Helper()
-	h := &Helm{files: map[string]*helmFile{}, failing: map[string]int{}, perPath: map[string]int{}}
+	h := &Helm{files: map[string]*helmFile{}, failing: map[string]int{}}
 	dirs, err := os.ReadDir(fixturesDir)
 	if err != nil {
 		t.Fatalf("fakes.NewHelm: %v", err)
@@ -84,11 +83,7 @@ func NewHelm(t testing.TB, fixturesDir string) *Helm {
 	}
 	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
 	t.Cleanup(func() {
-		h.mu.Lock()
-		if h.gate != nil {
-			h.gate.Release()
-		}
-		h.mu.Unlock()
+		h.releaseGate()
 		h.srv.Close()
 	})
 	return h
@@ -158,57 +153,9 @@ func (h *Helm) Fail(folder string, status int) {
 	h.failing[folder] = status
 }
 
-// Requests is the number of requests received.
-func (h *Helm) Requests() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.total
-}
-
-// RequestsTo is the number of requests received for path, e.g.
-// "/otwld__ollama-helm/index.yaml".
-func (h *Helm) RequestsTo(path string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.perPath[path]
-}
-
-// NotModified is the number of 304 answers sent.
-func (h *Helm) NotModified() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.notModified
-}
-
-// ResetCounters sets every request counter to zero.
-func (h *Helm) ResetCounters() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.total, h.notModified = 0, 0
-	h.perPath = map[string]int{}
-}
-
-// Hold makes requests that arrive from now on wait until the returned gate is
-// released (Release, or the end of the test).
-func (h *Helm) Hold() *Gate {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.gate != nil {
-		h.gate.Release()
-	}
-	h.gate = newGate()
-	return h.gate
-}
-
 func (h *Helm) serve(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	h.total++
-	h.perPath[r.URL.Path]++
-	gate := h.gate
-	h.mu.Unlock()
-	if gate != nil {
-		gate.wait(r.Context().Done())
-	}
+	h.count(r.URL.Path)
+	h.admit(r)
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -231,7 +178,7 @@ func (h *Helm) serve(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Last-Modified", f.modified.Format(http.TimeFormat))
 	hd.Set("Cache-Control", "max-age=600")
 	if notModified(r, f) {
-		h.notModified++
+		h.countNotModified()
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/lagwatch/lagwatch/pkg/dataplanetest"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
 )
 
 type env struct {
@@ -22,16 +21,9 @@ type env struct {
 
 func newEnv(t *testing.T, jsonData map[string]any) *env {
 	t.Helper()
-	dir, err := fixtures.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{gh: fakes.NewGitHub(t, dir), helm: fakes.NewHelm(t, dir)}
-	cat, err := fixtures.Catalog(e.helm.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings := map[string]any{"githubUrl": e.gh.URL(), "catalog": string(cat)}
+	st := fakes.NewStack(t)
+	e := &env{gh: st.GitHub, helm: st.Helm}
+	settings := map[string]any{"githubUrl": e.gh.URL(), "catalog": st.Catalog}
 	for k, v := range jsonData {
 		settings[k] = v
 	}

@@ -196,12 +196,7 @@ func (s *Source) send(req *http.Request, resource, repo string) (*http.Response,
 		// Never send the token anywhere else (e.g. a Link header pointing away).
 		return nil, fmt.Errorf("%s: refusing to follow %s: not on %s", repo, req.URL.Redacted(), s.baseURL.Host)
 	}
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	req.Header.Set("User-Agent", "lagwatch")
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
+	s.setHeaders(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s %s: %w", repo, req.Method, req.URL.RequestURI(), stripURL(err))
@@ -212,6 +207,17 @@ func (s *Source) send(req *http.Request, resource, repo string) (*http.Response,
 		}
 	}
 	return resp, nil
+}
+
+// setHeaders sets the headers of every GitHub API request, the token
+// included: call it only for requests to s.baseURL.
+func (s *Source) setHeaders(req *http.Request) {
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	req.Header.Set("User-Agent", "lagwatch")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
 }
 
 // stripURL drops the URL from a *url.Error (our message already names the path).
@@ -304,11 +310,7 @@ func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
 	if err != nil {
 		return rl, fmt.Errorf("GitHub rate limit: %w", err)
 	}
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("User-Agent", "lagwatch")
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
+	s.setHeaders(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		return rl, fmt.Errorf("GitHub rate limit: GET %s: %w", req.URL.Path, stripURL(err))

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -227,25 +226,15 @@ func TestSingleFlight(t *testing.T) {
 	gate := e.gh.Hold()
 	ref := sources.UpstreamRef{Repo: "vllm-project/production-stack", Kind: sources.KindReleases}
 	const n = 16
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			rs, _, err := e.src.Releases(context.Background(), ref)
-			if err == nil && len(rs) != 23 {
-				err = errors.New("wrong release count")
-			}
-			errs <- err
-		})
-	}
-	<-gate.Arrived()
-	gate.Release()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	err := gate.Burst(n, func() error {
+		rs, _, err := e.src.Releases(context.Background(), ref)
+		if err == nil && len(rs) != 23 {
+			err = errors.New("wrong release count")
 		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if got := e.gh.Requests(); got != 1 {
 		t.Fatalf("%d requests for %d concurrent calls, want 1", got, n)

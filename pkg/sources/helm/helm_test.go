@@ -167,25 +167,15 @@ func TestSingleFlight(t *testing.T) {
 	gate := e.helm.Hold()
 	ref := sources.ChartRef{Repository: e.helm.RepoURL("NVIDIA__gpu-operator"), Name: "gpu-operator"}
 	const n = 16
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			vs, _, err := e.src.ChartVersions(context.Background(), ref)
-			if err == nil && len(vs) != 59 {
-				err = errors.New("wrong count")
-			}
-			errs <- err
-		})
-	}
-	<-gate.Arrived()
-	gate.Release()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	err := gate.Burst(n, func() error {
+		vs, _, err := e.src.ChartVersions(context.Background(), ref)
+		if err == nil && len(vs) != 59 {
+			err = errors.New("wrong count")
 		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if e.helm.Requests() != 1 {
 		t.Fatalf("%d requests for %d concurrent calls", e.helm.Requests(), n)
