@@ -1,25 +1,33 @@
 import { DataSourceSettings } from '@grafana/data';
 import { setBackendSrv, BackendSrv } from '@grafana/runtime';
-import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import userEvent, { PointerEventsCheckLevel } from '@testing-library/user-event';
-import React, { useState } from 'react';
+import { act, fireEvent, screen, waitFor } from '@testing-library/react';
+import React from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
-import { LagwatchOptions, LagwatchSecureJsonData, ValidateResponse } from '../types';
+import { renderControlled } from '../testing/controlled';
+import { CATALOG_DOCS_URL, LagwatchOptions, LagwatchSecureJsonData, ValidateResponse } from '../types';
 import { ConfigEditor, VALIDATE_DEBOUNCE_MS } from './ConfigEditor';
 
-// Monaco does not run in jsdom: a textarea stands in for the YAML editor.
-jest.mock('@grafana/ui', () => ({
-  ...jest.requireActual('@grafana/ui'),
-  CodeEditor: ({ value, onChange, language }: { value: string; onChange: (v: string) => void; language: string }) => (
-    <textarea
-      aria-label="Catalog YAML"
-      data-language={language}
-      value={value}
-      onChange={(e) => onChange(e.currentTarget.value)}
-    />
-  ),
-}));
+// Monaco does not run in jsdom: a textarea stands in for the YAML editor. Like
+// Grafana's CodeEditor (which subscribes to Monaco's model once, on mount), it
+// keeps calling the onChange it was mounted with.
+jest.mock('@grafana/ui', () => {
+  const { useState } = jest.requireActual('react');
+  return {
+    ...jest.requireActual('@grafana/ui'),
+    CodeEditor: ({ value, onChange, language }: { value: string; onChange: (v: string) => void; language: string }) => {
+      const [onChangeAtMount] = useState(() => onChange);
+      return (
+        <textarea
+          aria-label="Catalog YAML"
+          data-language={language}
+          value={value}
+          onChange={(e) => onChangeAtMount(e.currentTarget.value)}
+        />
+      );
+    },
+  };
+});
 
 type Settings = DataSourceSettings<LagwatchOptions, LagwatchSecureJsonData>;
 
@@ -57,25 +65,10 @@ beforeEach(() => {
 });
 
 function setup(initial: Settings = settings()) {
-  const onOptionsChange = jest.fn();
-  function Harness() {
-    const [options, setOptions] = useState(initial);
-    return (
-      <ConfigEditor
-        options={options}
-        onOptionsChange={(o) => {
-          onOptionsChange(o);
-          setOptions(o);
-        }}
-      />
-    );
-  }
-  const view = render(<Harness />);
-  return {
-    onOptionsChange,
-    view,
-    user: userEvent.setup({ delay: null, pointerEventsCheck: PointerEventsCheckLevel.Never }),
-  };
+  const { onChange, view, user } = renderControlled(initial, (options, onOptionsChange) => (
+    <ConfigEditor options={options} onOptionsChange={onOptionsChange} />
+  ));
+  return { onOptionsChange: onChange, view, user };
 }
 
 const last = (fn: jest.Mock): Settings => fn.mock.calls[fn.mock.calls.length - 1][0];
@@ -109,6 +102,24 @@ describe('ConfigEditor: GitHub token', () => {
     );
     expect(document.body.innerHTML).not.toContain(TOKEN);
   });
+
+  it('keeps a reset token reset, and a typed token, while the catalog is edited', async () => {
+    const { onOptionsChange, user } = setup(settings({ secureJsonFields: { githubToken: true } }));
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    await user.type(screen.getByLabelText('Catalog YAML'), 's');
+    let o = last(onOptionsChange);
+    expect(o.jsonData.catalog).toBe('s');
+    expect(o.secureJsonFields.githubToken).toBe(false);
+    expect(o.secureJsonData?.githubToken).toBe('');
+
+    await user.type(screen.getByLabelText(/GitHub token/), TOKEN);
+    await user.type(screen.getByLabelText('Catalog YAML'), 'e');
+    o = last(onOptionsChange);
+    expect(o.jsonData.catalog).toBe('se');
+    expect(o.secureJsonFields.githubToken).toBe(false);
+    expect(o.secureJsonData).toEqual({ githubToken: TOKEN });
+    expect(JSON.stringify(o.jsonData)).not.toContain(TOKEN);
+  });
 });
 
 describe('ConfigEditor: settings', () => {
@@ -130,19 +141,45 @@ describe('ConfigEditor: settings', () => {
     expect(last(onOptionsChange).jsonData.timeoutSeconds).toBeUndefined();
   });
 
-  it('flags a cache TTL that is not a Go duration', () => {
-    setup(settings({ jsonData: { cacheTtl: '15 minutes' } }));
+  it('keeps settings typed before the catalog when the catalog is edited', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/GitHub API URL/), 'https://ghe.example.com/api/v3');
+    await user.type(screen.getByLabelText(/Request timeout/), '30');
+    await user.type(screen.getByLabelText('Catalog YAML'), 'x');
+    expect(last(onOptionsChange).jsonData).toEqual({
+      githubUrl: 'https://ghe.example.com/api/v3',
+      timeoutSeconds: 30,
+      catalog: 'x',
+    });
+  });
+
+  it.each(['15 minutes', '-1h', '15', 'h'])('flags the cache TTL %s, which the backend rejects', (cacheTtl) => {
+    setup(settings({ jsonData: { cacheTtl } }));
     expect(screen.getByText('Use a duration such as 15m, 1h or 1h30m')).toBeInTheDocument();
+  });
+
+  it.each(['15m', '1h30m', '0', '0s', '1.5h', '.5h', '300ms'])('accepts the Go duration %s', (cacheTtl) => {
+    setup(settings({ jsonData: { cacheTtl } }));
+    expect(screen.queryByText('Use a duration such as 15m, 1h or 1h30m')).not.toBeInTheDocument();
+  });
+
+  it('flags limits that are not whole numbers of 1 or more (the backend reads Go ints)', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/Index size limit/), '1.5');
+    expect(last(onOptionsChange).jsonData.indexLimitMb).toBe(1.5);
+    expect(screen.getByText('Use a whole number of 1 or more')).toBeInTheDocument();
+    await user.clear(screen.getByLabelText(/Index size limit/));
+    expect(screen.queryByText('Use a whole number of 1 or more')).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText(/Request timeout/), '0');
+    expect(screen.getByText('Use a whole number of 1 or more')).toBeInTheDocument();
   });
 
   it('shows the defaults as placeholders and links the catalog reference', () => {
     setup();
     expect(screen.getByLabelText(/GitHub API URL/)).toHaveAttribute('placeholder', 'https://api.github.com');
     expect(screen.getByLabelText(/Cache TTL/)).toHaveAttribute('placeholder', '15m');
-    expect(screen.getByRole('link', { name: /Catalog reference/ })).toHaveAttribute(
-      'href',
-      expect.stringContaining('#catalog')
-    );
+    expect(CATALOG_DOCS_URL).toBe('https://github.com/lagwatch/lagwatch#catalog');
+    expect(screen.getByRole('link', { name: /Catalog reference/ })).toHaveAttribute('href', CATALOG_DOCS_URL);
   });
 });
 

@@ -1,7 +1,7 @@
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { getBackendSrv } from '@grafana/runtime';
 import { Alert, Button, CodeEditor, Field, FieldSet, Input, SecretInput, Stack, Text, TextLink } from '@grafana/ui';
-import React, { ChangeEvent, useEffect, useRef, useState } from 'react';
+import React, { ChangeEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
 import {
@@ -21,8 +21,15 @@ export type Props = DataSourcePluginOptionsEditorProps<LagwatchOptions, Lagwatch
 /** Delay between the last keystroke in the catalog editor and its validation. */
 export const VALIDATE_DEBOUNCE_MS = 500;
 
-/** A Go duration as time.ParseDuration reads it, e.g. 15m, 1h30m, 90s. */
-const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+/**
+ * A duration the backend accepts: what Go's time.ParseDuration reads (15m,
+ * 1h30m, 1.5h, .5s, a lone 0), without a minus sign (the backend rejects
+ * negative TTLs).
+ */
+const GO_DURATION = /^\+?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
+
+/** Numeric settings: the backend reads them as Go ints (a fraction fails the whole jsonData) and rejects negatives. */
+type NumberKey = 'indexLimitMb' | 'timeoutSeconds';
 
 type Validation =
   | { state: 'idle' }
@@ -38,10 +45,24 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const setJson = (patch: Partial<LagwatchOptions>) =>
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
 
-  const onNumber = (key: 'indexLimitMb' | 'timeoutSeconds') => (e: ChangeEvent<HTMLInputElement>) => {
-    const n = e.currentTarget.value === '' ? undefined : Number(e.currentTarget.value);
-    setJson({ [key]: n === undefined || Number.isNaN(n) ? undefined : n });
-  };
+  // Binds an Input to a string setting of jsonData.
+  const text = (key: 'githubUrl' | 'cacheTtl' | 'catalogPath') => ({
+    value: jsonData[key] ?? '',
+    onChange: (e: ChangeEvent<HTMLInputElement>) => setJson({ [key]: e.currentTarget.value }),
+  });
+  const number = (key: NumberKey) => ({
+    value: jsonData[key],
+    onChange: (n: number | undefined) => setJson({ [key]: n }),
+  });
+
+  // Grafana's CodeEditor keeps the onChange it was mounted with: it must not
+  // close over these options, or every keystroke in the catalog would bring
+  // back the settings of that moment (an older URL, a token that was reset).
+  const latestSetJson = useRef(setJson);
+  useLayoutEffect(() => {
+    latestSetJson.current = setJson;
+  });
+  const onCatalogChange = useCallback((v: string) => latestSetJson.current({ catalog: v }), []);
 
   // The token only ever goes to secureJsonData: Grafana encrypts it and never sends it back.
   const onTokenChange = (e: ChangeEvent<HTMLInputElement>) =>
@@ -59,13 +80,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     <Stack direction="column" gap={2}>
       <FieldSet label="GitHub">
         <Field label="GitHub API URL" description="REST API base URL. GitHub Enterprise Server: https://HOST/api/v3">
-          <Input
-            id="lagwatch-github-url"
-            width={60}
-            value={jsonData.githubUrl ?? ''}
-            placeholder={DEFAULT_GITHUB_URL}
-            onChange={(e) => setJson({ githubUrl: e.currentTarget.value })}
-          />
+          <Input id="lagwatch-github-url" width={60} placeholder={DEFAULT_GITHUB_URL} {...text('githubUrl')} />
         </Field>
         <Field
           label="GitHub token"
@@ -91,39 +106,22 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           invalid={ttlInvalid}
           error={ttlInvalid ? 'Use a duration such as 15m, 1h or 1h30m' : undefined}
         >
-          <Input
-            id="lagwatch-cache-ttl"
-            width={20}
-            value={jsonData.cacheTtl ?? ''}
-            placeholder={DEFAULT_CACHE_TTL}
-            onChange={(e) => setJson({ cacheTtl: e.currentTarget.value })}
-          />
+          <Input id="lagwatch-cache-ttl" width={20} placeholder={DEFAULT_CACHE_TTL} {...text('cacheTtl')} />
         </Field>
-        <Field label="Index size limit (MB)" description="Largest Helm index.yaml Lagwatch reads.">
-          <Input
-            id="lagwatch-index-limit"
-            type="number"
-            min={1}
-            width={20}
-            value={jsonData.indexLimitMb ?? ''}
-            placeholder={String(DEFAULT_INDEX_LIMIT_MB)}
-            onChange={onNumber('indexLimitMb')}
-          />
-        </Field>
-        <Field
+        <NumberField
+          id="lagwatch-index-limit"
+          label="Index size limit (MB)"
+          description="Largest Helm index.yaml Lagwatch reads."
+          fallback={DEFAULT_INDEX_LIMIT_MB}
+          {...number('indexLimitMb')}
+        />
+        <NumberField
+          id="lagwatch-timeout"
           label="Request timeout (seconds)"
           description="Time limit of one HTTP request to GitHub or a Helm repository."
-        >
-          <Input
-            id="lagwatch-timeout"
-            type="number"
-            min={1}
-            width={20}
-            value={jsonData.timeoutSeconds ?? ''}
-            placeholder={String(DEFAULT_TIMEOUT_SECONDS)}
-            onChange={onNumber('timeoutSeconds')}
-          />
-        </Field>
+          fallback={DEFAULT_TIMEOUT_SECONDS}
+          {...number('timeoutSeconds')}
+        />
       </FieldSet>
 
       <FieldSet label="Catalog">
@@ -140,9 +138,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           <Input
             id="lagwatch-catalog-path"
             width={60}
-            value={jsonData.catalogPath ?? ''}
             placeholder="/etc/grafana/lagwatch/catalog.yaml"
-            onChange={(e) => setJson({ catalogPath: e.currentTarget.value })}
+            {...text('catalogPath')}
           />
         </Field>
         <Field label="Inline catalog" description="Catalog YAML, checked by the backend as you type.">
@@ -152,8 +149,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             height={360}
             showLineNumbers
             showMiniMap={false}
-            onChange={(v) => setJson({ catalog: v })}
-            onBlur={(v) => setJson({ catalog: v })}
+            onChange={onCatalogChange}
+            onBlur={onCatalogChange}
           />
         </Field>
         <Stack direction="row" gap={1} alignItems="center">
@@ -170,6 +167,45 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         <ValidationErrors validation={validation} />
       </FieldSet>
     </Stack>
+  );
+}
+
+/**
+ * A whole-number setting (empty = the backend's default), flagged unless it
+ * is a whole number of 1 or more.
+ */
+function NumberField(props: {
+  id: string;
+  label: string;
+  description: string;
+  fallback: number;
+  value: number | undefined;
+  onChange: (n: number | undefined) => void;
+}) {
+  const { id, label, description, fallback, value, onChange } = props;
+  const invalid = value !== undefined && !(Number.isInteger(value) && value >= 1);
+  return (
+    <Field
+      label={label}
+      description={description}
+      invalid={invalid}
+      error={invalid ? 'Use a whole number of 1 or more' : undefined}
+    >
+      <Input
+        id={id}
+        type="number"
+        min={1}
+        step={1}
+        width={20}
+        value={value ?? ''}
+        placeholder={String(fallback)}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          const n = v === '' ? undefined : Number(v);
+          onChange(n === undefined || Number.isNaN(n) ? undefined : n);
+        }}
+      />
+    </Field>
   );
 }
 

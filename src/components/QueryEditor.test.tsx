@@ -1,10 +1,10 @@
 import { render, screen, waitFor } from '@testing-library/react';
-import userEvent, { PointerEventsCheckLevel } from '@testing-library/user-event';
 import { setTemplateSrv } from '@grafana/runtime';
-import React, { useState } from 'react';
+import React from 'react';
 
 import type { DataSource } from '../datasource';
 import { giveElementsASize } from '../testing/combobox';
+import { renderControlled, setupUser } from '../testing/controlled';
 import { fakeTemplateSrv } from '../testing/templateSrv';
 import { LagwatchQuery, ServicesResponse } from '../types';
 import { QueryEditor } from './QueryEditor';
@@ -27,35 +27,16 @@ beforeEach(() => {
 
 function setup(initial: Partial<LagwatchQuery> = {}, Editor: typeof QueryEditor = QueryEditor) {
   const datasource = { getServices: jest.fn().mockResolvedValue(SERVICES) } as unknown as DataSource;
-  const onChange = jest.fn();
   const onRunQuery = jest.fn();
-  // Keeps the query like Grafana does, so that several changes build on each other.
-  function Harness() {
-    const [query, setQuery] = useState<LagwatchQuery>({ refId: 'A', ...initial });
-    return (
-      <Editor
-        datasource={datasource}
-        query={query}
-        onChange={(q) => {
-          onChange(q);
-          setQuery(q);
-        }}
-        onRunQuery={onRunQuery}
-      />
-    );
-  }
-  render(<Harness />);
-  return {
-    onChange,
-    onRunQuery,
-    datasource,
-    user: userEvent.setup({ delay: null, pointerEventsCheck: PointerEventsCheckLevel.Never }),
-  };
+  const { onChange, user } = renderControlled<LagwatchQuery>({ refId: 'A', ...initial }, (query, onChange) => (
+    <Editor datasource={datasource} query={query} onChange={onChange} onRunQuery={onRunQuery} />
+  ));
+  return { onChange, onRunQuery, datasource, user };
 }
 
 const lastQuery = (onChange: jest.Mock): LagwatchQuery => onChange.mock.calls[onChange.mock.calls.length - 1][0];
 
-async function pick(user: ReturnType<typeof userEvent.setup>, input: HTMLElement, option: string | RegExp) {
+async function pick(user: ReturnType<typeof setupUser>, input: HTMLElement, option: string | RegExp) {
   await user.click(input);
   await user.click(await screen.findByRole('option', { name: option }));
 }

@@ -1,5 +1,5 @@
 import { QueryEditorProps } from '@grafana/data';
-import { Checkbox, Combobox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack, Text } from '@grafana/ui';
+import { Checkbox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack, Text } from '@grafana/ui';
 import React, { useMemo } from 'react';
 
 import type { DataSource } from '../datasource';
@@ -16,6 +16,7 @@ import {
   QUERY_TYPES,
   QueryType,
 } from '../types';
+import { MaintainerSelect } from './MaintainerSelect';
 import { useCatalog, variableOptions, withValues } from './useCatalog';
 
 export type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions> & {
@@ -53,14 +54,6 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
         query.services ?? []
       ),
     [catalog.services, variables, query.services]
-  );
-  const maintainerOptions = useMemo(
-    () =>
-      withValues(
-        [...catalog.maintainers.map((m) => ({ label: m, value: m })), ...variables],
-        query.maintainer ? [query.maintainer] : []
-      ),
-    [catalog.maintainers, variables, query.maintainer]
   );
 
   const change = (patch: Partial<LagwatchQuery>) => {
@@ -108,17 +101,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
           />
         </Field>
         <Field label="Maintainer" description="Only services with this maintainer." noMargin>
-          <Combobox<string>
+          <MaintainerSelect
             id="lagwatch-maintainer"
-            placeholder="Any maintainer"
-            options={maintainerOptions}
-            value={query.maintainer || null}
-            loading={catalog.loading}
-            width="auto"
-            minWidth={20}
-            isClearable
-            createCustomValue
-            onChange={(opt) => change({ maintainer: opt?.value ?? '' })}
+            catalog={catalog}
+            value={query.maintainer}
+            onChange={(maintainer) => change({ maintainer })}
           />
         </Field>
         {METRIC_QUERY_TYPES.includes(queryType) && (

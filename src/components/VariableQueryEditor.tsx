@@ -1,10 +1,11 @@
 import { QueryEditorProps } from '@grafana/data';
-import { Combobox, Field, RadioButtonGroup, Stack } from '@grafana/ui';
-import React, { useMemo } from 'react';
+import { Field, RadioButtonGroup, Stack } from '@grafana/ui';
+import React from 'react';
 
 import type { DataSource } from '../datasource';
 import { LagwatchOptions, LagwatchQuery, LagwatchVariableQuery } from '../types';
-import { useCatalog, variableOptions, withValues } from './useCatalog';
+import { MaintainerSelect } from './MaintainerSelect';
+import { useCatalog } from './useCatalog';
 
 type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions, LagwatchVariableQuery>;
 
@@ -17,14 +18,6 @@ const listOptions: Array<{ label: string; value: LagwatchVariableQuery['list']; 
 export function VariableQueryEditor({ query, onChange, datasource }: Props) {
   const catalog = useCatalog(datasource);
   const list = query.list ?? 'services';
-  const maintainerOptions = useMemo(
-    () =>
-      withValues(
-        [...catalog.maintainers.map((m) => ({ label: m, value: m })), ...variableOptions()],
-        query.maintainer ? [query.maintainer] : []
-      ),
-    [catalog.maintainers, query.maintainer]
-  );
 
   return (
     <Stack direction="column" gap={1}>
@@ -38,16 +31,12 @@ export function VariableQueryEditor({ query, onChange, datasource }: Props) {
       </Field>
       {list === 'services' && (
         <Field label="Maintainer" description="Only services of this maintainer; empty lists every service." noMargin>
-          <Combobox<string>
+          <MaintainerSelect
             id="lagwatch-variable-maintainer"
-            placeholder="Any maintainer"
-            options={maintainerOptions}
-            value={query.maintainer || null}
-            loading={catalog.loading}
+            catalog={catalog}
+            value={query.maintainer}
             width={30}
-            isClearable
-            createCustomValue
-            onChange={(opt) => onChange({ ...query, list, maintainer: opt?.value || undefined })}
+            onChange={(maintainer) => onChange({ ...query, list, maintainer: maintainer || undefined })}
           />
         </Field>
       )}
