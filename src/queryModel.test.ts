@@ -17,7 +17,8 @@ const KNOWN_KEYS = [
   'metrics',
   'eventKinds',
 ];
-const files = fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.json'));
+const NORMALISATION = 'services-normalisation.json';
+const files = fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.json') && f !== NORMALISATION);
 
 describe('shared example queries (testdata/queries)', () => {
   it('has example files', () => {
@@ -39,6 +40,20 @@ describe('shared example queries (testdata/queries)', () => {
     expect(q.queryType).toBe('lag');
     expect(q.services).toEqual(['ollama', 'chromadb']);
     expect(q.metrics).toEqual(['lag', 'versions_behind', 'chart_age']);
+  });
+});
+
+describe('services normalisation shared with the Go model (testdata/queries)', () => {
+  const { cases } = JSON.parse(fs.readFileSync(path.join(QUERIES_DIR, NORMALISATION), 'utf8')) as {
+    cases: Array<{ input: string[]; expected: string[] }>;
+  };
+
+  it('has cases', () => {
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
+  it.each(cases)('reads $input as $expected', ({ input, expected }) => {
+    expect(normalizeNames(input)).toEqual(expected);
   });
 });
 

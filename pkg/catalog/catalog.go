@@ -212,6 +212,10 @@ func checkRepositoryURL(raw string) string {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Sprintf("%q is not an http(s) URL", raw)
 	}
+	if u.User != nil {
+		// The catalog is not secret: it is shown in the editor, in errors and in frames.
+		return fmt.Sprintf("%q holds credentials; the catalog is not a secret store, use a repository that needs none", u.Redacted())
+	}
 	return ""
 }
 

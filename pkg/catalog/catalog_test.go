@@ -107,11 +107,15 @@ func TestSyntaxAndShapeErrors(t *testing.T) {
 		"services:\n  - name: [\n": "line",
 		"services:\n  - name: a\n    colour: red\n": "field colour not found",
 		"services: []\n": "no services",
+		"services:\n  - name: a\n    maintainer: v\n    upstream: {repo: a/b}\n    chart: {repository: 'https://u:s3cret@charts.example', name: a}\n": "holds credentials",
 	} {
 		_, err := Parse([]byte(src))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", src, err, want)
 		}
+	}
+	if _, err := Parse([]byte("services:\n  - name: a\n    maintainer: v\n    upstream: {repo: a/b}\n    chart: {repository: 'https://u:s3cret@charts.example', name: a}\n")); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("credentials error shows the password or is missing: %v", err)
 	}
 	_, err := Parse([]byte("services:\n  - name: a\n    colour: red\n"))
 	var errs Errors

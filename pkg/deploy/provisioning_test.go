@@ -531,6 +531,10 @@ func TestAlertRulesStructure(t *testing.T) {
 		if r.For == "" || r.NoDataState == "" || r.ExecErrState == "" || r.Title == "" {
 			t.Errorf("rule %s: for, noDataState, execErrState and title are required", r.UID)
 		}
+		// A failing source gives its service a null value: it must not read as OK.
+		if r.NoDataState != "NoData" {
+			t.Errorf("rule %s: noDataState %q, want NoData", r.UID, r.NoDataState)
+		}
 		if r.Labels["severity"] == "" || r.Labels["team"] == "" {
 			t.Errorf("rule %s: labels %v, want team and severity", r.UID, r.Labels)
 		}

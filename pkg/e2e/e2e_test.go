@@ -278,6 +278,14 @@ func TestPluginOverGRPC(t *testing.T) {
 		}
 	})
 
+	t.Run("token from secureJsonData only", func(t *testing.T) {
+		for value, n := range s.GitHub.Authorizations() {
+			if value != "Bearer test-token" {
+				t.Errorf("%d requests with Authorization %q", n, value)
+			}
+		}
+	})
+
 	t.Run("bad query", func(t *testing.T) {
 		dr := pc.query(t, pctx, "lag", `{"metrics":["speed"]}`, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
 		if dr.Error == nil || !strings.Contains(dr.Error.Error(), `"speed"`) {
@@ -314,9 +322,10 @@ func TestPartialFailure(t *testing.T) {
 	for _, f := range dr.Frames {
 		svc := f.Fields[0].Labels["service"]
 		rows, _ := f.RowLen()
+		_, hasValue := f.Fields[0].ConcreteAt(0)
 		failed := f.Meta != nil && hasError(f.Meta.Notices)
-		if (svc == "chromadb") != failed || (svc == "chromadb") != (rows == 0) {
-			t.Errorf("%s: %d rows, error notice %v", svc, rows, failed)
+		if rows != 1 || (svc == "chromadb") != failed || (svc == "chromadb") == hasValue {
+			t.Errorf("%s: %d rows, value %v, error notice %v; want one row, null and a notice only for chromadb", svc, rows, hasValue, failed)
 		}
 	}
 }
@@ -345,8 +354,8 @@ func TestTokenOnlyFromSecureJSONData(t *testing.T) {
 	if !strings.Contains(res.Message, "no token") || !strings.Contains(res.Message, "60") {
 		t.Errorf("health without token says %q", res.Message)
 	}
-	if strings.Contains(res.Message, "from-the-environment") {
-		t.Error("health message shows the environment token")
+	if res.Status != pluginv2.CheckHealthResponse_ERROR || !strings.Contains(res.Message, "chromadb") {
+		t.Errorf("health without token but with tags services: %s %q, want an error naming them", res.Status, res.Message)
 	}
 	dr := pc.query(t, pctx, "status", `{}`, ts("2025-01-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
 	f := dr.Frames[0]
@@ -359,6 +368,15 @@ func TestTokenOnlyFromSecureJSONData(t *testing.T) {
 		}
 		if name == "ollama" && !strings.Contains(msg, "token") {
 			t.Errorf("ollama (tags) error = %q, want one that asks for a token", msg)
+		}
+	}
+	auth := s.GitHub.Authorizations()
+	if len(auth) != 1 || auth[""] == 0 {
+		t.Errorf("Authorization headers GitHub received: %v, want none at all", auth)
+	}
+	for _, f := range dr.Frames {
+		if b, _ := f.MarshalJSON(); strings.Contains(string(b), "from-the-environment") {
+			t.Error("a frame holds the environment token")
 		}
 	}
 }

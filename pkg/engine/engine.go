@@ -72,6 +72,10 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 		if (r.Prerelease || v.Prerelease() != "") && !spec.Prereleases {
 			continue
 		}
+		if r.Time.IsZero() {
+			notices = append(notices, fmt.Sprintf("upstream tag %q has no date; left out", r.Tag))
+			continue
+		}
 		tl.Upstream = append(tl.Upstream, Release{Version: v, Tag: r.Tag, Time: r.Time.UTC()})
 	}
 	// Tags of other streams (js_release_*, cli-*, latest) not matching the
@@ -89,7 +93,7 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 			continue // helm install without --devel never picks a prerelease chart
 		}
 		if c.Created.IsZero() {
-			notices = append(notices, fmt.Sprintf("chart %s has no created time; left out", c.Version))
+			notices = append(notices, fmt.Sprintf("chart %s created %q is not an RFC 3339 time; left out", c.Version, c.CreatedRaw))
 			continue
 		}
 		field, value := "appVersion", c.AppVersion

@@ -268,12 +268,12 @@ func TestNormalisation(t *testing.T) {
 func TestBuildReportsUnparsableValues(t *testing.T) {
 	created := ts("2025-01-01T00:00:00Z")
 	tl, notices, err := engine.Build(engine.Spec{},
-		[]sources.Release{{Tag: "v1.0.0", Time: created}, {Tag: "nightly", Time: created}},
+		[]sources.Release{{Tag: "v1.0.0", Time: created}, {Tag: "nightly", Time: created}, {Tag: "v1.1.0"}},
 		[]sources.ChartVersion{
 			{Version: "1.0.0", AppVersion: "1.0.0", Created: created},
 			{Version: "1.1.0", AppVersion: "latest", Created: created},
 			{Version: "not-a-version", AppVersion: "1.0.0", Created: created},
-			{Version: "1.2.0", AppVersion: "1.0.0"},
+			{Version: "1.2.0", AppVersion: "1.0.0", CreatedRaw: "yesterday"},
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +281,7 @@ func TestBuildReportsUnparsableValues(t *testing.T) {
 	if len(tl.Upstream) != 1 || len(tl.Charts) != 1 {
 		t.Errorf("kept %d releases and %d charts, want 1 and 1", len(tl.Upstream), len(tl.Charts))
 	}
-	for _, want := range []string{`"nightly"`, `"latest"`, `"not-a-version"`, "chart 1.2.0 has no created time"} {
+	for _, want := range []string{`"nightly"`, `"latest"`, `"not-a-version"`, `chart 1.2.0 created "yesterday"`, `tag "v1.1.0" has no date`} {
 		found := false
 		for _, n := range notices {
 			found = found || strings.Contains(n, want)

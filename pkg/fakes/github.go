@@ -50,6 +50,7 @@ type GitHub struct {
 	limitedTill time.Time
 	failing     map[string]int
 	used        map[string]int // per rate-limit resource
+	auth        map[string]int // Authorization header values received
 
 	counters
 	holder
@@ -184,6 +185,18 @@ func (g *GitHub) SetClock(now func() time.Time) {
 	g.now = now
 }
 
+// Authorizations returns how many requests came with each Authorization
+// header value ("" for none).
+func (g *GitHub) Authorizations() map[string]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string]int, len(g.auth))
+	for k, v := range g.auth {
+		out[k] = v
+	}
+	return out
+}
+
 // SetRateLimited makes every request but /rate_limit answer 403 with
 // X-RateLimit-Remaining 0 and X-RateLimit-Reset resetAt until the fake's clock
 // reaches resetAt. The zero time lifts the limit.
@@ -229,6 +242,12 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	g.count(path)
 	g.admit(r)
+	g.mu.Lock()
+	if g.auth == nil {
+		g.auth = map[string]int{}
+	}
+	g.auth[r.Header.Get("Authorization")]++
+	g.mu.Unlock()
 
 	resource := "core"
 	if path == "/graphql" {

@@ -139,14 +139,16 @@ func Lag(results []collector.Result, metrics []string, from, to time.Time, inter
 }
 
 // Current builds one numeric-multi frame per (service, metric) with the value
-// at the given time: one row, or no row when the service failed.
+// at the given time. A failed service keeps its series, with a null value and
+// the error as a notice, so an alert rule sees that series without data
+// instead of seeing it vanish.
 func Current(results []collector.Result, metrics []string, at time.Time) data.Frames {
 	var out data.Frames
 	for _, r := range results {
 		for _, m := range metrics {
-			var values []*float64
+			values := []*float64{nil}
 			if r.Timeline != nil {
-				values = []*float64{metricValue(r.Timeline.At(at), m)}
+				values[0] = metricValue(r.Timeline.At(at), m)
 			}
 			f := data.NewFrame(r.Service.Name+" "+m,
 				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)))

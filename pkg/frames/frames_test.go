@@ -137,9 +137,6 @@ func TestCurrentFrames(t *testing.T) {
 	}
 	got := map[string]float64{}
 	for _, f := range fs {
-		if f.Fields[0].Len() == 0 {
-			continue
-		}
 		if v, ok := f.Fields[0].ConcreteAt(0); ok {
 			got[f.Fields[0].Labels["service"]+" "+f.Fields[0].Labels["metric"]] = v.(float64)
 		}
@@ -157,8 +154,18 @@ func TestCurrentFrames(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, got[k], w)
 		}
 	}
-	if _, ok := got["broken lag"]; ok {
-		t.Error("failed service has a value")
+	for _, k := range []string{"ollama is_current", "chromadb is_current"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%s has no value", k)
+		}
+	}
+	for _, f := range fs {
+		if f.Fields[0].Labels["service"] != "broken" {
+			continue
+		}
+		if v, ok := f.Fields[0].ConcreteAt(0); f.Fields[0].Len() != 1 || ok {
+			t.Errorf("failed service: %d rows, value %v; want one null row", f.Fields[0].Len(), v)
+		}
 	}
 }
 

@@ -67,6 +67,9 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 	if len(q.Metrics) == 0 {
 		q.Metrics = []string{MetricLag}
 	}
+	// A repeated metric would give two series with one label set, which
+	// alerting rejects: each counts once.
+	q.Metrics, q.EventKinds = unique(q.Metrics), unique(q.EventKinds)
 	for _, m := range q.Metrics {
 		if !contains(Metrics, m) {
 			return q, fmt.Errorf("metric %q is not one of %s", m, strings.Join(Metrics, ", "))
@@ -80,20 +83,41 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 			return q, fmt.Errorf("event kind %q is not one of %s", k, strings.Join(EventKinds, ", "))
 		}
 	}
-	q.Services = dropAll(q.Services)
+	q.Services = services(q.Services)
 	return q, nil
 }
 
-// dropAll removes empty names and Grafana's "All" markers: a variable whose
-// All value is left uninterpolated means every service.
-func dropAll(names []string) []string {
+// services splits entries on commas (a multi-value variable interpolated as
+// csv), trims names and drops empty ones and repeats. Grafana's "All" markers
+// ($__all, *, All) anywhere mean every service (an empty list). It reads names
+// exactly as normalizeNames in src/queryModel.ts; both are tested against
+// testdata/queries/services-normalisation.json.
+func services(entries []string) []string {
 	var out []string
-	for _, n := range names {
-		n = strings.TrimSpace(n)
-		if n == "" || n == "$__all" || n == "*" || n == "All" {
-			continue
+	for _, e := range entries {
+		for _, n := range strings.Split(e, ",") {
+			n = strings.TrimSpace(n)
+			switch n {
+			case "$__all", "*", "All":
+				return nil
+			case "":
+				continue
+			}
+			out = append(out, n)
 		}
-		out = append(out, n)
+	}
+	return unique(out)
+}
+
+// unique keeps the first of each value, in order.
+func unique(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0:0]
+	for _, v := range list {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
 	}
 	return out
 }

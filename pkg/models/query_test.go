@@ -9,13 +9,16 @@ import (
 )
 
 // TestSharedExampleQueries parses the example queries that the TypeScript
-// model is tested against too (src/types.test.ts), so the two cannot drift.
+// model is tested against too (src/queryModel.test.ts), so the two cannot drift.
 func TestSharedExampleQueries(t *testing.T) {
 	files, err := filepath.Glob("../../testdata/queries/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example queries: %v", err)
 	}
 	for _, f := range files {
+		if filepath.Base(f) == "services-normalisation.json" {
+			continue // not a query: see TestServicesNormalisation
+		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			raw, err := os.ReadFile(f)
 			if err != nil {
@@ -53,9 +56,13 @@ func TestParseQuery(t *testing.T) {
 	if err != nil || q.QueryType != QueryLag || len(q.Metrics) != 1 || q.Metrics[0] != MetricLag || len(q.EventKinds) != 2 {
 		t.Errorf("defaults = %+v, %v", q, err)
 	}
-	q, _ = ParseQuery(json.RawMessage(`{"queryType":"status","services":["$__all","ollama"," ",""]}`), "")
-	if q.QueryType != QueryStatus || len(q.Services) != 1 || q.Services[0] != "ollama" {
-		t.Errorf("all-marker handling = %+v", q)
+	q, _ = ParseQuery(json.RawMessage(`{"queryType":"status","services":["ollama","$__all"," ",""]}`), "")
+	if q.QueryType != QueryStatus || len(q.Services) != 0 {
+		t.Errorf("an All marker anywhere means all services: %+v", q)
+	}
+	q, _ = ParseQuery(json.RawMessage(`{"services":[" ollama","","chromadb","ollama"],"metrics":["lag","chart_age","lag"]}`), "")
+	if strings.Join(q.Services, ",") != "ollama,chromadb" || strings.Join(q.Metrics, ",") != "lag,chart_age" {
+		t.Errorf("trimming and repeats: services %q metrics %q", q.Services, q.Metrics)
 	}
 	q, _ = ParseQuery(json.RawMessage(`{"queryType":"status"}`), "current")
 	if q.QueryType != QueryCurrent {
@@ -69,6 +76,34 @@ func TestParseQuery(t *testing.T) {
 	} {
 		if _, err := ParseQuery(json.RawMessage(raw), ""); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", raw, err, want)
+		}
+	}
+}
+
+// TestServicesNormalisation reads the services cases shared with the
+// TypeScript model (src/queryModel.test.ts).
+func TestServicesNormalisation(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/queries/services-normalisation.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Cases []struct {
+			Input    []string `json:"input"`
+			Expected []string `json:"expected"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil || len(file.Cases) == 0 {
+		t.Fatalf("cases: %v", err)
+	}
+	for _, c := range file.Cases {
+		model, _ := json.Marshal(map[string]any{"services": c.Input})
+		q, err := ParseQuery(model, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(q.Services, "|") != strings.Join(c.Expected, "|") {
+			t.Errorf("services %q read as %q, want %q", c.Input, q.Services, c.Expected)
 		}
 	}
 }

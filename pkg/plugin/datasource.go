@@ -94,11 +94,8 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	if d.catalogErr != nil {
 		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, d.catalogErr.Error())
 	}
-	services := d.catalog.Filter(qm.Services, qm.Maintainer)
-	if err := d.unknownServices(qm.Services); err != nil {
-		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, err.Error())
-	}
-	results := d.collector.Collect(ctx, services, nil)
+	results := d.collector.Collect(ctx, d.catalog.Filter(qm.Services, qm.Maintainer), nil)
+	results = append(results, d.unknownServices(qm.Services)...)
 	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
 	var resp backend.DataResponse
 	switch qm.QueryType {
@@ -119,22 +116,22 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	return resp
 }
 
-// unknownServices names requested services that are not in the catalog.
-func (d *Datasource) unknownServices(names []string) error {
+// unknownServices turns requested names that are not in the catalog (a stale
+// $service value, a removed service) into failed results: they show as
+// errors beside the other services instead of failing the query.
+func (d *Datasource) unknownServices(names []string) []collector.Result {
 	known := map[string]bool{}
 	for _, s := range d.catalog.Services {
 		known[s.Name] = true
 	}
-	var missing []string
+	var out []collector.Result
 	for _, n := range names {
 		if !known[n] {
-			missing = append(missing, fmt.Sprintf("%q", n))
+			out = append(out, collector.Result{Service: catalog.Service{Name: n},
+				Err: fmt.Errorf("service %q is not in the catalog", n)})
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("services %v are not in the catalog", missing)
-	}
-	return nil
+	return out
 }
 
 // CallResource serves GET /services and POST /validate.

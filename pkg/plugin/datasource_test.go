@@ -156,8 +156,15 @@ func TestBadCatalogAndQueries(t *testing.T) {
 	}
 
 	e := newEnv(t, nil)
-	if dr := e.query(t, `{"queryType":"lag","services":["ollama","nginx"]}`); dr.Error == nil || !strings.Contains(dr.Error.Error(), `"nginx"`) {
-		t.Errorf("unknown service error = %v", dr.Error)
+	dr := e.query(t, `{"queryType":"current","services":["ollama","nginx"]}`)
+	if dr.Error != nil || len(dr.Frames) != 2 {
+		t.Fatalf("unknown service beside a known one: %v, %d frames", dr.Error, len(dr.Frames))
+	}
+	if _, ok := dr.Frames[0].Fields[0].ConcreteAt(0); !ok {
+		t.Error("ollama has no value next to an unknown service")
+	}
+	if f := dr.Frames[1]; f.Fields[0].Labels["service"] != "nginx" || f.Meta == nil || !noticeSays(f.Meta.Notices, `service "nginx" is not in the catalog`) {
+		t.Errorf("unknown service frame: labels %v meta %+v", f.Fields[0].Labels, f.Meta)
 	}
 	if dr := e.query(t, `{"queryType":"lag","maintainer":"vendor"}`); dr.Error != nil || len(dr.Frames) != 2 {
 		t.Errorf("maintainer filter: %v, %d frames", dr.Error, len(dr.Frames))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
 // CheckHealth reports, in one message, whether the catalog is valid, GitHub is
@@ -34,6 +35,17 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		ok = append(ok, fmt.Sprintf("GitHub reachable with token: %d of %d REST requests left this hour, resets %s", rl.Core.Remaining, rl.Core.Limit, rl.Core.Reset.UTC().Format(time.RFC3339)))
 	default:
 		ok = append(ok, fmt.Sprintf("GitHub reachable with no token: %d of %d REST requests left this hour (60/hour without a token; services with source: tags need one)", rl.Core.Remaining, rl.Core.Limit))
+	}
+	if !rl.Authenticated && d.catalog != nil {
+		var tagged []string
+		for _, s := range d.catalog.Services {
+			if s.Upstream.Source == sources.KindTags {
+				tagged = append(tagged, s.Name)
+			}
+		}
+		if len(tagged) > 0 {
+			failed = append(failed, fmt.Sprintf("no GitHub token: services %s use source: tags, which needs one (GraphQL); set the token or switch them to source: releases", strings.Join(tagged, ", ")))
+		}
 	}
 	if err == nil && !rl.BlockedUntil.IsZero() {
 		failed = append(failed, fmt.Sprintf("GitHub rate limit exhausted: serving cached data until %s", rl.BlockedUntil.UTC().Format(time.RFC3339)))

@@ -21,7 +21,8 @@ type Release struct {
 type ChartVersion struct {
 	Version    string    // chart version
 	AppVersion string    // appVersion as written in the index ("" when absent)
-	Created    time.Time // the entry's created time (zero when absent)
+	Created    time.Time // the entry's created time (zero when absent or unparsable)
+	CreatedRaw string    // created as written, for messages about it
 	Deprecated bool
 }
 

@@ -62,7 +62,7 @@ func kindName(k yaml.Kind) string {
 }
 
 func (e entry) chartVersion() sources.ChartVersion {
-	cv := sources.ChartVersion{Version: string(e.Version), AppVersion: string(e.AppVersion)}
+	cv := sources.ChartVersion{Version: string(e.Version), AppVersion: string(e.AppVersion), CreatedRaw: string(e.Created)}
 	cv.Deprecated, _ = strconv.ParseBool(string(e.Deprecated))
 	// created mixes offsets and 0-9 fractional digits; anything unparsable
 	// stays zero and the engine reports it.

@@ -186,6 +186,10 @@ func TestFixtureFacts(t *testing.T) {
 		for _, v := range vs {
 			if v.Version == tc.version {
 				found = true
+				if raw, err := time.Parse(time.RFC3339Nano, v.CreatedRaw); err != nil || !raw.Equal(v.Created) {
+					t.Errorf("%s %s: created %q kept as written does not give %s", tc.file, tc.version, v.CreatedRaw, v.Created)
+				}
+				v.CreatedRaw = "" // checked above; the table holds parsed times
 				if v != tc.want {
 					t.Errorf("%s %s: %+v, want %+v", tc.file, tc.version, v, tc.want)
 				}
@@ -241,6 +245,9 @@ generated: "2026-01-01T00:00:00Z"
 		got, err := parse()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range got["demo"] {
+			got["demo"][i].CreatedRaw = "" // raw text is checked in TestFixtureFacts
 		}
 		if !reflect.DeepEqual(got["demo"], want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", name, got["demo"], want)
