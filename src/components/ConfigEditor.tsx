@@ -1,6 +1,6 @@
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { getBackendSrv } from '@grafana/runtime';
-import { Alert, Button, CodeEditor, Field, FieldSet, Input, SecretInput, Stack, Text, TextLink } from '@grafana/ui';
+import { Alert, Box, Button, CodeEditor, Field, FieldSet, Input, SecretInput, Stack, Text, TextLink } from '@grafana/ui';
 import React, { ChangeEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
@@ -125,12 +125,14 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       </FieldSet>
 
       <FieldSet label="Catalog">
-        <Text element="p" color="secondary">
-          The services to watch, each with its upstream GitHub repository and its Helm chart.{' '}
-          <TextLink href={CATALOG_DOCS_URL} external>
-            Catalog reference
-          </TextLink>
-        </Text>
+        <Box marginBottom={2}>
+          <Text element="p" color="secondary">
+            The services to watch, each with its upstream GitHub repository and its Helm chart.{' '}
+            <TextLink href={CATALOG_DOCS_URL} external>
+              Catalog reference
+            </TextLink>
+          </Text>
+        </Box>
         <Field
           label="Catalog file"
           description="A catalog YAML file on the Grafana server. The inline catalog below wins when both are set."
