@@ -1,11 +1,11 @@
-import { DataSourceSettings } from '@grafana/data';
 import { setBackendSrv, BackendSrv } from '@grafana/runtime';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import React from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
 import { renderControlled } from '../testing/controlled';
-import { CATALOG_DOCS_URL, LagwatchOptions, LagwatchSecureJsonData, ValidateResponse } from '../types';
+import { datasourceSettings, LagwatchSettings as Settings } from '../testing/settings';
+import { CATALOG_DOCS_URL, ValidateResponse } from '../types';
 import { ConfigEditor, VALIDATE_DEBOUNCE_MS } from './ConfigEditor';
 
 // Monaco does not run in jsdom: a textarea stands in for the YAML editor. Like
@@ -29,32 +29,10 @@ jest.mock('@grafana/ui', () => {
   };
 });
 
-type Settings = DataSourceSettings<LagwatchOptions, LagwatchSecureJsonData>;
 
 const TOKEN = 'ghp_0123456789abcdefSECRET';
 
-function settings(patch: Partial<Settings> = {}): Settings {
-  return {
-    id: 1,
-    uid: 'lw-uid',
-    orgId: 1,
-    name: 'Lagwatch',
-    type: 'lagwatch-datasource',
-    typeName: 'Lagwatch',
-    typeLogoUrl: '',
-    access: 'proxy',
-    url: '',
-    user: '',
-    basicAuth: false,
-    basicAuthUser: '',
-    isDefault: false,
-    jsonData: {},
-    secureJsonFields: {},
-    readOnly: false,
-    withCredentials: false,
-    ...patch,
-  } as Settings;
-}
+const settings = datasourceSettings;
 
 const post = jest.fn();
 

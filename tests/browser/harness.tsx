@@ -6,7 +6,7 @@
  * (tests/browser/server.mjs), which answers with canned data shaped like
  * pkg/plugin/resources.go. Driven by tests/browser/check.mjs.
  */
-import { DataSourceInstanceSettings, DataSourceSettings, PluginType, ThemeContext, createTheme } from '@grafana/data';
+import { DataSourceInstanceSettings, PluginType, ThemeContext, createTheme } from '@grafana/data';
 import { BackendSrv, BackendSrvRequest, FetchResponse, setBackendSrv, setTemplateSrv } from '@grafana/runtime';
 import { GlobalStyles } from '@grafana/ui';
 import React, { useState } from 'react';
@@ -16,10 +16,10 @@ import { Observable, lastValueFrom } from 'rxjs';
 import { ConfigEditor } from '../../src/components/ConfigEditor';
 import { QueryEditor } from '../../src/components/QueryEditor';
 import { DataSource } from '../../src/datasource';
+import { datasourceSettings, LagwatchSettings as Settings } from '../../src/testing/settings';
 import { fakeTemplateSrv } from '../../src/testing/templateSrv';
-import { DEFAULT_QUERY, LagwatchOptions, LagwatchQuery, LagwatchSecureJsonData } from '../../src/types';
+import { DEFAULT_QUERY, LagwatchOptions, LagwatchQuery } from '../../src/types';
 
-type Settings = DataSourceSettings<LagwatchOptions, LagwatchSecureJsonData>;
 
 const UID = 'lagwatch-harness';
 
@@ -124,26 +124,7 @@ const instanceSettings = {
 
 const datasource = new DataSource(instanceSettings);
 
-const initialSettings: Settings = {
-  id: 1,
-  uid: UID,
-  orgId: 1,
-  name: 'Lagwatch',
-  type: 'lagwatch-datasource',
-  typeName: 'Lagwatch',
-  typeLogoUrl: '',
-  access: 'proxy',
-  url: '',
-  user: '',
-  basicAuth: false,
-  basicAuthUser: '',
-  database: '',
-  isDefault: false,
-  jsonData: {},
-  secureJsonFields: {},
-  readOnly: false,
-  withCredentials: false,
-};
+const initialSettings: Settings = datasourceSettings({ uid: UID });
 
 function ConfigPage() {
   const [options, setOptions] = useState<Settings>(initialSettings);
