@@ -17,9 +17,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/frames"
-	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
-	"github.com/lagwatch/lagwatch/pkg/sources/helm"
 )
 
 // Exit codes.
@@ -230,30 +228,22 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	counter := &requestCounter{next: http.DefaultTransport}
 	ghURL, _ := url.Parse(o.githubURL)
 	counter.githubHost = ghURL.Host
-	client := &http.Client{
-		// Like the plugin: only the GitHub API and the catalog's chart hosts.
-		Transport: sources.NewAllowHosts(counter, append([]string{ghURL.Host}, cat.Hosts()...)...),
-		Timeout:   o.timeout,
-	}
-	defer client.CloseIdleConnections()
 	token := strings.TrimSpace(getenv("GITHUB_TOKEN"))
-	gh, err := github.New(github.Config{BaseURL: o.githubURL, Token: token, HTTPClient: client})
+	// The plugin's sources: only the GitHub API and the catalog's chart hosts.
+	src, err := collector.NewSources(collector.SourcesConfig{
+		GitHubURL: o.githubURL, GitHubToken: token, Catalog: cat, Timeout: o.timeout, Transport: counter,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)
 		return exitUsage
 	}
-	charts := make([]sources.ChartRef, 0, len(services))
-	for _, s := range services {
-		charts = append(charts, s.ChartRef())
-	}
-	hs := helm.New(helm.Config{HTTPClient: client, Timeout: o.timeout, Charts: charts})
+	defer src.Close()
 
 	if token == "" {
 		fmt.Fprintln(stderr, "lagwatch: GITHUB_TOKEN is not set: anonymous GitHub access (60 REST requests/hour; upstreams with source: tags will fail)")
 	}
 	fmt.Fprintf(stderr, "lagwatch: fetching %d services of %s\n", len(services), o.catalogPath)
-	col := &collector.Collector{Upstreams: gh, Charts: hs}
-	results := col.Collect(ctx, services, func(done, total int, r collector.Result) {
+	results := src.Collector().Collect(ctx, services, func(done, total int, r collector.Result) {
 		if r.Err != nil {
 			fmt.Fprintf(stderr, "[%d/%d] %s failed: %v\n", done, total, r.Service.Name, r.Err)
 			return

@@ -15,7 +15,6 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/models"
-	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
 var (
@@ -31,7 +30,7 @@ type Datasource struct {
 	settings   *models.Settings
 	catalog    *catalog.Catalog
 	catalogErr error // why the catalog could not be used; queries and health say so
-	sources    *Sources
+	sources    *collector.Sources
 	collector  *collector.Collector
 	resources  backend.CallResourceHandler
 }
@@ -53,19 +52,14 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 		}
 	}
 	d.catalogErr = err
-	var hosts []string
-	var charts []sources.ChartRef
-	if d.catalog != nil {
-		hosts = d.catalog.Hosts()
-		for _, s := range d.catalog.Services {
-			charts = append(charts, s.ChartRef())
-		}
-	}
-	d.sources, err = NewSources(st, hosts, charts, http.DefaultTransport)
+	d.sources, err = collector.NewSources(collector.SourcesConfig{
+		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Catalog: d.catalog,
+		CacheTTL: st.TTL, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	d.collector = &collector.Collector{Upstreams: d.sources.GitHub, Charts: d.sources.Helm}
+	d.collector = d.sources.Collector()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services", d.handleServices)
 	mux.HandleFunc("POST /validate", d.handleValidate)
