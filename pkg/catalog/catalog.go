@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"go.yaml.in/yaml/v3"
 )
@@ -156,8 +157,8 @@ func Parse(src []byte) (*Catalog, error) {
 		if s.Upstream.Source != sources.KindReleases && s.Upstream.Source != sources.KindTags {
 			add("upstream.source", "%q must be %q or %q", s.Upstream.Source, sources.KindReleases, sources.KindTags)
 		}
-		if msg := checkPattern(s.Upstream.TagPattern); msg != "" {
-			add("upstream.tagPattern", "%s", msg)
+		if _, err := engine.CompilePattern(s.Upstream.TagPattern); err != nil {
+			add("upstream.tagPattern", "%v", err)
 		}
 		if msg := checkRepositoryURL(s.Chart.Repository); msg != "" {
 			add("chart.repository", "%s", msg)
@@ -168,8 +169,8 @@ func Parse(src []byte) (*Catalog, error) {
 		if s.Chart.VersionFrom != FromAppVersion && s.Chart.VersionFrom != FromVersion {
 			add("chart.versionFrom", "%q must be %q or %q", s.Chart.VersionFrom, FromAppVersion, FromVersion)
 		}
-		if msg := checkPattern(s.Chart.VersionPattern); msg != "" {
-			add("chart.versionPattern", "%s", msg)
+		if _, err := engine.CompilePattern(s.Chart.VersionPattern); err != nil {
+			add("chart.versionPattern", "%v", err)
 		}
 	}
 	if len(errs) > 0 {
@@ -185,20 +186,6 @@ func applyDefaults(s *Service) {
 	if s.Chart.VersionFrom == "" {
 		s.Chart.VersionFrom = FromAppVersion
 	}
-}
-
-func checkPattern(p string) string {
-	if p == "" {
-		return ""
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return fmt.Sprintf("%q is not a valid regular expression: %v", p, err)
-	}
-	if re.NumSubexp() != 1 {
-		return fmt.Sprintf("%q must have exactly one capture group for the version, has %d", p, re.NumSubexp())
-	}
-	return ""
 }
 
 func checkRepositoryURL(raw string) string {

@@ -47,11 +47,11 @@ type Timeline struct {
 // Build normalises raw timelines. Values that do not parse are left out and
 // reported as notices naming the value; nothing is guessed.
 func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Timeline, []string, error) {
-	tagRe, err := compile(spec.TagPattern)
+	tagRe, err := CompilePattern(spec.TagPattern)
 	if err != nil {
 		return nil, nil, fmt.Errorf("upstream.tagPattern: %w", err)
 	}
-	appRe, err := compile(spec.VersionPattern)
+	appRe, err := CompilePattern(spec.VersionPattern)
 	if err != nil {
 		return nil, nil, fmt.Errorf("chart.versionPattern: %w", err)
 	}
@@ -133,16 +133,19 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	return tl, notices, nil
 }
 
-func compile(p string) (*regexp.Regexp, error) {
+// CompilePattern compiles a tagPattern or versionPattern: a regular
+// expression whose one capture group is the version. "" gives nil (the whole
+// value is the version).
+func CompilePattern(p string) (*regexp.Regexp, error) {
 	if p == "" {
 		return nil, nil
 	}
 	re, err := regexp.Compile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", p, err)
+		return nil, fmt.Errorf("%q is not a valid regular expression: %w", p, err)
 	}
 	if re.NumSubexp() != 1 {
-		return nil, fmt.Errorf("%q must have exactly one capture group", p)
+		return nil, fmt.Errorf("%q must have exactly one capture group for the version, has %d", p, re.NumSubexp())
 	}
 	return re, nil
 }
