@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"regexp"
 	"sort"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/yamlsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -107,27 +107,44 @@ var (
 	nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
 
+// MaxBytes is the largest catalog read (a 100-service catalog is ~30 KB).
+const MaxBytes = 1 << 20
+
+// limits bound the YAML of a catalog before it is decoded: no mapping of a
+// catalog has more than a handful of keys.
+var limits = yamlsafe.Limits{MaxBytes: MaxBytes, MaxNodes: 200_000, MaxKeys: 100, MaxDepth: 16}
+
 // Parse reads and validates a catalog. The error, when not nil, is an Errors
 // naming every problem found with its service, field and line.
 func Parse(src []byte) (*Catalog, error) {
+	if len(src) > MaxBytes {
+		return nil, Errors{{Message: fmt.Sprintf("catalog is %d bytes, more than the limit of %d KiB", len(src), MaxBytes>>10)}}
+	}
+	// Checked first (duplicate keys, sizes) in linear time, so that decoding
+	// below stays cheap whatever the input.
+	root, err := yamlsafe.Parse(src, limits)
+	if errors.Is(err, yamlsafe.ErrEmpty) {
+		return nil, Errors{{Message: "catalog is empty: expected a top-level 'services' list"}}
+	}
+	if err != nil {
+		var ye *yamlsafe.Error
+		if errors.As(err, &ye) {
+			return nil, Errors{{Line: ye.Line, Message: ye.Text()}}
+		}
+		return nil, Errors{{Message: err.Error()}}
+	}
 	var cat Catalog
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true) // a misspelt field is an error, not a silent default
 	if err := dec.Decode(&cat); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, Errors{{Message: "catalog is empty: expected a top-level 'services' list"}}
-		}
 		return nil, Errors{yamlError(err)}
 	}
-	var doc yaml.Node // the same document again, for line numbers
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, Errors{yamlError(err)}
-	}
+	doc := root
 	var errs Errors
 	if len(cat.Services) == 0 {
 		errs = append(errs, Error{Field: "services", Message: "no services: expected a top-level 'services' list with at least one entry"})
 	}
-	lines := serviceLines(&doc)
+	lines := serviceLines(doc)
 	seen := map[string]bool{}
 	for i := range cat.Services {
 		s := &cat.Services[i]
@@ -206,7 +223,8 @@ func checkRepositoryURL(raw string) string {
 	return ""
 }
 
-// yamlError turns a YAML library error into an Error, keeping its line number.
+// yamlError turns a YAML library error into an Error, keeping its line
+// number and saying what was expected in catalog words, not Go types.
 func yamlError(err error) Error {
 	msg := err.Error()
 	var te *yaml.TypeError
@@ -218,7 +236,34 @@ func yamlError(err error) Error {
 	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
 		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
 	}
+	if m := typeErrRe.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("found %s, expected %s", yamlKinds[m[1]], goKind(m[3]))
+		if m[2] != "" {
+			msg = fmt.Sprintf("found %s %s, expected %s", yamlKinds[m[1]], m[2], goKind(m[3]))
+		}
+	} else if m := unknownFieldRe.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("unknown field %q", m[1])
+	}
 	return Error{Line: line, Message: msg}
+}
+
+var (
+	typeErrRe      = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: (`.*`))? into (\\S+)$")
+	unknownFieldRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	yamlKinds      = map[string]string{"!!map": "a mapping", "!!seq": "a list", "!!str": "a text value", "!!int": "a number", "!!float": "a number", "!!bool": "true or false", "!!null": "nothing", "!!binary": "binary data", "!!timestamp": "a time"}
+)
+
+// goKind names what a Go type expects, in catalog words.
+func goKind(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case t == "string":
+		return "a text value"
+	case t == "bool":
+		return "true or false"
+	}
+	return "a mapping"
 }
 
 // lineIndex remembers where each service and each of its fields start.

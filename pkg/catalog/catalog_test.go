@@ -2,9 +2,12 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
 
 func TestParseFixturesCatalog(t *testing.T) {
@@ -105,7 +108,9 @@ func TestSyntaxAndShapeErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		"":                         "catalog is empty",
 		"services:\n  - name: [\n": "line",
-		"services:\n  - name: a\n    colour: red\n": "field colour not found",
+		"services:\n  - name: a\n    colour: red\n": `unknown field "colour"`,
+		"services: 3\n": "found a number `3`, expected a list",
+		"services:\n  - name: a\n    upstream: [1]\n": "found a list, expected a mapping",
 		"services: []\n": "no services",
 		"services:\n  - name: a\n    maintainer: v\n    upstream: {repo: a/b}\n    chart: {repository: 'https://u:s3cret@charts.example', name: a}\n": "holds credentials",
 	} {
@@ -121,5 +126,36 @@ func TestSyntaxAndShapeErrors(t *testing.T) {
 	var errs Errors
 	if errors.As(err, &errs); len(errs) != 1 || errs[0].Line != 3 {
 		t.Errorf("unknown field error = %+v, want line 3", errs)
+	}
+}
+
+// Hostile catalogs reach Parse through POST /validate (any Viewer) and the
+// settings: repeated keys are found in linear time, and sizes are capped.
+func TestHostileCatalogs(t *testing.T) {
+	repeated := "services:\n  - name: a\n" + strings.Repeat("    maintainer: x\n", 6000)
+	distinct := &strings.Builder{}
+	distinct.WriteString("services:\n  - name: a\n")
+	for i := range 5000 {
+		fmt.Fprintf(distinct, "    k%d: 1\n", i)
+	}
+	for name, tc := range map[string]struct{ src, want string }{
+		"6000 repeated keys":  {repeated, "line 2: a mapping has 6001 keys, more than the limit of 100"},
+		"a repeated key":      {"services:\n  - name: a\n    maintainer: x\n    maintainer: y\n", `line 4: key "maintainer" is repeated (first at line 3)`},
+		"5000 distinct keys":  {distinct.String(), "a mapping has 5001 keys, more than the limit of 100"},
+		"over the size limit": {"services:\n" + strings.Repeat("# padding\n", MaxBytes/10+1), "more than the limit of 1024 KiB"},
+		"nested 100 deep":     {strings.Repeat("[", 100) + strings.Repeat("]", 100), "deeper than 16 levels"},
+		"a huge quoted value": {"services: \"" + strings.Repeat("x", 100_000) + "\"\n", "found a text value"},
+	} {
+		var err error
+		alloc := fakes.PeakHeap(func() { _, err = Parse([]byte(tc.src)) })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
+		}
+		if err != nil && len(err.Error()) > 1000 {
+			t.Errorf("%s: the message is %d bytes long", name, len(err.Error()))
+		}
+		if limit := uint64(64 << 20); alloc > limit {
+			t.Errorf("%s: parsing allocated %d MB, want at most %d MB", name, alloc>>20, limit>>20)
+		}
 	}
 }

@@ -274,6 +274,8 @@ func TestBuildReportsUnparsableValues(t *testing.T) {
 			{Version: "1.1.0", AppVersion: "latest", Created: created},
 			{Version: "not-a-version", AppVersion: "1.0.0", Created: created},
 			{Version: "1.2.0", AppVersion: "1.0.0", CreatedRaw: "yesterday"},
+			{Version: "1.3.0", AppVersion: "1.0.0", CreatedRaw: "0001-01-01T00:00:00Z"},
+			{Version: "1.4.0", AppVersion: strings.Repeat("x", 100_000), Created: created},
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -281,13 +283,19 @@ func TestBuildReportsUnparsableValues(t *testing.T) {
 	if len(tl.Upstream) != 1 || len(tl.Charts) != 1 {
 		t.Errorf("kept %d releases and %d charts, want 1 and 1", len(tl.Upstream), len(tl.Charts))
 	}
-	for _, want := range []string{`"nightly"`, `"latest"`, `"not-a-version"`, `chart 1.2.0 created "yesterday"`, `tag "v1.1.0" has no date`} {
+	for _, want := range []string{`"nightly"`, `"latest"`, `"not-a-version"`, `chart "1.2.0" created "yesterday" is not an RFC 3339 time`,
+		`chart "1.3.0" created "0001-01-01T00:00:00Z" is in 1, before 1970: not a plausible chart date`, `tag "v1.1.0" has no date`} {
 		found := false
 		for _, n := range notices {
 			found = found || strings.Contains(n, want)
 		}
 		if !found {
 			t.Errorf("no notice names %s in %q", want, notices)
+		}
+	}
+	for _, n := range notices {
+		if len(n) > 300 {
+			t.Errorf("a notice of %d bytes: values must be cut short", len(n))
 		}
 	}
 	if _, _, err := engine.Build(engine.Spec{TagPattern: "(a)(b)"}, nil, nil); err == nil {

@@ -11,8 +11,9 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 )
 
-// maxCatalogBody bounds a catalog sent to /validate.
-const maxCatalogBody = 4 << 20
+// maxCatalogBody bounds the /validate request: a catalog of catalog.MaxBytes
+// with room for JSON escaping (catalog.Parse then enforces its own limit).
+const maxCatalogBody = 2*catalog.MaxBytes + 1<<10
 
 type serviceInfo struct {
 	Name       string `json:"name"`
@@ -61,11 +62,13 @@ type validateResponse struct {
 func (d *Datasource) handleValidate(w http.ResponseWriter, r *http.Request) {
 	var req validateRequest
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCatalogBody+1))
-	if err == nil && len(body) > maxCatalogBody {
-		err = fmt.Errorf("catalog is larger than %d bytes", maxCatalogBody)
-	}
-	if err == nil {
-		err = json.Unmarshal(body, &req)
+	switch {
+	case err != nil:
+		err = errors.New("the request body could not be read")
+	case len(body) > maxCatalogBody:
+		err = fmt.Errorf("the request is larger than %d KiB", maxCatalogBody>>10)
+	case json.Unmarshal(body, &req) != nil:
+		err = errors.New("the request is not a JSON object with a text field catalog")
 	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "request body must be JSON {\"catalog\": \"<yaml>\"}: " + err.Error()})

@@ -6,6 +6,7 @@ package sources
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -57,4 +58,18 @@ type UpstreamSource interface {
 // ChartSource returns every version of one chart in a repository.
 type ChartSource interface {
 	ChartVersions(ctx context.Context, ref ChartRef) ([]ChartVersion, []Notice, error)
+}
+
+// MaxQuoted is how much of an outside value a message quotes.
+const MaxQuoted = 80
+
+// Quote quotes a value read from outside (a tag, an appVersion, a key) for a
+// message, cut to MaxQuoted characters with "…", so that a hostile 100 KB
+// value cannot make a 100 KB notice.
+func Quote(s string) string {
+	r := []rune(s)
+	if len(r) > MaxQuoted {
+		return fmt.Sprintf("%q…", string(r[:MaxQuoted]))
+	}
+	return fmt.Sprintf("%q", s)
 }

@@ -222,7 +222,7 @@ func (s *Source) fetchIndex(ctx context.Context, u *url.URL, names []string, pre
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 	}
-	charts, err := s.parse(resp, where, names, ParseIndex)
+	charts, err := s.parse(ctx, resp, where, names, ParseIndex)
 	if errors.Is(err, ErrNeedFullDecode) {
 		// Rare: a layout that cannot be streamed after all. Read it again whole.
 		resp2, err2 := s.get(ctx, u, nil)
@@ -231,7 +231,7 @@ func (s *Source) fetchIndex(ctx context.Context, u *url.URL, names []string, pre
 		}
 		defer resp2.Body.Close()
 		out.ETag, out.LastModified = resp2.Header.Get("ETag"), resp2.Header.Get("Last-Modified")
-		charts, err = s.parse(resp2, where, names, DecodeIndex)
+		charts, err = s.parse(ctx, resp2, where, names, DecodeIndex)
 	}
 	if err != nil {
 		return out, err
@@ -272,22 +272,39 @@ func (s *Source) get(ctx context.Context, u *url.URL, prev *cache.Entry[*index])
 	return nil, fmt.Errorf("GET %s: HTTP %d %s", where, resp.StatusCode, http.StatusText(resp.StatusCode))
 }
 
-// parse runs parseFn over the body under the size limit.
-func (s *Source) parse(resp *http.Response, where string, names []string, parseFn func(io.Reader, []string) (Charts, error)) (Charts, error) {
+// parse runs parseFn over the body under the size limit; it stops when ctx
+// ends.
+func (s *Source) parse(ctx context.Context, resp *http.Response, where string, names []string, parseFn func(io.Reader, []string) (Charts, error)) (Charts, error) {
 	tooLarge := &TooLargeError{URL: where, Limit: s.limit}
 	if resp.ContentLength > s.limit {
 		return nil, tooLarge
 	}
-	body := &limitReader{r: resp.Body, remaining: s.limit}
+	body := &limitReader{r: ctxReader{ctx: ctx, r: resp.Body}, remaining: s.limit}
 	s.parses.Add(1)
 	charts, err := parseFn(body, names)
-	if body.exceeded {
+	switch {
+	case body.exceeded:
 		return nil, tooLarge // whatever the parser made of the cut-off input
-	}
-	if err != nil {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%s: reading the index took longer than the request timeout (%s, in the datasource settings)", where, s.timeout)
+	case err != nil:
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	return charts, nil
+}
+
+// ctxReader fails reads once ctx has ended, so that parsing a slow or huge
+// body stops with the caller's deadline.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // TooLargeError is returned for an index larger than the configured limit.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/yamlsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -23,85 +24,184 @@ var ErrNeedFullDecode = errors.New("index layout cannot be streamed")
 // Charts maps chart names to their versions in index order.
 type Charts map[string][]sources.ChartVersion
 
-// entry is the part of an index entry Lagwatch uses. Versions are taken as
-// the scalar text of the YAML node, so `appVersion: 1.10` stays "1.10".
-type entry struct {
-	Version    scalar `yaml:"version"`
-	AppVersion scalar `yaml:"appVersion"`
-	Created    scalar `yaml:"created"`
-	Deprecated scalar `yaml:"deprecated"`
-}
+// Limits of the decoders. The streaming reader decodes one version entry at a
+// time; a document that cannot be streamed is decoded whole, which costs
+// about 45 times its size in memory, so it has a smaller limit and only one
+// such decode runs at a time in the process.
+const (
+	// MaxFullDecode is the largest index decoded whole (JSON, flow style).
+	MaxFullDecode = 8 << 20
+	maxEntryBytes = 1 << 20  // one version entry of a chart
+	batchBytes    = 64 << 10 // version entries decoded at once
+	maxLineBytes  = 1 << 20  // one line of an index
+)
 
-// scalar is the raw text of a scalar node ("" for null).
-type scalar string
+var (
+	entryLimits = yamlsafe.Limits{MaxBytes: maxEntryBytes + batchBytes, MaxKeys: 1000, MaxDepth: 32}
+	fullLimits  = yamlsafe.Limits{MaxBytes: MaxFullDecode}
+	fullDecodes = make(chan struct{}, 1)
+)
 
-func (s *scalar) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a scalar, found a %s", n.Line, kindName(n.Kind))
-	}
-	if n.Tag == "!!null" {
-		*s = ""
-		return nil
-	}
-	*s = scalar(n.Value)
-	return nil
-}
-
-func kindName(k yaml.Kind) string {
-	switch k {
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
 	case yaml.MappingNode:
 		return "mapping"
 	case yaml.SequenceNode:
-		return "sequence"
+		return "list"
 	case yaml.AliasNode:
 		return "alias"
 	case yaml.DocumentNode:
 		return "document"
 	}
-	return "node"
+	return "plain value"
 }
 
-func (e entry) chartVersion() sources.ChartVersion {
-	cv := sources.ChartVersion{Version: string(e.Version), AppVersion: string(e.AppVersion), CreatedRaw: string(e.Created)}
-	cv.Deprecated, _ = strconv.ParseBool(string(e.Deprecated))
-	// created mixes offsets and 0-9 fractional digits; anything unparsable
-	// stays zero and the engine reports it.
-	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(e.Created))); err == nil {
+// versionsFromNode reads a chart's list of version entries. Versions are the
+// scalar text of their nodes, so `appVersion: 1.10` stays "1.10".
+func versionsFromNode(name string, n *yaml.Node) ([]sources.ChartVersion, error) {
+	return versionsAt(name, n, 0)
+}
+
+// versionsAt is versionsFromNode for a node parsed from a piece of the
+// document that starts after line off.
+func versionsAt(name string, n *yaml.Node, off int) ([]sources.ChartVersion, error) {
+	if n = yamlsafe.Resolve(n); n == nil {
+		return nil, fmt.Errorf("chart %s: an alias points nowhere", sources.Quote(name))
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("line %d: chart %s: expected a list of versions, found a %s", n.Line+off, sources.Quote(name), kindName(n))
+	}
+	out := make([]sources.ChartVersion, 0, len(n.Content))
+	for _, item := range n.Content {
+		cv, err := entryFromNode(name, item, off)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cv)
+	}
+	return out, nil
+}
+
+// entryFromNode reads the four fields Lagwatch uses from one version entry.
+func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, error) {
+	line := n.Line + off
+	if n = yamlsafe.Resolve(n); n == nil || n.Kind != yaml.MappingNode {
+		what := "an alias that points nowhere"
+		if n != nil {
+			what = "a " + kindName(n)
+		}
+		return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: a version entry is %s, expected a mapping", line, sources.Quote(name), what)
+	}
+	var version, app, created, deprecated string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		var into *string
+		switch n.Content[i].Value {
+		case "<<":
+			// Merge keys would need alias expansion, which a hostile index
+			// turns into a bomb; Helm never writes them.
+			return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: merge keys (<<) are not supported in a version entry", n.Content[i].Line+off, sources.Quote(name))
+		case "version":
+			into = &version
+		case "appVersion":
+			into = &app
+		case "created":
+			into = &created
+		case "deprecated":
+			into = &deprecated
+		default:
+			continue
+		}
+		v := yamlsafe.Resolve(n.Content[i+1])
+		if v == nil || v.Kind != yaml.ScalarNode {
+			what := "an alias that points nowhere"
+			if v != nil {
+				what = "a " + kindName(v)
+			}
+			return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: %s is %s, expected a plain value", n.Content[i+1].Line+off, sources.Quote(name), n.Content[i].Value, what)
+		}
+		if v.Tag != "!!null" {
+			*into = v.Value
+		}
+	}
+	cv := sources.ChartVersion{Version: version, AppVersion: app, CreatedRaw: created}
+	cv.Deprecated, _ = strconv.ParseBool(deprecated)
+	// created mixes offsets and 0-9 fractional digits; anything unparsable,
+	// or before 1970, stays zero and the engine reports it.
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(created)); err == nil && t.Year() >= 1970 {
 		cv.Created = t.UTC()
 	}
-	return cv
+	return cv, nil
 }
 
-func convert(entries []entry) []sources.ChartVersion {
-	out := make([]sources.ChartVersion, len(entries))
-	for i, e := range entries {
-		out[i] = e.chartVersion()
-	}
-	return out
-}
-
-// DecodeIndex decodes a whole index document into the minimal entry struct and
-// returns the named charts (every chart when names is empty). It is the
-// reference for ParseIndex and its fallback for documents not in the block
-// layout Helm writes (JSON, flow style). yaml.v3 refuses excessive alias
-// expansion, so an alias bomb is an error.
+// DecodeIndex decodes a whole index document and returns the named charts
+// (every chart when names is empty). It is the reference for ParseIndex and
+// its fallback for documents not in the block layout Helm writes (JSON, flow
+// style). The document must be at most MaxFullDecode bytes; duplicate keys,
+// excessive nesting and oversized mappings are errors (pkg/yamlsafe), and
+// aliases are never expanded.
 func DecodeIndex(r io.Reader, names []string) (Charts, error) {
-	var doc struct {
-		Entries map[string][]entry `yaml:"entries"`
+	src, err := io.ReadAll(io.LimitReader(r, MaxFullDecode+1))
+	if err != nil {
+		return nil, err
 	}
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return Charts{}, nil // an empty document has no charts
+	if len(src) > MaxFullDecode {
+		return nil, errTooLargeToDecode
+	}
+	fullDecodes <- struct{}{}
+	defer func() { <-fullDecodes }()
+	root, err := yamlsafe.Parse(src, fullLimits)
+	switch {
+	case errors.Is(err, yamlsafe.ErrEmpty):
+		return Charts{}, nil // an empty document has no charts
+	case err != nil && looksLikeHTML(src):
+		return nil, errHTML
+	case err != nil:
+		return nil, fmt.Errorf("not a valid index: %w", err)
+	case root.Kind != yaml.MappingNode:
+		if looksLikeHTML(src) {
+			return nil, errHTML
 		}
-		return nil, fmt.Errorf("decoding index: %w", err)
+		return nil, fmt.Errorf("not a Helm repository index: the document is a %s, expected a mapping with entries", kindName(root))
 	}
 	out := Charts{}
-	for name, entries := range doc.Entries {
-		if len(names) == 0 || contains(names, name) {
-			out[name] = convert(entries)
+	entries := yamlsafe.Resolve(mappingValue(root, "entries"))
+	if entries == nil || (entries.Kind == yaml.ScalarNode && entries.Tag == "!!null") {
+		return out, nil
+	}
+	if entries.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("line %d: entries is a %s, expected a mapping of chart names", entries.Line, kindName(entries))
+	}
+	for i := 0; i+1 < len(entries.Content); i += 2 {
+		name := entries.Content[i].Value
+		if len(names) > 0 && !contains(names, name) {
+			continue
+		}
+		if out[name], err = versionsFromNode(name, entries.Content[i+1]); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+var errTooLargeToDecode = fmt.Errorf("the index is not in the block layout Helm writes (JSON or flow style) and is larger than %d MB, the most Lagwatch decodes at once", MaxFullDecode>>20)
+
+var errHTML = errors.New("the server sent an HTML page, not a Helm repository index (check chart.repository in the catalog)")
+
+func looksLikeHTML(src []byte) bool {
+	t := bytes.TrimLeft(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(t) > 0 && t[0] == '<'
 }
 
 func contains(names []string, name string) bool {
@@ -127,7 +227,7 @@ func ParseIndex(r io.Reader, names []string) (Charts, error) {
 	for _, n := range names {
 		want[n] = true
 	}
-	p := &streamParser{lr: lineReader{br: bufio.NewReaderSize(r, 64<<10)}, want: want, out: Charts{}}
+	p := &streamParser{lr: lineReader{br: bufio.NewReaderSize(r, 64<<10), max: MaxFullDecode}, want: want, out: Charts{}, keys: map[string]int{}}
 	return p.run()
 }
 
@@ -136,11 +236,16 @@ type streamParser struct {
 	want map[string]bool
 	out  Charts
 
-	lineNo int
-	indent int          // indentation of chart keys; 0 until known
-	sawKey bool         // a chart key was seen
-	keep   string       // chart whose block is being collected, "" when skipping
-	block  bytes.Buffer // lines of the kept block
+	lineNo     int
+	entries    int            // line of the top-level "entries:" key
+	indent     int            // indentation of chart keys; 0 until known
+	keys       map[string]int // every chart key seen -> its line
+	keep       string         // chart whose versions are being read, "" when skipping
+	itemIndent int            // indentation of the kept chart's "- " items; -1 until seen
+	item       bytes.Buffer   // lines of the version entries not decoded yet
+	itemStart  int            // where the current entry starts in item
+	batchLine  int            // the line before the first one in item
+	versions   []sources.ChartVersion
 }
 
 func (p *streamParser) run() (Charts, error) {
@@ -157,9 +262,14 @@ func (p *streamParser) run() (Charts, error) {
 				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 			}
 			prefix.Write(raw)
+			if prefix.Len() > MaxFullDecode {
+				return nil, errTooLargeToDecode
+			}
 			if c := firstSignificant(line); !started && c != 0 && c != '#' {
 				started = true
-				if c == '{' || c == '[' { // JSON or flow style
+				// JSON, flow style, or a document whose first key is
+				// indented: not the block layout; decode it whole.
+				if c == '{' || c == '[' || c == '<' || indentOf(line) > 0 || bytes.HasPrefix(line, []byte("\t")) {
 					return DecodeIndex(io.MultiReader(&prefix, p.lr.br), p.names())
 				}
 			}
@@ -168,17 +278,23 @@ func (p *streamParser) run() (Charts, error) {
 					// entries: {...} on one line: not the block layout.
 					return DecodeIndex(io.MultiReader(&prefix, p.lr.br), p.names())
 				}
+				p.entries = p.lineNo
 				break
 			}
 		}
 		if err == io.EOF {
 			return DecodeIndex(&prefix, p.names())
 		}
+		if errors.Is(err, errLongLine) {
+			return nil, errTooLargeToDecode
+		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	// Phase 2: the entries block, chart by chart.
+	p.lr.max = maxLineBytes
+	// Phase 2: the entries block, chart by chart, then the rest of the
+	// document, where only another top-level "entries:" matters.
 	inEntries := true
 	for {
 		raw, err := p.lr.next()
@@ -190,6 +306,9 @@ func (p *streamParser) run() (Charts, error) {
 					return nil, err
 				}
 				inEntries = !done
+			}
+			if !inEntries && bytes.HasPrefix(raw, []byte("entries:")) {
+				return nil, fmt.Errorf("line %d: key \"entries\" is repeated (first at line %d)", p.lineNo, p.entries)
 			}
 		}
 		if err == io.EOF {
@@ -218,12 +337,15 @@ func (p *streamParser) names() []string {
 func (p *streamParser) entriesLine(raw []byte) (done bool, err error) {
 	line := trimEOL(raw)
 	ind := indentOf(line)
-	if ind == len(line) || line[ind] == '#' {
-		// Blank or comment: no structure; part of the current block.
-		if p.keep != "" {
-			p.block.Write(raw)
+	if c := firstSignificant(line); c == 0 || c == '#' {
+		// Blank or comment: no structure; part of the current entry.
+		if p.item.Len() > 0 {
+			p.item.Write(raw)
 		}
 		return false, nil
+	}
+	if line[ind] == '\t' {
+		return false, fmt.Errorf("line %d: a tab indents this line; YAML allows only spaces", p.lineNo)
 	}
 	if ind == 0 {
 		if bytes.HasPrefix(line, []byte("- ")) || bytes.Equal(line, []byte("-")) {
@@ -234,90 +356,133 @@ func (p *streamParser) entriesLine(raw []byte) (done bool, err error) {
 	if p.indent == 0 {
 		p.indent = ind
 	}
-	switch {
-	case ind > p.indent:
-		if p.keep != "" {
-			p.block.Write(raw)
-		}
-		return false, nil
-	case ind < p.indent:
+	if ind < p.indent {
 		return false, fmt.Errorf("line %d: %w: indentation %d, chart keys are at %d", p.lineNo, ErrNeedFullDecode, ind, p.indent)
 	}
 	text := line[ind:]
-	if text[0] == '-' && (len(text) == 1 || text[1] == ' ') {
-		// "- " at the key's indentation: an item of the current chart's list,
-		// as Helm writes it.
-		if p.keep != "" {
-			p.block.Write(raw)
+	isItem := text[0] == '-' && (len(text) == 1 || text[1] == ' ')
+	if ind == p.indent && !isItem {
+		return false, p.chartKeyLine(text)
+	}
+	if len(p.keys) == 0 {
+		return false, fmt.Errorf("line %d: %w: list item before any chart key", p.lineNo, ErrNeedFullDecode)
+	}
+	if p.keep == "" {
+		return false, nil // a line of a chart nobody watches
+	}
+	switch {
+	case isItem && (p.itemIndent < 0 || ind == p.itemIndent):
+		// Entries are decoded in batches: one decode per entry would cost
+		// more than the entries themselves.
+		if p.item.Len() >= batchBytes {
+			if err := p.flushItem(); err != nil {
+				return false, err
+			}
 		}
-		if !p.sawKey {
-			return false, fmt.Errorf("line %d: %w: list item before any chart key", p.lineNo, ErrNeedFullDecode)
-		}
-		return false, nil
+		p.itemIndent, p.itemStart = ind, p.item.Len()
+	case p.itemIndent < 0 || ind <= p.itemIndent:
+		return false, fmt.Errorf("line %d: %w: chart %s is not a list of version entries", p.lineNo, ErrNeedFullDecode, sources.Quote(p.keep))
 	}
-	name, err := chartKey(text)
-	if err != nil {
-		return false, fmt.Errorf("line %d: %w: %v", p.lineNo, ErrNeedFullDecode, err)
+	if p.item.Len()-p.itemStart+len(raw) > maxEntryBytes {
+		return false, fmt.Errorf("line %d: a version entry of chart %s is larger than %d MB", p.lineNo, sources.Quote(p.keep), maxEntryBytes>>20)
 	}
-	if err := p.flush(); err != nil {
-		return false, err
+	if p.item.Len() == 0 {
+		p.batchLine = p.lineNo - 1
 	}
-	p.sawKey = true
-	if p.want[name] {
-		if _, dup := p.out[name]; dup {
-			return false, fmt.Errorf("line %d: chart %q is listed twice under entries", p.lineNo, name)
-		}
-		p.keep = name
-		p.block.Write(raw)
-	}
+	p.item.Write(raw)
 	return false, nil
 }
 
-// flush decodes the kept block, if any.
+// chartKeyLine starts a chart: the previous one is finished, and the new one
+// is read when it is watched.
+func (p *streamParser) chartKeyLine(text []byte) error {
+	name, rest, err := chartKey(text)
+	if err != nil {
+		return fmt.Errorf("line %d: %w: %v", p.lineNo, ErrNeedFullDecode, err)
+	}
+	if err := p.flush(); err != nil {
+		return err
+	}
+	if first, dup := p.keys[name]; dup {
+		return fmt.Errorf("line %d: chart %s is listed twice under entries (first at line %d)", p.lineNo, sources.Quote(name), first)
+	}
+	p.keys[name] = p.lineNo
+	if !p.want[name] {
+		return nil
+	}
+	switch v := string(stripComment(rest)); v {
+	case "", "[]", "null", "~":
+	default:
+		// An inline list, an alias or an anchor: not the block layout.
+		return fmt.Errorf("line %d: %w: chart %s has an inline value", p.lineNo, ErrNeedFullDecode, sources.Quote(name))
+	}
+	p.keep, p.itemIndent, p.versions = name, -1, []sources.ChartVersion{}
+	return nil
+}
+
+// flushItem decodes the version entry read so far, if any.
+func (p *streamParser) flushItem() error {
+	if p.item.Len() == 0 {
+		return nil
+	}
+	defer func() { p.item.Reset(); p.itemStart = 0 }()
+	root, err := yamlsafe.Parse(p.item.Bytes(), entryLimits)
+	var ye *yamlsafe.Error
+	switch {
+	case err != nil && strings.Contains(err.Error(), "unknown anchor"):
+		// An alias to an anchor in another entry.
+		return fmt.Errorf("chart %s: %w: %v", sources.Quote(p.keep), ErrNeedFullDecode, err)
+	case errors.As(err, &ye) && ye.Line > 0:
+		return fmt.Errorf("chart %s: %w", sources.Quote(p.keep), ye.Shift(p.batchLine))
+	case err != nil:
+		return fmt.Errorf("chart %s (entries ending at line %d): %w", sources.Quote(p.keep), p.lineNo, err)
+	case root.Kind != yaml.SequenceNode:
+		return fmt.Errorf("line %d: %w: chart %s is not a list of version entries", p.lineNo, ErrNeedFullDecode, sources.Quote(p.keep))
+	}
+	vs, err := versionsAt(p.keep, root, p.batchLine)
+	p.versions = append(p.versions, vs...)
+	return err
+}
+
+// flush finishes the kept chart, if any.
 func (p *streamParser) flush() error {
 	if p.keep == "" {
 		return nil
 	}
-	name := p.keep
-	p.keep = ""
-	defer p.block.Reset()
-	var m map[string][]entry
-	if err := yaml.Unmarshal(p.block.Bytes(), &m); err != nil {
-		if strings.Contains(err.Error(), "unknown anchor") {
-			return fmt.Errorf("chart %q: %w: %v", name, ErrNeedFullDecode, err)
-		}
-		return fmt.Errorf("chart %q (ending at line %d): %w", name, p.lineNo, err)
+	if err := p.flushItem(); err != nil {
+		return err
 	}
-	p.out[name] = convert(m[name])
+	p.out[p.keep] = p.versions
+	p.keep, p.versions = "", nil
 	return nil
 }
 
 // chartKey returns the key of a "key:" or "key: value" line (indentation
-// removed); quoted keys are unquoted.
-func chartKey(text []byte) (string, error) {
+// removed; quoted keys are unquoted) and what follows the colon.
+func chartKey(text []byte) (string, []byte, error) {
 	switch text[0] {
 	case '"', '\'':
 		end := closingQuote(text)
 		if end < 0 || end+1 >= len(text) || text[end+1] != ':' {
-			return "", fmt.Errorf("unterminated quoted key %q", text)
+			return "", nil, fmt.Errorf("unterminated quoted key %s", sources.Quote(string(text)))
 		}
 		var key string
 		if err := yaml.Unmarshal(text[:end+1], &key); err != nil {
-			return "", fmt.Errorf("quoted key %q: %v", text[:end+1], err)
+			return "", nil, fmt.Errorf("quoted key %s: %v", sources.Quote(string(text[:end+1])), err)
 		}
-		return key, nil
+		return key, text[end+2:], nil
 	case '?', '{', '[', '&', '*', '!', '|', '>', '%', '@', '`':
-		return "", fmt.Errorf("unsupported key syntax %q", text)
+		return "", nil, fmt.Errorf("unsupported key syntax %s", sources.Quote(string(text)))
 	}
 	for i := 0; i < len(text); i++ {
 		if text[i] == ':' && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\t') {
-			return string(bytes.TrimRight(text[:i], " \t")), nil
+			return string(bytes.TrimRight(text[:i], " \t")), text[i+1:], nil
 		}
 		if text[i] == ' ' && i+1 < len(text) && text[i+1] == '#' {
 			break
 		}
 	}
-	return "", fmt.Errorf("no mapping key in %q", text)
+	return "", nil, fmt.Errorf("no mapping key in %s", sources.Quote(string(text)))
 }
 
 // closingQuote returns the index of the quote closing text[0], or -1.
@@ -372,11 +537,14 @@ func stripComment(b []byte) []byte {
 	return b
 }
 
+var errLongLine = fmt.Errorf("a line is longer than %d MB: not a Helm repository index", maxLineBytes>>20)
+
 // lineReader returns lines including their "\n"; lines longer than the
-// buffer are assembled in a scratch slice.
+// buffer are assembled in a scratch slice, up to max bytes.
 type lineReader struct {
 	br   *bufio.Reader
 	long []byte
+	max  int
 }
 
 func (lr *lineReader) next() ([]byte, error) {
@@ -388,6 +556,9 @@ func (lr *lineReader) next() ([]byte, error) {
 	for err == bufio.ErrBufferFull {
 		line, err = lr.br.ReadSlice('\n')
 		lr.long = append(lr.long, line...)
+		if len(lr.long) > lr.max {
+			return nil, errLongLine
+		}
 	}
 	return lr.long, err
 }
