@@ -1,6 +1,7 @@
 package frames_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func BenchmarkLagYearHourly(b *testing.B) {
 	from, to := ts("2025-01-01T00:00:00Z"), ts("2026-01-01T00:00:00Z")
 	b.ReportAllocs()
 	for b.Loop() {
-		fs := frames.Lag(rs, models.Metrics, from, to, time.Hour, 1000)
+		fs := frames.Lag(context.Background(), rs, models.Metrics, from, to, time.Hour, 1000)
 		if len(fs) != 10 {
 			b.Fatal(len(fs))
 		}

@@ -3,6 +3,7 @@
 package frames
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -14,8 +15,19 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/models"
 )
 
-// DefaultMaxPoints bounds the grid of a lag query when Grafana gives no limit.
-const DefaultMaxPoints = 1000
+// Ceilings of a lag query. Grafana sends maxDataPoints from the panel width,
+// but any user who can query can send any value: these hold whatever comes.
+const (
+	// DefaultMaxPoints bounds the grid of a series when Grafana gives no limit.
+	DefaultMaxPoints = 1000
+	// MaxPointsPerSeries bounds the grid of one series (Grafana's own ceiling
+	// for maxDataPoints in the query editor is of this order).
+	MaxPointsPerSeries = 11_000
+	// MaxPointsPerResponse bounds the points of all series of one query.
+	MaxPointsPerResponse = 2_000_000
+	// MaxEventPoints bounds the release events added to a series' grid.
+	MaxEventPoints = 20_000
+)
 
 var typeVersion = data.FrameTypeVersion{0, 1}
 
@@ -84,11 +96,14 @@ func notices(f *data.Frame, r collector.Result) {
 
 // Grid returns the times at which a lag query is evaluated: from, every
 // multiple of the step inside the range, every release event inside it, and
-// to, sorted and without duplicates.
-func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []time.Time) []time.Time {
+// to, sorted and without duplicates. maxPoints (DefaultMaxPoints when 0, at
+// most MaxPointsPerSeries) bounds the regular points; events are added only
+// while there are at most MaxEventPoints of them (dropped reports that).
+func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []time.Time) (grid []time.Time, dropped bool) {
 	if maxPoints <= 0 {
 		maxPoints = DefaultMaxPoints
 	}
+	maxPoints = min(maxPoints, MaxPointsPerSeries)
 	step := max(interval, to.Sub(from)/time.Duration(maxPoints), time.Second)
 	ts := []time.Time{from, to}
 	for t := from.Truncate(step); !t.After(to); t = t.Add(step) {
@@ -96,7 +111,11 @@ func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []
 			ts = append(ts, t)
 		}
 	}
-	ts = append(ts, events...)
+	if len(events) > MaxEventPoints {
+		dropped = true
+	} else {
+		ts = append(ts, events...)
+	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
 	out := ts[:0]
 	for _, t := range ts {
@@ -105,21 +124,44 @@ func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []
 		}
 		out = append(out, t.UTC())
 	}
-	return out
+	return out, dropped
 }
 
 // Lag builds one timeseries-multi frame per (service, metric). A failed
-// service gets empty frames carrying its error.
-func Lag(results []collector.Result, metrics []string, from, to time.Time, interval time.Duration, maxPoints int64) data.Frames {
+// service gets empty frames carrying its error. Each series is computed in
+// one sweep (engine.Timeline.Sweep). The points per series and per response
+// are capped (MaxPointsPerSeries, MaxPointsPerResponse): when a cap bites,
+// the step is coarsened and the first frame says so. When ctx ends, the
+// services not drawn yet get frames carrying that error.
+func Lag(ctx context.Context, results []collector.Result, metrics []string, from, to time.Time, interval time.Duration, maxPoints int64) data.Frames {
 	var out data.Frames
+	if maxPoints <= 0 {
+		maxPoints = DefaultMaxPoints
+	}
+	asked := maxPoints
+	if series := int64(max(len(results)*len(metrics), 1)); maxPoints*series > MaxPointsPerResponse {
+		maxPoints = max(MaxPointsPerResponse/series, 2)
+	}
+	maxPoints = min(maxPoints, MaxPointsPerSeries)
+	var capNotice string
+	if maxPoints < asked {
+		capNotice = fmt.Sprintf("the query asks for up to %d points per series; showing at most %d (at most %d per series and %d per query): widen the interval or shorten the time range", asked, maxPoints, MaxPointsPerSeries, MaxPointsPerResponse)
+	}
 	for _, r := range results {
-		var grid []time.Time
-		if r.Timeline != nil {
-			grid = Grid(from, to, interval, maxPoints, r.Timeline.EventTimes(from, to))
+		if err := ctx.Err(); err != nil && r.Err == nil {
+			r.Timeline, r.Err = nil, fmt.Errorf("not drawn: the query ended before this service was computed (%v)", context.Cause(ctx))
 		}
-		states := make([]engine.State, len(grid))
-		for i, t := range grid {
-			states[i] = r.Timeline.At(t)
+		var (
+			grid    []time.Time
+			states  []engine.State
+			dropped bool
+		)
+		if r.Timeline != nil {
+			grid, dropped = Grid(from, to, interval, maxPoints, r.Timeline.EventTimes(from, to))
+			states = r.Timeline.Sweep(grid)
+		}
+		if dropped {
+			r.Notices = append(r.Notices, fmt.Sprintf("more than %d releases in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
 		}
 		for _, m := range metrics {
 			values := make([]*float64, len(grid))
@@ -131,6 +173,9 @@ func Lag(results []collector.Result, metrics []string, from, to time.Time, inter
 				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)),
 			)
 			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: typeVersion})
+			if capNotice != "" && len(out) == 0 {
+				f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: capNotice})
+			}
 			notices(f, r)
 			out = append(out, f)
 		}

@@ -1,6 +1,7 @@
 package frames_test
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"path/filepath"
@@ -65,7 +66,7 @@ func results(t *testing.T) []collector.Result {
 func TestLagFrames(t *testing.T) {
 	rs := results(t)
 	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
-	fs := frames.Lag(rs, models.Metrics, from, to, time.Hour, 1000)
+	fs := frames.Lag(context.Background(), rs, models.Metrics, from, to, time.Hour, 1000)
 	if err := dataplanetest.CheckTimeSeriesMulti(fs); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestLagFrames(t *testing.T) {
 
 func TestLagNullBeforeFirstChart(t *testing.T) {
 	rs := results(t)[:1]
-	fs := frames.Lag(rs, []string{models.MetricLag}, ts("2023-11-01T00:00:00Z"), ts("2023-12-01T00:00:00Z"), 24*time.Hour, 100)
+	fs := frames.Lag(context.Background(), rs, []string{models.MetricLag}, ts("2023-11-01T00:00:00Z"), ts("2023-12-01T00:00:00Z"), 24*time.Hour, 100)
 	v := fs[0].Fields[1]
 	if _, ok := v.ConcreteAt(0); ok {
 		t.Error("lag before the first chart (2023-11-24) is not null")
@@ -204,7 +205,7 @@ func TestStatusRow(t *testing.T) {
 func TestGrid(t *testing.T) {
 	from, to := ts("2025-01-01T00:00:30Z"), ts("2025-01-02T00:00:00Z")
 	ev := []time.Time{ts("2025-01-01T06:30:00Z"), ts("2025-01-01T06:00:00Z"), ts("2024-12-31T00:00:00Z"), ts("2025-01-03T00:00:00Z")}
-	g := frames.Grid(from, to, time.Hour, 0, ev)
+	g, _ := frames.Grid(from, to, time.Hour, 0, ev)
 	// from, 23 whole hours after it, to (a whole hour too), one event off the grid; events outside are dropped.
 	if len(g) != 1+23+1+1 {
 		t.Errorf("grid has %d points: %v", len(g), g)
@@ -214,7 +215,7 @@ func TestGrid(t *testing.T) {
 			t.Fatalf("grid not strictly ascending at %d: %v", i, g)
 		}
 	}
-	if capped := frames.Grid(from, to, time.Second, 10, nil); len(capped) > 12 {
+	if capped, _ := frames.Grid(from, to, time.Second, 10, nil); len(capped) > 12 {
 		t.Errorf("maxPoints 10 gave %d points", len(capped))
 	}
 }

@@ -94,7 +94,7 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	var resp backend.DataResponse
 	switch qm.QueryType {
 	case models.QueryLag:
-		resp.Frames = frames.Lag(results, qm.Metrics, from, to, q.Interval, q.MaxDataPoints)
+		resp.Frames = frames.Lag(ctx, results, qm.Metrics, from, to, q.Interval, q.MaxDataPoints)
 	case models.QueryCurrent:
 		resp.Frames = frames.Current(results, qm.Metrics, to)
 	case models.QueryStatus:
