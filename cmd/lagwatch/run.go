@@ -232,6 +232,7 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	// The plugin's sources: only the GitHub API and the catalog's chart hosts.
 	src, err := collector.NewSources(collector.SourcesConfig{
 		GitHubURL: o.githubURL, GitHubToken: token, Catalog: cat, Timeout: o.timeout, Transport: counter,
+		TokenHint: "set the GITHUB_TOKEN environment variable",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)

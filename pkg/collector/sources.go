@@ -22,6 +22,7 @@ type SourcesConfig struct {
 	Timeout       time.Duration     // per HTTP request; 0: none besides the sources' own limits
 	MaxIndexBytes int64             // 0: helm.DefaultMaxIndexBytes
 	Transport     http.RoundTripper // nil: http.DefaultTransport
+	TokenHint     string            // where the user sets a GitHub token, in their surface's words (github.DefaultTokenHint when "")
 }
 
 // Sources are the GitHub and Helm sources of one plugin instance or CLI run.
@@ -47,8 +48,8 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 			charts = append(charts, s.ChartRef())
 		}
 	}
-	client := &http.Client{Transport: sources.NewAllowHosts(cfg.Transport, hosts...), Timeout: cfg.Timeout}
-	gh, err := github.New(github.Config{BaseURL: cfg.GitHubURL, Token: cfg.GitHubToken, HTTPClient: client, CacheTTL: cfg.CacheTTL})
+	client := &http.Client{Transport: sources.NewAllowHosts(cfg.Transport, hosts...), Timeout: cfg.Timeout, CheckRedirect: sources.CheckRedirect}
+	gh, err := github.New(github.Config{BaseURL: cfg.GitHubURL, Token: cfg.GitHubToken, HTTPClient: client, CacheTTL: cfg.CacheTTL, TokenHint: cfg.TokenHint})
 	if err != nil {
 		return nil, err
 	}

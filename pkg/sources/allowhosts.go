@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 )
@@ -73,4 +74,30 @@ func (a *AllowHosts) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &HostNotAllowedError{Host: req.URL.Host, Allowed: a.list}
 	}
 	return a.next.RoundTrip(req)
+}
+
+// CheckRedirect is the redirect policy of Lagwatch's HTTP clients: at most 10
+// redirects, and the Authorization header only to the origin (scheme, host
+// and port) of the original request. Go's own policy keeps the header for
+// the same host name on another port or scheme, so an https → http downgrade
+// or another service on the same host would receive the token.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("stopped after 10 redirects")
+	}
+	if !SameOrigin(req.URL, via[0].URL) {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// SameOrigin reports whether two URLs have the same scheme, host and port.
+func SameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }

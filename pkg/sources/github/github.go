@@ -12,6 +12,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,7 +54,22 @@ type Config struct {
 	FetchTimeout time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// TokenHint tells the user where a token is set, in the words of their
+	// surface: "set one in the datasource settings" (default) or, for the
+	// CLI, "set GITHUB_TOKEN".
+	TokenHint string
 }
+
+// DefaultTokenHint is Config.TokenHint for the plugin.
+const DefaultTokenHint = "set one in the datasource settings"
+
+// MaxBackoff bounds how long the source holds back after a rate-limit answer,
+// whatever reset time GitHub (or something in front of it) announces.
+const MaxBackoff = time.Hour
+
+// secondaryBackoff is the first pause after a secondary rate limit that
+// announces no time; it doubles with each one in a row, up to MaxBackoff.
+const secondaryBackoff = time.Minute
 
 // Source is a sources.UpstreamSource backed by the GitHub API. It is safe for
 // concurrent use.
@@ -62,12 +78,14 @@ type Source struct {
 	graphqlURL string
 	baseURL    *url.URL
 	token      string
+	tokenHint  string
 	hc         *http.Client
 	now        func() time.Time
 	cache      *cache.Cache[timeline]
 
-	mu      sync.Mutex
-	blocked map[string]time.Time // rate-limit resource -> no requests before
+	mu        sync.Mutex
+	blocked   map[string]time.Time     // rate-limit resource -> no requests before
+	secondary map[string]time.Duration // rate-limit resource -> last secondary back-off
 
 	parses atomic.Int64 // pages parsed (tests check that a 304 parses nothing)
 }
@@ -95,9 +113,14 @@ func New(cfg Config) (*Source, error) {
 		graphqlURL: GraphQLURL(base),
 		baseURL:    u,
 		token:      strings.TrimSpace(cfg.Token),
+		tokenHint:  cfg.TokenHint,
 		hc:         cfg.HTTPClient,
 		now:        cfg.Now,
 		blocked:    map[string]time.Time{},
+		secondary:  map[string]time.Duration{},
+	}
+	if s.tokenHint == "" {
+		s.tokenHint = DefaultTokenHint
 	}
 	if s.hc == nil {
 		s.hc = http.DefaultClient
@@ -131,14 +154,16 @@ func (s *Source) Releases(ctx context.Context, ref sources.UpstreamRef) ([]sourc
 	switch ref.Kind {
 	case sources.KindReleases, "":
 		fetch = func(ctx context.Context, prev *cache.Entry[timeline]) (cache.Entry[timeline], error) {
-			return s.fetchReleases(ctx, ref.Repo, owner, name, prev)
+			e, err := s.fetchReleases(ctx, ref.Repo, owner, name, prev)
+			return e, s.redact(err)
 		}
 	case sources.KindTags:
 		if s.token == "" {
-			return nil, nil, fmt.Errorf("upstream tags of %s need a GitHub token (GraphQL); set one in the datasource settings or use source: releases", ref.Repo)
+			return nil, nil, fmt.Errorf("upstream tags of %s need a GitHub token (GraphQL); %s or use source: releases", ref.Repo, s.tokenHint)
 		}
 		fetch = func(ctx context.Context, _ *cache.Entry[timeline]) (cache.Entry[timeline], error) {
-			return s.fetchTags(ctx, ref.Repo, owner, name)
+			e, err := s.fetchTags(ctx, ref.Repo, owner, name)
+			return e, s.redact(err)
 		}
 	default:
 		return nil, nil, fmt.Errorf("upstream %s: unknown source %q (want %q or %q)", ref.Repo, ref.Kind, sources.KindReleases, sources.KindTags)
@@ -202,11 +227,37 @@ func (s *Source) send(req *http.Request, resource, repo string) (*http.Response,
 		return nil, fmt.Errorf("%s: %s %s: %w", repo, req.Method, req.URL.RequestURI(), stripURL(err))
 	}
 	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests {
-		if until, ok := s.resetTime(resp); ok {
+		until, ok := s.resetTime(resp)
+		if !ok {
+			until, ok = s.secondaryLimit(resp, resource)
+		}
+		if ok {
 			s.block(resource, until)
 		}
+	} else {
+		s.mu.Lock()
+		delete(s.secondary, resource)
+		s.mu.Unlock()
 	}
 	return resp, nil
+}
+
+// secondaryLimit recognises a secondary rate limit: a 403 or 429 whose
+// message says so, with no reset time. GitHub asks to wait at least a minute,
+// and longer when it repeats. The body stays readable for statusError.
+func (s *Source) secondaryLimit(resp *http.Response, resource string) (time.Time, bool) {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxMessageBytes))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	msg := strings.ToLower(string(body))
+	if !strings.Contains(msg, "secondary rate limit") && !strings.Contains(msg, "abuse detection") {
+		return time.Time{}, false
+	}
+	s.mu.Lock()
+	d := min(max(2*s.secondary[resource], secondaryBackoff), MaxBackoff)
+	s.secondary[resource] = d
+	s.mu.Unlock()
+	return s.now().Add(d), true
 }
 
 // setHeaders sets the headers of every GitHub API request, the token
@@ -250,6 +301,9 @@ func (s *Source) resetTime(resp *http.Response) (time.Time, bool) {
 }
 
 func (s *Source) block(resource string, until time.Time) {
+	if limit := s.now().Add(MaxBackoff); until.After(limit) {
+		until = limit // an absurd reset time must not silence GitHub for years
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if until.After(s.blocked[resource]) {
@@ -257,16 +311,20 @@ func (s *Source) block(resource string, until time.Time) {
 	}
 }
 
-// statusError describes a non-success answer; it reads (part of) the body.
-func statusError(repo string, req *http.Request, resp *http.Response) error {
+// maxMessageBytes bounds the error body read from GitHub.
+const maxMessageBytes = 64 << 10
+
+// statusError describes a non-success answer; it reads (part of) the body and
+// quotes GitHub's message, with the token removed, cut short, on one line.
+func (s *Source) statusError(repo string, req *http.Request, resp *http.Response) error {
 	var msg struct {
 		Message string `json:"message"`
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxMessageBytes))
 	_ = json.Unmarshal(body, &msg)
 	where := fmt.Sprintf("%s %s: HTTP %d", req.Method, req.URL.RequestURI(), resp.StatusCode)
-	if msg.Message != "" {
-		where += " (" + msg.Message + ")"
+	if m := strings.Join(strings.Fields(s.redactText(msg.Message)), " "); m != "" {
+		where += " (GitHub says " + sources.Quote(m) + ")"
 	}
 	switch resp.StatusCode {
 	case http.StatusNotFound:
@@ -313,7 +371,7 @@ func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
 	s.setHeaders(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return rl, fmt.Errorf("GitHub rate limit: GET %s: %w", req.URL.Path, stripURL(err))
+		return rl, s.redact(fmt.Errorf("GitHub rate limit: GET %s: %w", req.URL.Path, stripURL(err)))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
@@ -322,7 +380,7 @@ func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
 		return rl, nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		return rl, statusError("GitHub rate limit", req, resp)
+		return rl, s.statusError("GitHub rate limit", req, resp)
 	}
 	type quota struct {
 		Limit     int   `json:"limit"`
@@ -337,7 +395,7 @@ func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
 		} `json:"resources"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return rl, fmt.Errorf("GitHub rate limit: GET %s: decoding the answer: %w", req.URL.Path, err)
+		return rl, fmt.Errorf("GitHub rate limit: GET %s: the answer is not GitHub's rate-limit JSON", req.URL.Path)
 	}
 	conv := func(q quota) Quota {
 		out := Quota{Limit: q.Limit, Remaining: q.Remaining, Used: q.Used}
@@ -349,3 +407,28 @@ func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
 	rl.Core, rl.GraphQL = conv(body.Resources.Core), conv(body.Resources.GraphQL)
 	return rl, nil
 }
+
+// redact removes the token from an error's text; errors.Is and errors.As
+// still see the original.
+func (s *Source) redact(err error) error {
+	if err == nil || s.token == "" || !strings.Contains(err.Error(), s.token) {
+		return err
+	}
+	return &redactedError{msg: s.redactText(err.Error()), err: err}
+}
+
+// redactText removes the token from a text.
+func (s *Source) redactText(text string) string {
+	if s.token == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, s.token, "[redacted]")
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -31,7 +31,14 @@ type releaseJSON struct {
 func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, prev *cache.Entry[timeline]) (cache.Entry[timeline], error) {
 	next := fmt.Sprintf("%s/repos/%s/%s/releases?per_page=100", s.base, url.PathEscape(owner), url.PathEscape(name))
 	var out cache.Entry[timeline]
+	seenPage := map[string]bool{}
+	seenTag := map[string]bool{}
 	for page := 1; next != ""; page++ {
+		if seenPage[next] {
+			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("releases of %s: GitHub's next-page link points back to a page already read; stopped after %d pages", repo, page-1)))
+			break
+		}
+		seenPage[next] = true
 		if page > maxPages {
 			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("releases of %s: only the newest %d pages were read", repo, maxPages)))
 			break
@@ -57,7 +64,7 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 			return *prev, nil
 		}
 		if resp.StatusCode != http.StatusOK {
-			err := statusError(repo, req, resp)
+			err := s.statusError(repo, req, resp)
 			resp.Body.Close()
 			return out, err
 		}
@@ -69,13 +76,14 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 		err = json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&items)
 		resp.Body.Close()
 		if err != nil {
-			return out, fmt.Errorf("releases of %s: GET %s: decoding the answer: %w", repo, req.URL.RequestURI(), err)
+			return out, fmt.Errorf("releases of %s: GET %s: the answer is not the JSON list of releases GitHub sends", repo, req.URL.RequestURI())
 		}
 		s.parses.Add(1)
 		for _, it := range items {
-			if it.Draft {
-				continue
+			if it.Draft || seenTag[it.TagName] {
+				continue // a release listed twice (pages that overlap) counts once
 			}
+			seenTag[it.TagName] = true
 			r := sources.Release{Tag: it.TagName, Prerelease: it.Prerelease}
 			switch {
 			case it.PublishedAt != nil:

@@ -71,6 +71,8 @@ type gqlResponse struct {
 func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache.Entry[timeline], error) {
 	var out cache.Entry[timeline]
 	var cursor *string
+	seenCursor := map[string]bool{}
+	seenTag := map[string]bool{}
 	for page := 1; ; page++ {
 		if page > maxPages {
 			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("tags of %s: only the first %d tags were read", repo, maxPages*100)))
@@ -93,7 +95,7 @@ func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache
 			return out, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			err := statusError(repo, req, resp)
+			err := s.statusError(repo, req, resp)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusNotFound {
 				// A 404 of the GraphQL endpoint is not about the repository.
@@ -105,7 +107,7 @@ func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache
 		err = json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&gr)
 		resp.Body.Close()
 		if err != nil {
-			return out, fmt.Errorf("tags of %s: POST %s: decoding the answer: %w", repo, req.URL.RequestURI(), err)
+			return out, fmt.Errorf("tags of %s: POST %s: the answer is not the GraphQL JSON GitHub sends", repo, req.URL.RequestURI())
 		}
 		s.parses.Add(1)
 		if err := s.graphQLErrors(repo, req, resp, &gr); err != nil {
@@ -116,12 +118,21 @@ func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache
 		}
 		refs := gr.Data.Repository.Refs
 		for _, n := range refs.Nodes {
+			if seenTag[n.Name] {
+				continue // a tag listed twice (pages that overlap) counts once
+			}
+			seenTag[n.Name] = true
 			out.Value.releases = append(out.Value.releases, sources.Release{Tag: n.Name, Time: tagDate(n.Target)})
 		}
 		if !refs.PageInfo.HasNextPage || refs.PageInfo.EndCursor == "" {
 			break
 		}
 		c := refs.PageInfo.EndCursor
+		if seenCursor[c] {
+			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("tags of %s: GitHub's page cursor repeats; stopped after %d pages", repo, page)))
+			break
+		}
+		seenCursor[c] = true
 		cursor = &c
 	}
 	sortNewestFirst(out.Value.releases)
@@ -137,7 +148,7 @@ func (s *Source) graphQLErrors(repo string, req *http.Request, resp *http.Respon
 	for _, e := range gr.Errors {
 		switch e.Type {
 		case "NOT_FOUND":
-			return fmt.Errorf("repository %s not found (or private without access): POST %s: %s", repo, req.URL.RequestURI(), e.Message)
+			return fmt.Errorf("repository %s not found (or private without access): POST %s: GitHub says %s", repo, req.URL.RequestURI(), sources.Quote(strings.Join(strings.Fields(s.redactText(e.Message)), " ")))
 		case "RATE_LIMITED":
 			until := s.now().Add(time.Minute)
 			if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
@@ -146,7 +157,10 @@ func (s *Source) graphQLErrors(repo string, req *http.Request, resp *http.Respon
 			s.block(resourceGraphQL, until)
 			return fmt.Errorf("tags of %s: POST %s: %w", repo, req.URL.RequestURI(), &RateLimitedError{Resource: resourceGraphQL, Until: until})
 		}
-		msgs = append(msgs, e.Message)
+		msgs = append(msgs, sources.Quote(strings.Join(strings.Fields(s.redactText(e.Message)), " ")))
+		if len(msgs) == 3 {
+			break
+		}
 	}
 	return fmt.Errorf("tags of %s: POST %s: GraphQL errors: %w", repo, req.URL.RequestURI(), errors.New(strings.Join(msgs, "; ")))
 }
