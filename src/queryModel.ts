@@ -84,7 +84,10 @@ export function isAllMarker(v: string): boolean {
  */
 export function normalizeNames(entries: string[]): string[] {
   const out: string[] = [];
-  for (const entry of entries) {
+  for (const raw of entries) {
+    // A multi-value variable in Grafana's glob format: {a,b}.
+    const trimmed = raw.trim();
+    const entry = trimmed.startsWith('{') && trimmed.endsWith('}') ? trimmed.slice(1, -1) : raw;
     for (const part of entry.split(',')) {
       const name = part.trim();
       if (name === '') {

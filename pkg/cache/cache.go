@@ -27,6 +27,10 @@ import (
 // DefaultFetchTimeout bounds one shared fetch when Options.FetchTimeout is 0.
 const DefaultFetchTimeout = 2 * time.Minute
 
+// DefaultFailureTTL is how long a failed fetch is remembered when
+// Options.FailureTTL is 0 (never longer than the TTL).
+const DefaultFailureTTL = 30 * time.Second
+
 // Entry is a cached value with the validators needed to revalidate it.
 type Entry[V any] struct {
 	Value        V
@@ -51,18 +55,25 @@ type Result[V any] struct {
 // Options configure a Cache. The zero value is usable: TTL 0 revalidates on
 // every Get, the clock is time.Now.
 type Options struct {
-	TTL          time.Duration    // how long an entry is served without refetching
-	FetchTimeout time.Duration    // time limit of one shared fetch; DefaultFetchTimeout when 0
-	Now          func() time.Time // clock; time.Now when nil
+	TTL          time.Duration // how long an entry is served without refetching
+	FetchTimeout time.Duration // time limit of one shared fetch; DefaultFetchTimeout when 0
+	// FailureTTL is how long a failed fetch is remembered: within it, Gets of
+	// that key answer at once with the same error (or the stale value and its
+	// notice) instead of fetching again, so a stalled upstream does not cost
+	// every query its full timeout. min(DefaultFailureTTL, TTL) when 0;
+	// negative disables it.
+	FailureTTL time.Duration
+	Now        func() time.Time // clock; time.Now when nil
 }
 
 // Cache is a keyed TTL cache with single-flight fetches and stale-on-error.
 // It is safe for concurrent use.
 type Cache[V any] struct {
-	opts    Options
-	group   singleflight.Group
-	mu      sync.Mutex
-	entries map[string]*Entry[V]
+	opts     Options
+	group    singleflight.Group
+	mu       sync.Mutex
+	entries  map[string]*Entry[V]
+	failures map[string]failure
 
 	waiting atomic.Int64 // callers blocked on a shared fetch (for tests)
 }
@@ -75,7 +86,16 @@ func New[V any](opts Options) *Cache[V] {
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
-	return &Cache[V]{opts: opts, entries: map[string]*Entry[V]{}}
+	if opts.FailureTTL == 0 {
+		opts.FailureTTL = min(DefaultFailureTTL, opts.TTL)
+	}
+	return &Cache[V]{opts: opts, entries: map[string]*Entry[V]{}, failures: map[string]failure{}}
+}
+
+// failure is a remembered failed fetch.
+type failure struct {
+	err error
+	at  time.Time
 }
 
 // TTL is the freshness period of entries.
@@ -88,6 +108,9 @@ func (c *Cache[V]) TTL() time.Duration { return c.opts.TTL }
 func (c *Cache[V]) Get(ctx context.Context, key string, fetch FetchFunc[V]) (Result[V], error) {
 	if e, ok := c.fresh(key); ok {
 		return Result[V]{Value: e.Value, FetchedAt: e.FetchedAt}, nil
+	}
+	if r, err, ok := c.recentFailure(key); ok {
+		return r, err
 	}
 	ch := c.group.DoChan(key, func() (any, error) {
 		// Another flight may have stored a fresh value since we looked.
@@ -117,20 +140,43 @@ func (c *Cache[V]) refresh(ctx context.Context, key string, fetch FetchFunc[V]) 
 	prev := c.peek(key)
 	e, err := fetch(ctx, prev)
 	if err != nil {
-		if prev == nil {
-			return Result[V]{}, err
-		}
-		return Result[V]{
-			Value:     prev.Value,
-			FetchedAt: prev.FetchedAt,
-			Notice:    fmt.Sprintf("serving data fetched at %s; refresh failed: %v", prev.FetchedAt.UTC().Format(time.RFC3339), err),
-		}, nil
+		c.mu.Lock()
+		c.failures[key] = failure{err: err, at: c.opts.Now()}
+		c.mu.Unlock()
+		return staleOr(prev, err)
 	}
 	e.FetchedAt = c.opts.Now()
 	c.mu.Lock()
 	c.entries[key] = &e
+	delete(c.failures, key)
 	c.mu.Unlock()
 	return Result[V]{Value: e.Value, FetchedAt: e.FetchedAt}, nil
+}
+
+// staleOr serves prev with a notice saying why it is stale, or the error when
+// there is nothing to serve.
+func staleOr[V any](prev *Entry[V], err error) (Result[V], error) {
+	if prev == nil {
+		return Result[V]{}, err
+	}
+	return Result[V]{
+		Value:     prev.Value,
+		FetchedAt: prev.FetchedAt,
+		Notice:    fmt.Sprintf("serving data fetched at %s; refresh failed: %v", prev.FetchedAt.UTC().Format(time.RFC3339), err),
+	}, nil
+}
+
+// recentFailure answers for a key whose last fetch failed less than
+// FailureTTL ago, without fetching.
+func (c *Cache[V]) recentFailure(key string) (Result[V], error, bool) {
+	c.mu.Lock()
+	f, ok := c.failures[key]
+	c.mu.Unlock()
+	if !ok || c.opts.Now().Sub(f.at) >= c.opts.FailureTTL {
+		return Result[V]{}, nil, false
+	}
+	r, err := staleOr(c.peek(key), f.err)
+	return r, err, true
 }
 
 // fresh returns the entry of key when it is younger than the TTL.

@@ -64,8 +64,9 @@ func TestStaleOnError(t *testing.T) {
 		t.Fatalf("no value and failing fetch: err = %v, want %v", err, fail)
 	}
 	if c.Len() != 0 {
-		t.Fatalf("a failure was cached")
+		t.Fatalf("a failure was cached as a value")
 	}
+	clk.Advance(DefaultFailureTTL) // the failure is no longer remembered
 	fetchedAt := clk.Now()
 	if _, err := c.Get(ctx, "k", func(context.Context, *Entry[int]) (Entry[int], error) { return Entry[int]{Value: 7}, nil }); err != nil {
 		t.Fatal(err)
@@ -195,5 +196,46 @@ func TestKeysIndependent(t *testing.T) {
 	c.Delete("good")
 	if c.Len() != 0 {
 		t.Fatalf("Len = %d after Delete", c.Len())
+	}
+}
+
+// A failed fetch is remembered for FailureTTL: a stalled upstream costs one
+// timeout, not one per query. With an old value, that value is served.
+func TestFailuresAreRemembered(t *testing.T) {
+	clk := newClock()
+	c := New[int](Options{TTL: time.Minute, Now: clk.Now})
+	fail := errors.New("HTTP 502")
+	fetches := 0
+	failing := func(context.Context, *Entry[int]) (Entry[int], error) { fetches++; return Entry[int]{}, fail }
+	ok := func(context.Context, *Entry[int]) (Entry[int], error) { fetches++; return Entry[int]{Value: 7}, nil }
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.Get(ctx, "k", failing); !errors.Is(err, fail) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if fetches != 1 {
+		t.Fatalf("%d fetches within the failure TTL, want 1", fetches)
+	}
+	clk.Advance(DefaultFailureTTL)
+	if r, err := c.Get(ctx, "k", ok); err != nil || r.Value != 7 || fetches != 2 {
+		t.Fatalf("after the failure TTL: %+v %v, %d fetches", r, err, fetches)
+	}
+	clk.Advance(2 * time.Minute)
+	for range 3 {
+		if r, err := c.Get(ctx, "k", failing); err != nil || r.Value != 7 || r.Notice == "" {
+			t.Fatalf("stale: %+v %v", r, err)
+		}
+	}
+	if fetches != 3 {
+		t.Fatalf("%d fetches, want 3", fetches)
+	}
+	// TTL 0 (revalidate every query) remembers no failure.
+	c0 := New[int](Options{Now: clk.Now})
+	fetches = 0
+	_, _ = c0.Get(ctx, "k", failing)
+	_, _ = c0.Get(ctx, "k", failing)
+	if fetches != 2 {
+		t.Fatalf("TTL 0: %d fetches, want 2", fetches)
 	}
 }

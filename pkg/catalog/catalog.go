@@ -133,6 +133,11 @@ func Parse(src []byte) (*Catalog, error) {
 		}
 		return nil, Errors{{Message: err.Error()}}
 	}
+	if root.Kind != yaml.MappingNode || mappingValue(root, "services") == nil {
+		// Said without quoting the document: a catalog file path may point
+		// at any file of the server.
+		return nil, Errors{{Message: "not a catalog: expected a top-level 'services' list"}}
+	}
 	var cat Catalog
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true) // a misspelt field is an error, not a silent default
@@ -238,9 +243,6 @@ func yamlError(err error) Error {
 	}
 	if m := typeErrRe.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("found %s, expected %s", yamlKinds[m[1]], goKind(m[3]))
-		if m[2] != "" {
-			msg = fmt.Sprintf("found %s %s, expected %s", yamlKinds[m[1]], m[2], goKind(m[3]))
-		}
 	} else if m := unknownFieldRe.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("unknown field %q", m[1])
 	}

@@ -109,7 +109,7 @@ func TestSyntaxAndShapeErrors(t *testing.T) {
 		"":                         "catalog is empty",
 		"services:\n  - name: [\n": "line",
 		"services:\n  - name: a\n    colour: red\n": `unknown field "colour"`,
-		"services: 3\n": "found a number `3`, expected a list",
+		"services: 3\n": "line 1: found a number, expected a list",
 		"services:\n  - name: a\n    upstream: [1]\n": "found a list, expected a mapping",
 		"services: []\n": "no services",
 		"services:\n  - name: a\n    maintainer: v\n    upstream: {repo: a/b}\n    chart: {repository: 'https://u:s3cret@charts.example', name: a}\n": "holds credentials",

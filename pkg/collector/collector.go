@@ -5,6 +5,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -79,6 +80,10 @@ func (c *Collector) one(ctx context.Context, svc catalog.Service) Result {
 	wg.Wait()
 	for _, n := range append(upNotes, chNotes...) {
 		res.Notices = append(res.Notices, string(n))
+	}
+	if (upErr != nil || chErr != nil) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		res.Err = errors.New("not fetched in time: the query's time limit ran out (the request timeout); the fetch goes on for the next query")
+		return res
 	}
 	switch {
 	case upErr != nil:

@@ -83,3 +83,30 @@ func TestCollectKeepsOrderAndFailures(t *testing.T) {
 		t.Errorf("peak concurrent source calls = %d, want 2..4", p)
 	}
 }
+
+// stalling never answers for "acme/stall" until its context ends.
+type stalling struct{ stub }
+
+func (s *stalling) Releases(ctx context.Context, ref sources.UpstreamRef) ([]sources.Release, []sources.Notice, error) {
+	if ref.Repo == "acme/stall" {
+		<-ctx.Done()
+		return nil, nil, ctx.Err()
+	}
+	return s.stub.Releases(ctx, ref)
+}
+
+// When the query's deadline passes, a stalled service fails with a message
+// saying so, and the services that answered still come back.
+func TestCollectDeadline(t *testing.T) {
+	st := &stalling{}
+	c := &Collector{Upstreams: st, Charts: st}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	rs := c.Collect(ctx, []catalog.Service{svc("a", "acme/a"), svc("stall", "acme/stall")}, nil)
+	if rs[0].Err != nil || rs[0].Timeline == nil {
+		t.Errorf("a: %v", rs[0].Err)
+	}
+	if rs[1].Err == nil || !strings.Contains(rs[1].Err.Error(), "not fetched in time: the query's time limit ran out") {
+		t.Errorf("stall: %v", rs[1].Err)
+	}
+}

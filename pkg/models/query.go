@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -83,18 +84,43 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 			return q, fmt.Errorf("event kind %q is not one of %s", k, strings.Join(EventKinds, ", "))
 		}
 	}
+	if err := unreplaced("services", q.Services...); err != nil {
+		return q, err
+	}
+	if err := unreplaced("maintainer", q.Maintainer); err != nil {
+		return q, err
+	}
 	q.Services = services(q.Services)
 	return q, nil
 }
 
+// variableRe matches a template variable Grafana left as it was: $name,
+// ${name}, ${name:csv}, [[name]].
+var variableRe = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_]\w*|\[\[[^\]]*\]\]`)
+
+// unreplaced reports a template variable Grafana did not replace (the
+// dashboard does not define it), instead of answering for no service.
+func unreplaced(field string, values ...string) error {
+	for _, v := range values {
+		if m := variableRe.FindString(v); m != "" && m != "$__all" {
+			return fmt.Errorf("%s: template variable %s was not replaced: check that the dashboard defines it", field, m)
+		}
+	}
+	return nil
+}
+
 // services splits entries on commas (a multi-value variable interpolated as
-// csv), trims names and drops empty ones and repeats. Grafana's "All" markers
+// csv, or as a glob {a,b}), trims names and drops empty ones and repeats. Grafana's "All" markers
 // ($__all, *, All) anywhere mean every service (an empty list). It reads names
 // exactly as normalizeNames in src/queryModel.ts; both are tested against
 // testdata/queries/services-normalisation.json.
 func services(entries []string) []string {
 	var out []string
 	for _, e := range entries {
+		// A multi-value variable in Grafana's glob format: {a,b}.
+		if t := strings.TrimSpace(e); strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			e = t[1 : len(t)-1]
+		}
 		for _, n := range strings.Split(e, ",") {
 			n = strings.TrimSpace(n)
 			switch n {

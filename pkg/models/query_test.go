@@ -107,3 +107,22 @@ func TestServicesNormalisation(t *testing.T) {
 		}
 	}
 }
+
+// A variable the dashboard does not define reaches the backend as text: it
+// is an error naming it, not an empty or split result.
+func TestUnreplacedVariables(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"services":["$service"]}`:            "services: template variable $service was not replaced",
+		`{"services":["ollama","${svc:csv}"]}`: "services: template variable ${svc:csv} was not replaced",
+		`{"maintainer":"$maintainer"}`:         "maintainer: template variable $maintainer was not replaced",
+		`{"maintainer":"[[maintainer]]"}`:      "maintainer: template variable [[maintainer]] was not replaced",
+		`{"services":["{ollama,$extra}"]}`:     "template variable $extra",
+	} {
+		if _, err := ParseQuery(json.RawMessage(raw), ""); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", raw, err, want)
+		}
+	}
+	if q, err := ParseQuery(json.RawMessage(`{"services":["$__all"],"maintainer":"community"}`), ""); err != nil || len(q.Services) != 0 {
+		t.Errorf("$__all: %+v %v", q, err)
+	}
+}

@@ -4,13 +4,17 @@ package models
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/lagwatch/lagwatch/pkg/catalog"
 )
 
 // Defaults of the datasource settings.
@@ -21,6 +25,27 @@ const (
 	DefaultTimeoutSeconds = 60
 	SecureKeyGitHubToken  = "githubToken"
 )
+
+// Ceilings of the datasource settings: beyond them a value is a mistake, and
+// the limits of docs/security.md would no longer hold.
+const (
+	MaxCacheTTL       = 7 * 24 * time.Hour
+	MaxIndexLimitMB   = 1024
+	MaxTimeoutSeconds = 600
+)
+
+// jsonKind names a Go kind in JSON words.
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
+		return "a number"
+	case k == "string":
+		return "a text"
+	case k == "bool":
+		return "true or false"
+	}
+	return "an object"
+}
 
 // Settings is the datasource's jsonData plus its decrypted secrets.
 type Settings struct {
@@ -42,7 +67,11 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 	var st Settings
 	if len(s.JSONData) > 0 {
 		if err := json.Unmarshal(s.JSONData, &st); err != nil {
-			return nil, fmt.Errorf("datasource jsonData: %w", err)
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				return nil, fmt.Errorf("datasource settings: jsonData.%s must be %s, found a JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			}
+			return nil, errors.New("datasource settings: jsonData is not a JSON object")
 		}
 	}
 	st.GitHubToken = strings.TrimSpace(s.DecryptedSecureJSONData[SecureKeyGitHubToken])
@@ -68,14 +97,17 @@ func (st *Settings) applyDefaults() error {
 		}
 		st.TTL = d
 	}
-	if st.IndexLimitMB < 0 {
-		return fmt.Errorf("jsonData.indexLimitMb %d must be positive", st.IndexLimitMB)
+	if st.TTL > MaxCacheTTL {
+		return fmt.Errorf("jsonData.cacheTtl %q is longer than the limit of %s", st.CacheTTL, MaxCacheTTL)
+	}
+	if st.IndexLimitMB < 0 || st.IndexLimitMB > MaxIndexLimitMB {
+		return fmt.Errorf("jsonData.indexLimitMb %d must be between 1 and %d", st.IndexLimitMB, MaxIndexLimitMB)
 	}
 	if st.IndexLimitMB == 0 {
 		st.IndexLimitMB = DefaultIndexLimitMB
 	}
-	if st.TimeoutSeconds < 0 {
-		return fmt.Errorf("jsonData.timeoutSeconds %d must be positive", st.TimeoutSeconds)
+	if st.TimeoutSeconds < 0 || st.TimeoutSeconds > MaxTimeoutSeconds {
+		return fmt.Errorf("jsonData.timeoutSeconds %d must be between 1 and %d", st.TimeoutSeconds, MaxTimeoutSeconds)
 	}
 	if st.TimeoutSeconds == 0 {
 		st.TimeoutSeconds = DefaultTimeoutSeconds
@@ -84,19 +116,55 @@ func (st *Settings) applyDefaults() error {
 }
 
 // CatalogSource returns the catalog YAML and where it came from (for errors):
-// the inline text wins over the file path.
+// the inline text wins over the file path. The file must be a regular file
+// of at most catalog.MaxBytes: a device, a FIFO or a directory is refused
+// before it is opened, and nothing of a file's content is quoted here.
 func (st *Settings) CatalogSource() ([]byte, string, error) {
 	if strings.TrimSpace(st.Catalog) != "" {
+		if len(st.Catalog) > catalog.MaxBytes {
+			return nil, "", fmt.Errorf("the catalog in the datasource settings (jsonData.catalog) is %d KiB, more than the limit of %d KiB", len(st.Catalog)>>10, catalog.MaxBytes>>10)
+		}
 		return []byte(st.Catalog), "jsonData.catalog", nil
 	}
 	if st.CatalogPath == "" {
 		return nil, "", fmt.Errorf("no catalog: set jsonData.catalog (inline YAML) or jsonData.catalogPath (a file on the Grafana server)")
 	}
-	b, err := os.ReadFile(st.CatalogPath)
+	where := fmt.Sprintf("the catalog file in the datasource settings (jsonData.catalogPath) %q", st.CatalogPath)
+	info, err := os.Stat(st.CatalogPath)
 	if err != nil {
-		return nil, "", fmt.Errorf("jsonData.catalogPath %q: %w", st.CatalogPath, err)
+		return nil, "", fmt.Errorf("%s: %w", where, pathError(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%s is not a regular file", where)
+	}
+	if info.Size() > catalog.MaxBytes {
+		return nil, "", fmt.Errorf("%s is %d KiB, more than the limit of %d KiB", where, info.Size()>>10, catalog.MaxBytes>>10)
+	}
+	f, err := os.Open(st.CatalogPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", where, pathError(err))
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, "", fmt.Errorf("%s is not a regular file", where) // replaced since the check above
+	}
+	b, err := io.ReadAll(io.LimitReader(f, catalog.MaxBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s could not be read", where)
+	}
+	if len(b) > catalog.MaxBytes {
+		return nil, "", fmt.Errorf("%s is more than the limit of %d KiB", where, catalog.MaxBytes>>10)
 	}
 	return b, st.CatalogPath, nil
+}
+
+// pathError keeps what went wrong with a path, without Go's operation prefix.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // IndexLimitBytes is the index size limit in bytes.

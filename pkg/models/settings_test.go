@@ -34,7 +34,11 @@ func TestLoadSettings(t *testing.T) {
 		`{"cacheTtl":"soon"}`:     `cacheTtl "soon"`,
 		`{"indexLimitMb":-1}`:     "indexLimitMb -1",
 		`{"timeoutSeconds":-5}`:   "timeoutSeconds -5",
-		`[]`:                      "jsonData",
+		`[]`:                      "datasource settings: jsonData is not a JSON object",
+		`{"indexLimitMb":"big"}`:  "datasource settings: jsonData.indexLimitMb must be a number, found a JSON string",
+		`{"indexLimitMb":5000}`:   "jsonData.indexLimitMb 5000 must be between 1 and 1024",
+		`{"timeoutSeconds":9999}`: "jsonData.timeoutSeconds 9999 must be between 1 and 600",
+		`{"cacheTtl":"9000h"}`:    `jsonData.cacheTtl "9000h" is longer than the limit of 168h0m0s`,
 	} {
 		if _, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(raw)}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", raw, err, want)

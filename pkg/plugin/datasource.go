@@ -88,6 +88,10 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	if d.catalogErr != nil {
 		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, d.catalogErr.Error())
 	}
+	// A query waits at most the request timeout of the settings; fetches
+	// still running go on in the cache for the next query.
+	ctx, cancel := context.WithTimeout(ctx, d.settings.Timeout())
+	defer cancel()
 	results := d.collector.Collect(ctx, d.catalog.Filter(qm.Services, qm.Maintainer), nil)
 	results = append(results, d.unknownServices(qm.Services)...)
 	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()

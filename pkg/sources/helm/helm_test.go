@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lagwatch/lagwatch/pkg/cache"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
@@ -287,6 +288,7 @@ func TestStaleOnErrorAndIsolation(t *testing.T) {
 		t.Fatalf("never-fetched failing repo: err = %v", err)
 	}
 	e.helm.Fail("amikos-tech__chromadb-chart", 0)
+	e.clock.Advance(cache.DefaultFailureTTL) // the failure is remembered that long
 	if vs, notices, err := e.src.ChartVersions(ctx, chroma); err != nil || len(notices) != 0 || len(vs) != 23 {
 		t.Fatalf("healed repo: %d, %v, %v", len(vs), notices, err)
 	}
