@@ -235,3 +235,18 @@ func TestStackAndBurst(t *testing.T) {
 		t.Fatal("counters not reset")
 	}
 }
+
+func TestGoTypeIn(t *testing.T) {
+	for msg, want := range map[string]string{
+		"json: cannot unmarshal string into Go struct field Settings.indexLimitMb of type int": "unmarshal",
+		`yaml: unmarshal errors: line 2: cannot unmarshal !!seq into helm.entry`:               "unmarshal",
+		"GET x: *url.Error":                               "*url.Error",
+		"expected map[string][]entry":                     "map[",
+		`chart "a.B" not found in https://x/index.yaml`:   "",
+		"line 3: key \"a\" is repeated (first at line 1)": "",
+	} {
+		if got := GoTypeIn(msg); got != want {
+			t.Errorf("%q: %q, want %q", msg, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,25 +73,17 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 			out.ETag = resp.Header.Get("ETag")
 			out.LastModified = resp.Header.Get("Last-Modified")
 		}
-		var items []releaseJSON
-		err = json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&items)
+		page, err := decodeReleasesPage(io.LimitReader(resp.Body, maxPageBytes))
 		resp.Body.Close()
 		if err != nil {
-			return out, fmt.Errorf("releases of %s: GET %s: the answer is not the JSON list of releases GitHub sends", repo, req.URL.RequestURI())
+			return out, fmt.Errorf("releases of %s: GET %s: %w", repo, req.URL.RequestURI(), err)
 		}
 		s.parses.Add(1)
-		for _, it := range items {
-			if it.Draft || seenTag[it.TagName] {
+		for _, r := range page {
+			if seenTag[r.Tag] {
 				continue // a release listed twice (pages that overlap) counts once
 			}
-			seenTag[it.TagName] = true
-			r := sources.Release{Tag: it.TagName, Prerelease: it.Prerelease}
-			switch {
-			case it.PublishedAt != nil:
-				r.Time = it.PublishedAt.UTC()
-			case it.CreatedAt != nil:
-				r.Time = it.CreatedAt.UTC()
-			}
+			seenTag[r.Tag] = true
 			out.Value.releases = append(out.Value.releases, r)
 		}
 		next, err = nextLink(req.URL, resp.Header.Values("Link"))
@@ -99,6 +92,31 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 		}
 	}
 	sortNewestFirst(out.Value.releases)
+	return out, nil
+}
+
+// decodeReleasesPage reads one page of GET /repos/{o}/{r}/releases: the
+// releases that are not drafts, with their publish time (creation time when
+// unpublished).
+func decodeReleasesPage(r io.Reader) ([]sources.Release, error) {
+	var items []releaseJSON
+	if err := json.NewDecoder(r).Decode(&items); err != nil {
+		return nil, errors.New("the answer is not the JSON list of releases GitHub sends")
+	}
+	out := make([]sources.Release, 0, len(items))
+	for _, it := range items {
+		if it.Draft {
+			continue
+		}
+		r := sources.Release{Tag: it.TagName, Prerelease: it.Prerelease}
+		switch {
+		case it.PublishedAt != nil:
+			r.Time = it.PublishedAt.UTC()
+		case it.CreatedAt != nil:
+			r.Time = it.CreatedAt.UTC()
+		}
+		out = append(out, r)
+	}
 	return out, nil
 }
 

@@ -103,26 +103,25 @@ func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache
 			}
 			return out, err
 		}
-		var gr gqlResponse
-		err = json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&gr)
+		gr, err := decodeTagsPage(io.LimitReader(resp.Body, maxPageBytes))
 		resp.Body.Close()
 		if err != nil {
-			return out, fmt.Errorf("tags of %s: POST %s: the answer is not the GraphQL JSON GitHub sends", repo, req.URL.RequestURI())
+			return out, fmt.Errorf("tags of %s: POST %s: %w", repo, req.URL.RequestURI(), err)
 		}
 		s.parses.Add(1)
-		if err := s.graphQLErrors(repo, req, resp, &gr); err != nil {
+		if err := s.graphQLErrors(repo, req, resp, gr); err != nil {
 			return out, err
 		}
 		if gr.Data.Repository == nil {
 			return out, fmt.Errorf("repository %s not found (or private without access): POST %s", repo, req.URL.RequestURI())
 		}
 		refs := gr.Data.Repository.Refs
-		for _, n := range refs.Nodes {
-			if seenTag[n.Name] {
+		for _, r := range tagsOf(gr) {
+			if seenTag[r.Tag] {
 				continue // a tag listed twice (pages that overlap) counts once
 			}
-			seenTag[n.Name] = true
-			out.Value.releases = append(out.Value.releases, sources.Release{Tag: n.Name, Time: tagDate(n.Target)})
+			seenTag[r.Tag] = true
+			out.Value.releases = append(out.Value.releases, r)
 		}
 		if !refs.PageInfo.HasNextPage || refs.PageInfo.EndCursor == "" {
 			break
@@ -137,6 +136,28 @@ func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache
 	}
 	sortNewestFirst(out.Value.releases)
 	return out, nil
+}
+
+// decodeTagsPage reads one GraphQL answer of tagsQuery.
+func decodeTagsPage(r io.Reader) (*gqlResponse, error) {
+	var gr gqlResponse
+	if err := json.NewDecoder(r).Decode(&gr); err != nil {
+		return nil, errors.New("the answer is not the GraphQL JSON GitHub sends")
+	}
+	return &gr, nil
+}
+
+// tagsOf lists the tags of one answer with their dates.
+func tagsOf(gr *gqlResponse) []sources.Release {
+	if gr.Data.Repository == nil {
+		return nil
+	}
+	nodes := gr.Data.Repository.Refs.Nodes
+	out := make([]sources.Release, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, sources.Release{Tag: n.Name, Time: tagDate(n.Target)})
+	}
+	return out
 }
 
 // graphQLErrors turns the errors array into an error naming the repository.
