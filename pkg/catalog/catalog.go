@@ -251,7 +251,7 @@ func yamlError(err error) Error {
 
 var (
 	typeErrRe      = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: (`.*`))? into (\\S+)$")
-	unknownFieldRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unknownFieldRe = regexp.MustCompile(`^field (.+) not found in type \S+$`)
 	yamlKinds      = map[string]string{"!!map": "a mapping", "!!seq": "a list", "!!str": "a text value", "!!int": "a number", "!!float": "a number", "!!bool": "true or false", "!!null": "nothing", "!!binary": "binary data", "!!timestamp": "a time"}
 )
 

@@ -21,6 +21,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
+	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/lagwatch/lagwatch/pkg/dataplanetest"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
@@ -58,6 +59,13 @@ type pluginClient struct {
 // does, and dispenses the three clients Grafana uses for a datasource.
 func start(t *testing.T, env ...string) *pluginClient {
 	t.Helper()
+	return startWithOutput(t, io.Discard, env...)
+}
+
+// startWithOutput is start with everything the plugin writes (its log lines
+// and raw output) sent to out.
+func startWithOutput(t *testing.T, out io.Writer, env ...string) *pluginClient {
+	t.Helper()
 	cmd := exec.Command(binary)
 	cmd.Env = append([]string{"GF_VERSION=12.4.0", "GF_EDITION=oss", "GF_PLUGIN_VERSION=1.0.0"}, env...)
 	client := goplugin.NewClient(&goplugin.ClientConfig{
@@ -75,8 +83,9 @@ func start(t *testing.T, env ...string) *pluginClient {
 		},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		SyncStdout:       io.Discard,
-		SyncStderr:       io.Discard,
+		SyncStdout:       out,
+		SyncStderr:       out,
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: out, Level: hclog.Trace}),
 		StartTimeout:     30 * time.Second,
 	})
 	t.Cleanup(client.Kill)
@@ -112,7 +121,12 @@ func newServers(t *testing.T) *servers { return &servers{fakes.NewStack(t)} }
 
 // pluginContext is the datasource instance as Grafana sends it with every call.
 func (s *servers) pluginContext(token string) *pluginv2.PluginContext {
-	jsonData, _ := json.Marshal(map[string]any{"githubUrl": s.GitHub.URL(), "catalog": s.Catalog, "cacheTtl": "15m"})
+	return instance(1, s.GitHub.URL(), s.Catalog, token)
+}
+
+// instance is a datasource instance as Grafana sends it with every call.
+func instance(id int64, githubURL, catalog, token string) *pluginv2.PluginContext {
+	jsonData, _ := json.Marshal(map[string]any{"githubUrl": githubURL, "catalog": catalog, "cacheTtl": "15m", "timeoutSeconds": 10})
 	secure := map[string]string{}
 	if token != "" {
 		secure["githubToken"] = token
@@ -121,7 +135,7 @@ func (s *servers) pluginContext(token string) *pluginv2.PluginContext {
 		OrgID:    1,
 		PluginID: "lagwatch-datasource",
 		DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
-			ID: 1, UID: "lagwatch", Name: "Lagwatch", Type: "lagwatch-datasource",
+			ID: id, UID: fmt.Sprintf("lagwatch-%d", id), Name: "Lagwatch", Type: "lagwatch-datasource",
 			JSONData: jsonData, DecryptedSecureJSONData: secure, Updated: time.Unix(1764000000, 0),
 		},
 	})

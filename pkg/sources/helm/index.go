@@ -69,7 +69,7 @@ func versionsAt(name string, n *yaml.Node, off int) ([]sources.ChartVersion, err
 		return nil, fmt.Errorf("chart %s: an alias points nowhere", sources.Quote(name))
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil, nil
+		return []sources.ChartVersion{}, nil // listed, with no versions
 	}
 	if n.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("line %d: chart %s: expected a list of versions, found a %s", n.Line+off, sources.Quote(name), kindName(n))
