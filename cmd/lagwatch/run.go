@@ -18,6 +18,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
+	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
 // Exit codes.
@@ -40,10 +41,12 @@ commands:
 
 lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
                 [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
+                [--oci-budget N] [--oci-cache-dir DIR]
 
 The GitHub token is read from the environment variable GITHUB_TOKEN. Without
 it, services with upstream source "tags" fail (GraphQL needs a token) and the
-REST API allows 60 requests per hour.
+REST API allows 60 requests per hour. Logins of private OCI registries are
+read from LAGWATCH_OCI_CREDENTIALS, one per line: HOST USERNAME:PASSWORD.
 
 Exit codes: 0 ok; 1 some services failed (the others are still reported);
 2 usage or catalog error.
@@ -78,6 +81,8 @@ type reportOptions struct {
 	services    []string
 	maintainer  string
 	timeout     time.Duration
+	ociBudget   int
+	ociCacheDir string
 }
 
 func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
@@ -95,6 +100,8 @@ func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 	fs.StringVar(&services, "services", "", "only these services (comma-separated names)")
 	fs.StringVar(&o.maintainer, "maintainer", "", "only services with this maintainer")
 	fs.StringVar(&tmo, "timeout", defaultTimeout.String(), "time limit of one HTTP request")
+	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart and run (Docker Hub counts each as a pull)")
+	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -229,10 +236,17 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	ghURL, _ := url.Parse(o.githubURL)
 	counter.githubHost = ghURL.Host
 	token := strings.TrimSpace(getenv("GITHUB_TOKEN"))
+	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
+	if err != nil {
+		fmt.Fprintf(stderr, "lagwatch report: LAGWATCH_OCI_CREDENTIALS: %v\n", err)
+		return exitUsage
+	}
 	// The plugin's sources: only the GitHub API and the catalog's chart hosts.
 	src, err := collector.NewSources(collector.SourcesConfig{
 		GitHubURL: o.githubURL, GitHubToken: token, Catalog: cat, Timeout: o.timeout, Transport: counter,
-		TokenHint: "set the GITHUB_TOKEN environment variable",
+		TokenHint:      "set the GITHUB_TOKEN environment variable",
+		OCICredentials: ociCreds, OCIBudget: o.ociBudget, OCICacheDir: o.ociCacheDir,
+		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)

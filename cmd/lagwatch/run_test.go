@@ -173,7 +173,11 @@ func TestReportWithoutToken(t *testing.T) {
 func TestCatalogErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("services:\n  - name: redis\n    maintainer: community\n    upstream: {repo: redis/redis}\n    chart: {repository: 'oci://registry-1.docker.io/bitnamicharts', name: redis}\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("services:\n  - name: redis\n    maintainer: community\n    upstream: {repo: redis/redis}\n    chart: {repository: 'oci://registry-1.docker.io/bitnamicharts:latest', name: redis}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.yaml") // valid, but the run stops at the credentials
+	if err := os.WriteFile(good, []byte("services:\n  - name: redis\n    maintainer: community\n    upstream: {repo: redis/redis}\n    chart: {repository: 'oci://127.0.0.1:1/bitnamicharts', name: redis}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -181,9 +185,10 @@ func TestCatalogErrors(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"invalid", []string{"report", "--catalog", bad}, []string{bad, "OCI", "redis"}},
+		{"invalid", []string{"report", "--catalog", bad}, []string{bad, "without a tag", "redis"}},
+		{"bad OCI credentials", []string{"report", "--catalog", good}, []string{"LAGWATCH_OCI_CREDENTIALS: line 1 (ghcr.io): expected HOST USERNAME:PASSWORD"}},
 		{"missing file", []string{"report", "--catalog", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
-		{"validate", []string{"validate", "--catalog", bad}, []string{bad, "OCI"}},
+		{"validate", []string{"validate", "--catalog", bad}, []string{bad, "without a tag"}},
 		{"no catalog", []string{"report"}, []string{"--catalog"}},
 		{"bad at", []string{"report", "--catalog", bad, "--at", "yesterday"}, []string{"--at"}},
 		{"bad format", []string{"report", "--catalog", bad, "--format", "xml"}, []string{"--format"}},
@@ -192,7 +197,7 @@ func TestCatalogErrors(t *testing.T) {
 		{"no command", nil, []string{"usage"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := runCLI(t, env(nil), tc.args...)
+			code, _, errOut := runCLI(t, env(map[string]string{"LAGWATCH_OCI_CREDENTIALS": "ghcr.io robot"}), tc.args...)
 			if code != 2 {
 				t.Errorf("exit %d, want 2", code)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 	"github.com/lagwatch/lagwatch/pkg/yamlsafe"
 	"go.yaml.in/yaml/v3"
 )
@@ -52,7 +53,7 @@ type Upstream struct {
 
 // Chart is the Helm chart that packages the service.
 type Chart struct {
-	Repository     string `yaml:"repository" json:"repository"`                   // Helm HTTP repository URL
+	Repository     string `yaml:"repository" json:"repository"`                   // Helm HTTP repository URL, or oci://HOST/PATH
 	Name           string `yaml:"name" json:"name"`                               // chart name in index.yaml
 	VersionFrom    string `yaml:"versionFrom" json:"versionFrom"`                 // appVersion (default) or version
 	VersionPattern string `yaml:"versionPattern" json:"versionPattern,omitempty"` // regexp with one capture group
@@ -182,7 +183,7 @@ func Parse(src []byte) (*Catalog, error) {
 		if _, err := engine.CompilePattern(s.Upstream.TagPattern); err != nil {
 			add("upstream.tagPattern", "%v", err)
 		}
-		if msg := checkRepositoryURL(s.Chart.Repository); msg != "" {
+		if msg := checkRepository(s.Chart.Repository, s.Chart.Name); msg != "" {
 			add("chart.repository", "%s", msg)
 		}
 		if s.Chart.Name == "" {
@@ -210,16 +211,22 @@ func applyDefaults(s *Service) {
 	}
 }
 
-func checkRepositoryURL(raw string) string {
+func checkRepository(raw, name string) string {
 	if raw == "" {
-		return "is required (the Helm repository URL that serves index.yaml)"
+		return "is required (an http(s) Helm repository that serves index.yaml, or an oci:// registry path)"
 	}
-	if strings.HasPrefix(raw, "oci://") {
-		return fmt.Sprintf("%q is an OCI registry; only HTTP(S) Helm repositories with an index.yaml are supported", raw)
+	if oci.IsOCI(raw) {
+		if name == "" {
+			return "" // chart.name reports it
+		}
+		if _, _, err := oci.ParseRef(raw, name); err != nil {
+			return err.Error()
+		}
+		return ""
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("%q is not an http(s) URL", raw)
+		return fmt.Sprintf("%s is not an http(s) URL nor an oci:// registry path", sources.Quote(raw))
 	}
 	if u.User != nil {
 		// The catalog is not secret: it is shown in the editor, in errors and in frames.
@@ -332,7 +339,11 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 func (c *Catalog) Hosts() []string {
 	set := map[string]bool{}
 	for _, s := range c.Services {
-		if u, err := url.Parse(s.Chart.Repository); err == nil {
+		if oci.IsOCI(s.Chart.Repository) {
+			if host, _, err := oci.ParseRef(s.Chart.Repository, s.Chart.Name); err == nil {
+				set[host] = true
+			}
+		} else if u, err := url.Parse(s.Chart.Repository); err == nil {
 			set[u.Host] = true
 		}
 	}

@@ -66,7 +66,7 @@ func TestValidationErrors(t *testing.T) {
       source: git
       tagPattern: '^v(\d+)\.(\d+)$'
     chart:
-      repository: oci://registry-1.docker.io/bitnamicharts
+      repository: oci://registry-1.docker.io/bitnamicharts:latest
       name: ollama
       versionFrom: tag
   - name: ollama
@@ -97,7 +97,7 @@ func TestValidationErrors(t *testing.T) {
 			t.Errorf("error %d = %+v, want %+v", i, g, w)
 		}
 	}
-	for _, frag := range []string{`"ollama" is not a GitHub owner/name`, "exactly one capture group", "OCI registry", `"ollama" is used by another service`} {
+	for _, frag := range []string{`"ollama" is not a GitHub owner/name`, "exactly one capture group", "without a tag, digest or query", `"ollama" is used by another service`} {
 		if !strings.Contains(err.Error(), frag) {
 			t.Errorf("errors do not say %q: %v", frag, err)
 		}
@@ -157,5 +157,21 @@ func TestHostileCatalogs(t *testing.T) {
 		if limit := uint64(64 << 20); alloc > limit {
 			t.Errorf("%s: parsing allocated %d MB, want at most %d MB", name, alloc>>20, limit>>20)
 		}
+	}
+}
+
+// oci://HOST/PATH with chart.name NAME is HOST/PATH/NAME, as helm install
+// reads it; its host is allowed like an HTTP repository's.
+func TestOCIChart(t *testing.T) {
+	cat, err := Parse([]byte("services:\n  - name: redis\n    maintainer: Bitnami\n    upstream: {repo: redis/redis}\n    chart: {repository: 'oci://registry-1.docker.io/bitnamicharts', name: redis}\n  - name: app\n    maintainer: vendor\n    upstream: {repo: a/b}\n    chart: {repository: 'oci://docker.io/x', name: app}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hosts := cat.Hosts(); len(hosts) != 1 || hosts[0] != "registry-1.docker.io" {
+		t.Errorf("hosts %v", hosts)
+	}
+	_, err = Parse([]byte("services:\n  - name: redis\n    maintainer: Bitnami\n    upstream: {repo: redis/redis}\n    chart: {repository: 'oci://u:pw@ghcr.io/x', name: redis}\n"))
+	if err == nil || !strings.Contains(err.Error(), "holds credentials") || strings.Contains(err.Error(), "pw") {
+		t.Errorf("credentials in an oci URL: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
+	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
 // SourcesConfig says how the plugin or the CLI reaches GitHub and the chart
@@ -23,14 +25,20 @@ type SourcesConfig struct {
 	MaxIndexBytes int64             // 0: helm.DefaultMaxIndexBytes
 	Transport     http.RoundTripper // nil: http.DefaultTransport
 	TokenHint     string            // where the user sets a GitHub token, in their surface's words (github.DefaultTokenHint when "")
+
+	OCICredentials     map[string]oci.Credential // registry host -> login; anonymous otherwise
+	OCIBudget          int                       // manifest GETs per OCI chart and refresh; oci.DefaultBudget when 0
+	OCICacheDir        string                    // on-disk cache of OCI manifests and config blobs; none when ""
+	OCICredentialsHint string                    // where the user gives registry credentials, in their surface's words
 }
 
-// Sources are the GitHub and Helm sources of one plugin instance or CLI run.
-// They share one HTTP client that reaches only the GitHub API host and the
-// catalog's chart hosts.
+// Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI
+// run. They share one HTTP client that reaches only the GitHub API host, the
+// catalog's chart hosts and the token services their OCI registries name.
 type Sources struct {
 	GitHub *github.Source
 	Helm   *helm.Source
+	OCI    *oci.Source
 	client *http.Client
 }
 
@@ -48,17 +56,39 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 			charts = append(charts, s.ChartRef())
 		}
 	}
-	client := &http.Client{Transport: sources.NewAllowHosts(cfg.Transport, hosts...), Timeout: cfg.Timeout, CheckRedirect: sources.CheckRedirect}
+	allow := sources.NewAllowHosts(cfg.Transport, hosts...)
+	client := &http.Client{Transport: allow, Timeout: cfg.Timeout, CheckRedirect: sources.CheckRedirect}
 	gh, err := github.New(github.Config{BaseURL: cfg.GitHubURL, Token: cfg.GitHubToken, HTTPClient: client, CacheTTL: cfg.CacheTTL, TokenHint: cfg.TokenHint})
 	if err != nil {
 		return nil, err
 	}
 	hs := helm.New(helm.Config{HTTPClient: client, CacheTTL: cfg.CacheTTL, MaxIndexBytes: cfg.MaxIndexBytes, Timeout: cfg.Timeout, Charts: charts})
-	return &Sources{GitHub: gh, Helm: hs, client: client}, nil
+	ociSrc, err := oci.New(oci.Config{HTTPClient: client, Credentials: cfg.OCICredentials, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout,
+		Budget: cfg.OCIBudget, CacheDir: cfg.OCICacheDir, AllowHost: allow.Allow, CredentialsHint: cfg.OCICredentialsHint})
+	if err != nil {
+		return nil, err
+	}
+	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, client: client}, nil
 }
 
 // Collector reads services from these sources.
-func (s *Sources) Collector() *Collector { return &Collector{Upstreams: s.GitHub, Charts: s.Helm} }
+func (s *Sources) Collector() *Collector {
+	return &Collector{Upstreams: s.GitHub, Charts: s.Charts()}
+}
+
+// chartRouter sends oci:// charts to the OCI source and the others to the
+// Helm repository source.
+type chartRouter struct{ helm, oci sources.ChartSource }
+
+func (r chartRouter) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sources.ChartVersion, []sources.Notice, error) {
+	if oci.IsOCI(ref.Repository) {
+		return r.oci.ChartVersions(ctx, ref)
+	}
+	return r.helm.ChartVersions(ctx, ref)
+}
+
+// Charts is the chart source of these sources (HTTP and OCI).
+func (s *Sources) Charts() sources.ChartSource { return chartRouter{helm: s.Helm, oci: s.OCI} }
 
 // Close drops idle connections.
 func (s *Sources) Close() { s.client.CloseIdleConnections() }

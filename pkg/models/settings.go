@@ -15,15 +15,18 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
 // Defaults of the datasource settings.
 const (
-	DefaultGitHubURL      = "https://api.github.com"
-	DefaultCacheTTL       = 15 * time.Minute
-	DefaultIndexLimitMB   = 100
-	DefaultTimeoutSeconds = 60
-	SecureKeyGitHubToken  = "githubToken"
+	DefaultGitHubURL        = "https://api.github.com"
+	DefaultCacheTTL         = 15 * time.Minute
+	DefaultIndexLimitMB     = 100
+	DefaultTimeoutSeconds   = 60
+	SecureKeyGitHubToken    = "githubToken"
+	SecureKeyOCICredentials = "ociCredentials"
+	MaxOCIBudget            = 1000
 )
 
 // Ceilings of the datasource settings: beyond them a value is a mistake, and
@@ -55,8 +58,11 @@ type Settings struct {
 	CatalogPath    string `json:"catalogPath"`    // or a catalog file on the Grafana server
 	IndexLimitMB   int    `json:"indexLimitMb"`   // largest index.yaml read, in MB
 	TimeoutSeconds int    `json:"timeoutSeconds"` // time limit of one HTTP request
+	OCIBudget      int    `json:"ociBudget"`      // manifest GETs per OCI chart and refresh
+	OCICacheDir    string `json:"ociCacheDir"`    // on-disk cache of OCI manifests and config blobs
 
-	GitHubToken string `json:"-"` // from secureJsonData.githubToken only
+	GitHubToken    string                    `json:"-"` // from secureJsonData.githubToken only
+	OCICredentials map[string]oci.Credential `json:"-"` // from secureJsonData.ociCredentials only
 
 	TTL time.Duration `json:"-"` // CacheTTL parsed
 }
@@ -75,6 +81,11 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 		}
 	}
 	st.GitHubToken = strings.TrimSpace(s.DecryptedSecureJSONData[SecureKeyGitHubToken])
+	creds, err := oci.ParseCredentials(s.DecryptedSecureJSONData[SecureKeyOCICredentials])
+	if err != nil {
+		return nil, fmt.Errorf("OCI registry credentials in the datasource settings: %w", err)
+	}
+	st.OCICredentials = creds
 	if err := st.applyDefaults(); err != nil {
 		return nil, err
 	}
@@ -108,6 +119,9 @@ func (st *Settings) applyDefaults() error {
 	}
 	if st.TimeoutSeconds < 0 || st.TimeoutSeconds > MaxTimeoutSeconds {
 		return fmt.Errorf("jsonData.timeoutSeconds %d must be between 1 and %d", st.TimeoutSeconds, MaxTimeoutSeconds)
+	}
+	if st.OCIBudget < 0 || st.OCIBudget > MaxOCIBudget {
+		return fmt.Errorf("jsonData.ociBudget %d must be between 1 and %d manifest requests per chart and refresh", st.OCIBudget, MaxOCIBudget)
 	}
 	if st.TimeoutSeconds == 0 {
 		st.TimeoutSeconds = DefaultTimeoutSeconds

@@ -55,6 +55,7 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 	d.sources, err = collector.NewSources(collector.SourcesConfig{
 		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Catalog: d.catalog,
 		CacheTTL: st.TTL, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
+		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, OCICacheDir: st.OCICacheDir,
 	})
 	if err != nil {
 		return nil, err

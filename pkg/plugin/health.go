@@ -59,6 +59,14 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		}
 	}
 
+	for _, b := range d.sources.OCI.Budgets() {
+		window := ""
+		if b.Window > 0 {
+			window = fmt.Sprintf(" per %s", b.Window)
+		}
+		ok = append(ok, fmt.Sprintf("OCI registry %s: %d of %d pulls left%s", b.Host, b.Remaining, b.Limit, window))
+	}
+
 	res := &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: strings.Join(ok, "; ")}
 	if len(failed) > 0 {
 		res.Status = backend.HealthStatusError
@@ -79,7 +87,7 @@ func (d *Datasource) checkChartRepositories(ctx context.Context) []string {
 		wg.Add(1)
 		go func(s catalog.Service) {
 			defer wg.Done()
-			if _, _, err := d.sources.Helm.ChartVersions(ctx, s.ChartRef()); err != nil {
+			if _, _, err := d.sources.Charts().ChartVersions(ctx, s.ChartRef()); err != nil {
 				mu.Lock()
 				failed = append(failed, fmt.Sprintf("service %s: chart repository %s: %v", s.Name, s.Chart.Repository, err))
 				mu.Unlock()

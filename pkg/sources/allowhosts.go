@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // HostNotAllowedError is returned for a request to a host outside the allow-list.
@@ -28,6 +29,7 @@ func (e *HostNotAllowedError) Error() string {
 // compared case-insensitively.
 type AllowHosts struct {
 	next    http.RoundTripper
+	mu      sync.RWMutex
 	allowed map[string]bool
 	list    []string
 }
@@ -40,20 +42,30 @@ func NewAllowHosts(next http.RoundTripper, hosts ...string) *AllowHosts {
 	}
 	a := &AllowHosts{next: next, allowed: map[string]bool{}}
 	for _, h := range hosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if h == "" || a.allowed[h] {
-			continue
-		}
-		a.allowed[h] = true
-		a.list = append(a.list, h)
+		a.Allow(h)
 	}
-	sort.Strings(a.list)
 	return a
+}
+
+// Allow adds a host to the list (an OCI registry's token realm, named by a
+// registry of the catalog). Safe while requests are sent.
+func (a *AllowHosts) Allow(host string) {
+	host = strings.ToLower(strings.TrimSpace(host))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if host == "" || a.allowed[host] {
+		return
+	}
+	a.allowed[host] = true
+	a.list = append(a.list, host)
+	sort.Strings(a.list)
 }
 
 // Allowed reports whether a request with this scheme and URL host may be sent.
 func (a *AllowHosts) Allowed(scheme, host string) bool {
 	host = strings.ToLower(host)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	if a.allowed[host] {
 		return true
 	}
@@ -71,7 +83,10 @@ func (a *AllowHosts) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
-		return nil, &HostNotAllowedError{Host: req.URL.Host, Allowed: a.list}
+		a.mu.RLock()
+		list := append([]string(nil), a.list...)
+		a.mu.RUnlock()
+		return nil, &HostNotAllowedError{Host: req.URL.Host, Allowed: list}
 	}
 	return a.next.RoundTrip(req)
 }
