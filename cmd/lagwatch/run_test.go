@@ -59,7 +59,7 @@ func tableRow(t *testing.T, table, service string) []string {
 
 func TestReportTable(t *testing.T) {
 	s := newServers(t)
-	code, out, errOut := runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL())
+	code, out, errOut := runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL(), "--oci-budget", "500")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
@@ -72,6 +72,7 @@ func TestReportTable(t *testing.T) {
 	// Columns: service, maintainer, chart+version, packaged, upstream, behind, lag, ...
 	for _, c := range []struct{ service, packaged, latest, behind, lag string }{
 		{"ollama", "0.12.2", "0.12.3", "1", "3.9d"},
+		{"ollama-oci", "0.12.2", "0.12.3", "1", "3.9d"}, // the same chart over OCI
 		{"chromadb", "1.0.10", "1.1.0", "11", "125d"},
 	} {
 		row := tableRow(t, out, c.service)
@@ -86,8 +87,8 @@ func TestReportTable(t *testing.T) {
 	if r := tableRow(t, out, "ollama"); r[1] != "community" || r[2] != "ollama 1.30.0" || r[8] != "2025-09-25" {
 		t.Errorf("ollama row = %q", r)
 	}
-	for _, svc := range []string{"ollama", "chromadb", "vllm-stack", "gpu-operator"} {
-		if !regexp.MustCompile(`(?m)^\[[1-4]/4\] ` + svc + ` ok$`).MatchString(errOut) {
+	for _, svc := range []string{"ollama", "chromadb", "vllm-stack", "gpu-operator", "ollama-oci"} {
+		if !regexp.MustCompile(`(?m)^\[[1-5]/5\] ` + svc + ` ok$`).MatchString(errOut) {
 			t.Errorf("stderr has no progress line for %s:\n%s", svc, errOut)
 		}
 	}
@@ -139,7 +140,7 @@ func TestReportPartialFailure(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (partial); stderr:\n%s", code, errOut)
 	}
-	if !regexp.MustCompile(`(?m)^\[\d/4\] chromadb failed: .+`).MatchString(errOut) {
+	if !regexp.MustCompile(`(?m)^\[\d/5\] chromadb failed: .+`).MatchString(errOut) {
 		t.Errorf("no failure progress line for chromadb:\n%s", errOut)
 	}
 	if !regexp.MustCompile(`(?m)^warning: chromadb: .*chroma-core/chroma`).MatchString(errOut) {

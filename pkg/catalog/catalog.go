@@ -249,7 +249,11 @@ func yamlError(err error) Error {
 		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
 	}
 	if m := typeErrRe.FindStringSubmatch(msg); m != nil {
-		msg = fmt.Sprintf("found %s, expected %s", yamlKinds[m[1]], goKind(m[3]))
+		found, ok := yamlKinds[m[1]]
+		if !ok {
+			found = "a value tagged " + m[1]
+		}
+		msg = fmt.Sprintf("found %s, expected %s", found, goKind(m[3]))
 	} else if m := unknownFieldRe.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("unknown field %q", m[1])
 	}
@@ -257,7 +261,7 @@ func yamlError(err error) Error {
 }
 
 var (
-	typeErrRe      = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: (`.*`))? into (\\S+)$")
+	typeErrRe      = regexp.MustCompile("^cannot unmarshal (!\\S*)(?: (`.*`))? into (\\S+)$")
 	unknownFieldRe = regexp.MustCompile(`^field (.+) not found in type \S+$`)
 	yamlKinds      = map[string]string{"!!map": "a mapping", "!!seq": "a list", "!!str": "a text value", "!!int": "a number", "!!float": "a number", "!!bool": "true or false", "!!null": "nothing", "!!binary": "binary data", "!!timestamp": "a time"}
 )

@@ -15,11 +15,11 @@ func TestParseFixturesCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := Parse([]byte(strings.ReplaceAll(string(b), "HELM_URL", "http://127.0.0.1:8080")))
+	cat, err := Parse([]byte(strings.NewReplacer("HELM_URL", "http://127.0.0.1:8080", "OCI_HOST", "127.0.0.1:5000").Replace(string(b))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cat.Services) != 4 {
+	if len(cat.Services) != 5 {
 		t.Fatalf("%d services", len(cat.Services))
 	}
 	vllm := cat.Services[2]
@@ -29,7 +29,7 @@ func TestParseFixturesCatalog(t *testing.T) {
 	if cat.Services[3].Upstream.Source != "releases" || cat.Services[0].Upstream.Source != "tags" {
 		t.Errorf("sources: %+v", cat.Services)
 	}
-	if h := cat.Hosts(); len(h) != 1 || h[0] != "127.0.0.1:8080" {
+	if h := cat.Hosts(); len(h) != 2 || h[0] != "127.0.0.1:5000" || h[1] != "127.0.0.1:8080" {
 		t.Errorf("hosts = %v", h)
 	}
 	if got := cat.Filter(nil, "vendor"); len(got) != 2 || got[0].Name != "vllm-stack" {

@@ -32,6 +32,9 @@ func newDatasource(t *testing.T) *plugin.Datasource {
 	delete(jsonData, "catalogPath")
 	jsonData["catalog"] = st.Catalog
 	jsonData["githubUrl"] = st.GitHub.URL()
+	// The fixtures' OCI chart has 164 versions and the queries look back to
+	// 2025: read its whole history at once.
+	jsonData["ociBudget"] = 500
 	raw, _ := json.Marshal(jsonData)
 	inst, err := plugin.NewDatasource(context.Background(), backend.DataSourceInstanceSettings{
 		UID: lagwatchUID, JSONData: raw, DecryptedSecureJSONData: map[string]string{"githubToken": "test-token"},
@@ -268,7 +271,7 @@ func TestVariableQueriesResolve(t *testing.T) {
 	if err := ds.CallResource(context.Background(), &backend.CallResourceRequest{Method: "GET", Path: "services", URL: "services"}, sender); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Services) != 4 || !slices.Contains(got.Maintainers, "community") || !slices.Contains(got.Maintainers, "vendor") {
+	if len(got.Services) != 5 || !slices.Contains(got.Maintainers, "community") || !slices.Contains(got.Maintainers, "vendor") {
 		t.Fatalf("GET services = %+v", got)
 	}
 	for _, v := range d.Templating.List {

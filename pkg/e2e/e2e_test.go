@@ -126,7 +126,7 @@ func (s *servers) pluginContext(token string) *pluginv2.PluginContext {
 
 // instance is a datasource instance as Grafana sends it with every call.
 func instance(id int64, githubURL, catalog, token string) *pluginv2.PluginContext {
-	jsonData, _ := json.Marshal(map[string]any{"githubUrl": githubURL, "catalog": catalog, "cacheTtl": "15m", "timeoutSeconds": 10})
+	jsonData, _ := json.Marshal(map[string]any{"githubUrl": githubURL, "catalog": catalog, "cacheTtl": "15m", "timeoutSeconds": 10, "ociBudget": 500})
 	secure := map[string]string{}
 	if token != "" {
 		secure["githubToken"] = token
@@ -209,7 +209,7 @@ func TestPluginOverGRPC(t *testing.T) {
 		if res.Status != pluginv2.CheckHealthResponse_OK {
 			t.Fatalf("health %s: %s", res.Status, res.Message)
 		}
-		for _, want := range []string{"4 services", "token"} {
+		for _, want := range []string{"5 services", "token", "all 5 charts found"} {
 			if !strings.Contains(res.Message, want) {
 				t.Errorf("health message %q does not mention %q", res.Message, want)
 			}
@@ -224,8 +224,8 @@ func TestPluginOverGRPC(t *testing.T) {
 		if err := dataplanetest.CheckTimeSeriesMulti(dr.Frames); err != nil {
 			t.Fatal(err)
 		}
-		if len(dr.Frames) != 4*3 {
-			t.Errorf("%d frames, want 12 (4 services × 3 metrics)", len(dr.Frames))
+		if len(dr.Frames) != 5*3 {
+			t.Errorf("%d frames, want 15 (5 services × 3 metrics)", len(dr.Frames))
 		}
 		last := map[string]float64{}
 		for _, f := range dr.Frames {
@@ -236,6 +236,12 @@ func TestPluginOverGRPC(t *testing.T) {
 		}
 		if last["ollama versions_behind"] != 1 || last["chromadb versions_behind"] != 11 {
 			t.Errorf("versions behind at range end: %v", last)
+		}
+		// The same chart over OCI gives the same series as over HTTP.
+		for _, m := range []string{"lag", "versions_behind", "chart_age"} {
+			if !sameValues(dr.Frames, "ollama", "ollama-oci", m) {
+				t.Errorf("%s over OCI differs from HTTP", m)
+			}
 		}
 		if want := ts("2025-09-30T00:00:00Z").Sub(ts("2025-09-26T01:30:45Z")).Seconds(); last["ollama lag"] != want {
 			t.Errorf("ollama lag = %v, want %v", last["ollama lag"], want)
@@ -250,8 +256,8 @@ func TestPluginOverGRPC(t *testing.T) {
 		if err := dataplanetest.CheckNumericMulti(dr.Frames); err != nil {
 			t.Fatal(err)
 		}
-		if len(dr.Frames) != 4*3 {
-			t.Errorf("%d frames, want 12", len(dr.Frames))
+		if len(dr.Frames) != 5*3 {
+			t.Errorf("%d frames, want 15", len(dr.Frames))
 		}
 	})
 
@@ -261,8 +267,8 @@ func TestPluginOverGRPC(t *testing.T) {
 			t.Fatalf("status: %v, %d frames", dr.Error, len(dr.Frames))
 		}
 		f := dr.Frames[0]
-		if rows, _ := f.RowLen(); rows != 4 {
-			t.Fatalf("%d rows, want 4", rows)
+		if rows, _ := f.RowLen(); rows != 5 {
+			t.Fatalf("%d rows, want 5", rows)
 		}
 		got := map[string]string{}
 		svc, _ := f.FieldByName("service")
@@ -271,7 +277,7 @@ func TestPluginOverGRPC(t *testing.T) {
 		for i := 0; i < svc.Len(); i++ {
 			got[svc.At(i).(string)] = pkg.At(i).(string) + "/" + latest.At(i).(string)
 		}
-		if got["ollama"] != "0.12.2/0.12.3" || got["chromadb"] != "1.0.10/1.1.0" {
+		if got["ollama"] != "0.12.2/0.12.3" || got["ollama-oci"] != "0.12.2/0.12.3" || got["chromadb"] != "1.0.10/1.1.0" {
 			t.Errorf("packaged/latest = %v", got)
 		}
 	})
@@ -393,4 +399,30 @@ func TestTokenOnlyFromSecureJSONData(t *testing.T) {
 			t.Error("a frame holds the environment token")
 		}
 	}
+}
+
+// sameValues compares the time and value fields of one metric of two services.
+func sameValues(fs data.Frames, a, b, metric string) bool {
+	var got [2]*data.Frame
+	for _, f := range fs {
+		for i, svc := range []string{a, b} {
+			if f.Fields[1].Labels["service"] == svc && f.Fields[1].Labels["metric"] == metric {
+				got[i] = f
+			}
+		}
+	}
+	if got[0] == nil || got[1] == nil || got[0].Fields[0].Len() != got[1].Fields[0].Len() {
+		return false
+	}
+	for i := 0; i < got[0].Fields[0].Len(); i++ {
+		if got[0].Fields[0].At(i) != got[1].Fields[0].At(i) {
+			return false
+		}
+		x, okX := got[0].Fields[1].ConcreteAt(i)
+		y, okY := got[1].Fields[1].ConcreteAt(i)
+		if okX != okY || x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -41,7 +41,8 @@ type OCIVersion struct {
 //   - HEAD and GET /v2/NAME/manifests/REF (tag or digest): an OCI image
 //     manifest with the Helm config media type, the created annotation when
 //     the version has a time, and Docker-Content-Digest. Only GET is counted
-//     as a pull (ratelimit-limit 100;w=21600 and ratelimit-remaining).
+//     as a pull; with SetPullLimit, ratelimit-limit and ratelimit-remaining
+//     announce the budget as Docker Hub does ("100;w=21600").
 //   - GET /v2/NAME/blobs/DIGEST: the config blob ({"name","version","appVersion"}).
 //
 // Besides version tags every chart has "latest" and a cosign signature tag
@@ -58,6 +59,7 @@ type OCI struct {
 	limited   time.Duration        // Retry-After of a 429 answer to manifest GETs, 0 = none
 	corrupt   bool                 // send manifests that do not match their digest
 	pulls     int
+	pullLimit int // announced in ratelimit-limit when > 0
 
 	counters
 }
@@ -93,7 +95,7 @@ func (o *OCI) Put(name string, versions []OCIVersion) {
 			"layers": []map[string]any{{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": "sha256:" + strings.Repeat("0", 64), "size": 1}},
 		}
 		if !v.Created.IsZero() {
-			manifest["annotations"] = map[string]string{"org.opencontainers.image.created": v.Created.UTC().Format(time.RFC3339), "org.opencontainers.image.version": v.Version}
+			manifest["annotations"] = map[string]string{"org.opencontainers.image.created": v.Created.UTC().Format(time.RFC3339Nano), "org.opencontainers.image.version": v.Version}
 		}
 		mb, _ := json.Marshal(manifest)
 		tags[strings.ReplaceAll(v.Version, "+", "_")] = o.store(mb)
@@ -116,6 +118,14 @@ func (o *OCI) store(b []byte) string {
 func (o *OCI) RequireLogin(name, user, password string) {
 	o.mu.Lock()
 	o.logins[name] = [2]string{user, password}
+	o.mu.Unlock()
+}
+
+// SetPullLimit announces a pull budget of n per 6 hours (Docker Hub's
+// anonymous one is 100); the pulls already made count against it.
+func (o *OCI) SetPullLimit(n int) {
+	o.mu.Lock()
+	o.pullLimit = n
 	o.mu.Unlock()
 }
 
@@ -189,8 +199,10 @@ func (o *OCI) serve(w http.ResponseWriter, r *http.Request) {
 				body = append([]byte(" "), body...)
 			}
 		}
-		w.Header().Set("RateLimit-Limit", "100;w=21600")
-		w.Header().Set("RateLimit-Remaining", fmt.Sprintf("%d;w=21600", max(100-o.pulls, 0)))
+		if o.pullLimit > 0 {
+			w.Header().Set("RateLimit-Limit", fmt.Sprintf("%d;w=21600", o.pullLimit))
+			w.Header().Set("RateLimit-Remaining", fmt.Sprintf("%d;w=21600", max(o.pullLimit-o.pulls, 0)))
+		}
 		w.Header().Set("Docker-Content-Digest", digest)
 		w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
 		if r.Method == http.MethodGet {

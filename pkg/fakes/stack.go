@@ -1,6 +1,7 @@
 package fakes
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/lagwatch/lagwatch/pkg/fixtures"
@@ -11,8 +12,9 @@ import (
 type Stack struct {
 	GitHub *GitHub
 	Helm   *Helm
+	OCI    *OCI // serves the otwld Ollama chart history as otwld/ollama
 	// Catalog is the fixtures catalog (YAML) with its chart repositories on
-	// the fake Helm server (fixtures.Catalog(Helm.URL())).
+	// the fake Helm server and the fake OCI registry.
 	Catalog string
 }
 
@@ -24,8 +26,17 @@ func NewStack(t testing.TB) *Stack {
 	if err != nil {
 		t.Fatalf("fakes.NewStack: %v", err)
 	}
-	s := &Stack{GitHub: NewGitHub(t, dir), Helm: NewHelm(t, dir)}
-	cat, err := fixtures.Catalog(s.Helm.URL())
+	s := &Stack{GitHub: NewGitHub(t, dir), Helm: NewHelm(t, dir), OCI: NewOCI(t)}
+	charts, err := fixtures.ChartVersions(filepath.Join(dir, "otwld__ollama-helm", "index.yaml"), "ollama")
+	if err != nil {
+		t.Fatalf("fakes.NewStack: %v", err)
+	}
+	versions := make([]OCIVersion, len(charts))
+	for i, c := range charts {
+		versions[len(charts)-1-i] = OCIVersion{Version: c.Version, AppVersion: c.AppVersion, Created: c.Created}
+	}
+	s.OCI.Put("otwld/ollama", versions)
+	cat, err := fixtures.Catalog(s.Helm.URL(), s.OCI.Host())
 	if err != nil {
 		t.Fatalf("fakes.NewStack: %v", err)
 	}

@@ -67,8 +67,8 @@ func TestAlertSeriesAreUnique(t *testing.T) {
 	if err := dataplanetest.CheckNumericMulti(dr.Frames); err != nil {
 		t.Fatal(err)
 	}
-	if len(dr.Frames) != 20 {
-		t.Errorf("%d frames, want 20", len(dr.Frames))
+	if len(dr.Frames) != 25 {
+		t.Errorf("%d frames, want 25", len(dr.Frames))
 	}
 	// Without the metric label the same response would be ambiguous: the checker must say so.
 	for _, f := range dr.Frames {

@@ -51,6 +51,9 @@ const (
 	maxTokenBytes    = 64 << 10
 	maxTagPages      = 50
 	maxRetryAfter    = 6 * time.Hour
+	// reserve is how many pulls of a registry's announced budget are left
+	// alone, for the other users of the same address.
+	reserve = 10
 	// recheck is how many known tags, newest first, are resolved again
 	// (HEAD) on every refresh, so that a republished version is seen.
 	recheck = 5
@@ -237,7 +240,7 @@ func (s *Source) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sou
 		notices = append(notices, sources.Notice(fmt.Sprintf("%s: %d tags are not chart versions (latest, digests, signatures, attestations) and were skipped", where, c.skipped)))
 	}
 	if c.missing > 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("%s: history incomplete: %d of %d versions not read yet; %d are read per refresh, newest first (the OCI manifest budget in the settings)", where, c.missing, c.missing+len(c.versions), s.budget)))
+		notices = append(notices, sources.Notice(fmt.Sprintf("%s: history incomplete: %d of %d versions not read yet; up to %d are read per refresh, newest first, while the registry's pull budget lasts (the OCI manifest budget in the settings)", where, c.missing, c.missing+len(c.versions), s.budget)))
 	}
 	if len(c.undated) > 0 {
 		sort.Strings(c.undated)
@@ -300,7 +303,7 @@ func (s *Source) refresh(ctx context.Context, host, repo string, prev *chart) (*
 			next.digests[tv.tag], next.versions[tv.tag] = prev.digests[tv.tag], prev.versions[tv.tag]
 			continue
 		}
-		if !known && gets >= s.budget {
+		if !known && (gets >= s.budget || s.nearlySpent(host)) {
 			next.missing++
 			continue
 		}
@@ -316,7 +319,7 @@ func (s *Source) refresh(ctx context.Context, host, repo string, prev *chart) (*
 			}
 		}
 		if _, cached := s.blob(digest); !cached {
-			if gets >= s.budget {
+			if gets >= s.budget || s.nearlySpent(host) {
 				next.missing++
 				continue
 			}
@@ -795,6 +798,15 @@ func parseLimit(v string) (int, time.Duration) {
 		}
 	}
 	return count, window
+}
+
+// nearlySpent reports whether the registry announced that at most reserve
+// pulls are left: manifests are then read on a later refresh.
+func (s *Source) nearlySpent(host string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.budgets[host]
+	return ok && b.Limit > 0 && b.Remaining <= reserve
 }
 
 // Budgets returns the pull budget each registry last announced, by host.

@@ -166,7 +166,7 @@ func TestBudgetAndBackfill(t *testing.T) {
 	if got := e.reg.ManifestGETs(); got != 20 || len(vs) != 20 || vs[0].Version != all[299].Version {
 		t.Fatalf("cold: %d manifest GETs, %d versions, newest %s", got, len(vs), vs[0].Version)
 	}
-	if !noticeWith(notices, "history incomplete: 280 of 300 versions not read yet; 20 are read per refresh") {
+	if !noticeWith(notices, "history incomplete: 280 of 300 versions not read yet; up to 20 are read per refresh") {
 		t.Errorf("notices %q", notices)
 	}
 	for refresh := 2; len(vs) < 300; refresh++ {
@@ -326,5 +326,23 @@ func TestParseCredentials(t *testing.T) {
 		if _, err := ParseCredentials(text); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secretpw") {
 			t.Errorf("%q: %v", text, err)
 		}
+	}
+}
+
+// A registry that announces its pull budget (Docker Hub: 100 per 6 hours
+// anonymously) keeps its last pulls: reading stops with a reserve left.
+func TestAnnouncedBudgetIsKept(t *testing.T) {
+	e := newEnv(t, Config{Budget: 1000})
+	e.reg.SetPullLimit(100)
+	e.reg.Put("bitnamicharts/redis", fakes.SyntheticVersions(300, t0.AddDate(-1, 0, 0)))
+	vs, notices := e.get(t)
+	if got := e.reg.ManifestGETs(); got != 100-reserve {
+		t.Errorf("%d manifest GETs, want %d (the announced 100 less the reserve)", got, 100-reserve)
+	}
+	if len(vs) != 100-reserve || !noticeWith(notices, "history incomplete: 210 of 300") {
+		t.Errorf("%d versions, notices %q", len(vs), notices)
+	}
+	if b := e.src.Budgets(); len(b) != 1 || b[0].Limit != 100 || b[0].Remaining != reserve || b[0].Window != 6*time.Hour {
+		t.Errorf("budgets %+v", b)
 	}
 }
