@@ -46,3 +46,8 @@ COPY --from=frontend /src/dist/ /var/lib/grafana/plugins/lagwatch-datasource/
 COPY --from=backend /src/dist/ /var/lib/grafana/plugins/lagwatch-datasource/
 RUN test -x "/var/lib/grafana/plugins/lagwatch-datasource/gpx_lagwatch_linux_${TARGETARCH:-amd64}" \
  && test -f /var/lib/grafana/plugins/lagwatch-datasource/plugin.json
+# The OCI cache directory (jsonData.ociCacheDir), owned by the grafana user so
+# that the named volume compose mounts there starts writable.
+USER root
+RUN mkdir -p /var/lib/lagwatch/oci && chown -R 472:0 /var/lib/lagwatch && chmod 0750 /var/lib/lagwatch/oci
+USER 472

@@ -76,19 +76,20 @@ func (s *Sources) Collector() *Collector {
 	return &Collector{Upstreams: s.GitHub, Charts: s.Charts()}
 }
 
-// chartRouter sends oci:// charts to the OCI source and the others to the
-// Helm repository source.
-type chartRouter struct{ helm, oci sources.ChartSource }
-
-func (r chartRouter) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sources.ChartVersion, []sources.Notice, error) {
-	if oci.IsOCI(ref.Repository) {
-		return r.oci.ChartVersions(ctx, ref)
-	}
-	return r.helm.ChartVersions(ctx, ref)
-}
-
 // Charts is the chart source of these sources (HTTP and OCI).
-func (s *Sources) Charts() sources.ChartSource { return chartRouter{helm: s.Helm, oci: s.OCI} }
+func (s *Sources) Charts() sources.ChartSource { return ChartRouter{HTTP: s.Helm, OCI: s.OCI} }
+
+// ChartRouter sends oci:// charts to the OCI source and the others to the
+// Helm repository source.
+type ChartRouter struct{ HTTP, OCI sources.ChartSource }
+
+// ChartVersions implements sources.ChartSource.
+func (r ChartRouter) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sources.ChartVersion, []sources.Notice, error) {
+	if oci.IsOCI(ref.Repository) {
+		return r.OCI.ChartVersions(ctx, ref)
+	}
+	return r.HTTP.ChartVersions(ctx, ref)
+}
 
 // Close drops idle connections.
 func (s *Sources) Close() { s.client.CloseIdleConnections() }

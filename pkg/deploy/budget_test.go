@@ -18,6 +18,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
+	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
 // upstreamSize is how many releases (source: releases) or tags (source: tags)
@@ -37,14 +38,18 @@ var upstreamSize = map[string]int{
 	"strimzi/strimzi-kafka-operator":                  180,
 	"elastic/elasticsearch":                           590,
 	"elastic/cloud-on-k8s":                            70,
+	"redis/redis":                                     250,
+	"apache/kafka":                                    400, // tags, release candidates included
+	"danny-avila/LibreChat":                           90,
 }
 
 // Totals of the measurement below, quoted in docs/run.md: keep both in step.
 const (
-	wantColdREST    = 30 // pages of 100 releases, 8 repositories
-	wantColdGraphQL = 6  // calls of 100 tags, 3 repositories
-	wantReleaseRepo = 8  // conditional requests per TTL
-	wantHelmRepos   = 10 // distinct chart repositories (helm.elastic.co serves two charts)
+	wantColdREST    = 34 // pages of 100 releases, 10 repositories
+	wantColdGraphQL = 10 // calls of 100 tags, 4 repositories
+	wantReleaseRepo = 10 // conditional requests per TTL
+	wantHelmRepos   = 10 // distinct HTTP chart repositories (helm.elastic.co serves two charts)
+	wantOCICharts   = 3  // charts in OCI registries, 2 versions each in this model
 )
 
 type clock struct {
@@ -64,6 +69,7 @@ func (c *clock) add(d time.Duration) {
 type budgetWorld struct {
 	gh       *fakes.GitHub
 	helm     *fakes.Helm
+	oci      *fakes.OCI
 	services []catalog.Service
 	size     map[string]int // upstream repo -> releases or tags served
 }
@@ -102,6 +108,9 @@ func newBudgetWorld(t *testing.T) budgetWorld {
 			writeTags(t, tsv, s, n)
 		}
 		w.size[s.Upstream.Repo] = n
+		if oci.IsOCI(s.Chart.Repository) {
+			continue
+		}
 		if _, ok := repoFolder[s.Chart.Repository]; !ok {
 			repoFolder[s.Chart.Repository] = fmt.Sprintf("repo%02d", len(repoFolder)+1)
 		}
@@ -112,8 +121,22 @@ func newBudgetWorld(t *testing.T) budgetWorld {
 	}
 	w.gh = fakes.NewGitHub(t, dir)
 	w.helm = fakes.NewHelm(t, dir)
+	w.oci = fakes.NewOCI(t)
 	for _, s := range cat.Services {
-		s.Chart.Repository = w.helm.RepoURL(repoFolder[s.Chart.Repository])
+		if oci.IsOCI(s.Chart.Repository) {
+			// The same two versions as writeIndex, in the fake registry.
+			_, repo, err := oci.ParseRef(s.Chart.Repository, s.Chart.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.oci.Put(repo, []fakes.OCIVersion{
+				{Version: "1.1.0", AppVersion: "1.1.0", Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+				{Version: "1.2.0", AppVersion: "1.2.0", Created: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+			})
+			s.Chart.Repository = "oci://" + w.oci.Host() + "/" + strings.TrimSuffix(repo, "/"+s.Chart.Name)
+		} else {
+			s.Chart.Repository = w.helm.RepoURL(repoFolder[s.Chart.Repository])
+		}
 		w.services = append(w.services, s)
 	}
 	return w
@@ -169,6 +192,7 @@ func writeIndex(t *testing.T, path string, svcs []catalog.Service) {
 // counts is what one step of the measurement cost.
 type counts struct {
 	rest, notModified, graphql, helm, helmNotModified int
+	ociManifests, ociOther                            int // manifest GETs (Docker Hub pulls); tag lists, HEADs, blobs, tokens
 	failed                                            []string
 }
 
@@ -176,6 +200,7 @@ func (w budgetWorld) measure(t *testing.T, col *collector.Collector) counts {
 	t.Helper()
 	w.gh.ResetCounters()
 	w.helm.ResetCounters()
+	w.oci.ResetCounters()
 	results := col.Collect(context.Background(), w.services, nil)
 	var c counts
 	for _, r := range results {
@@ -189,6 +214,8 @@ func (w budgetWorld) measure(t *testing.T, col *collector.Collector) counts {
 	c.notModified = w.gh.NotModified()
 	c.helm = w.helm.Requests()
 	c.helmNotModified = w.helm.NotModified()
+	c.ociManifests = w.oci.ManifestGETs()
+	c.ociOther = w.oci.Requests() - c.ociManifests
 	return c
 }
 
@@ -203,7 +230,11 @@ func (w budgetWorld) collector(t *testing.T, clk *clock, token string) *collecto
 		refs = append(refs, s.ChartRef())
 	}
 	hs := helm.New(helm.Config{CacheTTL: models.DefaultCacheTTL, Now: clk.now, Charts: refs})
-	return &collector.Collector{Upstreams: gh, Charts: hs}
+	os2, err := oci.New(oci.Config{CacheTTL: models.DefaultCacheTTL, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &collector.Collector{Upstreams: gh, Charts: collector.ChartRouter{HTTP: hs, OCI: os2}}
 }
 
 func pages(n int) int { return (n + 99) / 100 }
@@ -238,7 +269,10 @@ func TestRequestBudget(t *testing.T) {
 	if len(cold.failed) > 0 {
 		t.Fatalf("services failed against the fakes: %v", cold.failed)
 	}
-	t.Logf("cold: REST %d, GraphQL %d, Helm %d", cold.rest, cold.graphql, cold.helm)
+	t.Logf("cold: REST %d, GraphQL %d, Helm %d, OCI manifest GETs %d (+%d other OCI requests)", cold.rest, cold.graphql, cold.helm, cold.ociManifests, cold.ociOther)
+	if cold.ociManifests != 2*wantOCICharts {
+		t.Errorf("cold: %d OCI manifest GETs, want %d (2 versions of %d charts)", cold.ociManifests, 2*wantOCICharts, wantOCICharts)
+	}
 	if cold.rest != wantREST || cold.graphql != wantGraphQL {
 		t.Errorf("cold: REST %d, GraphQL %d; want Σ pages: REST %d, GraphQL %d", cold.rest, cold.graphql, wantREST, wantGraphQL)
 	}
@@ -250,7 +284,7 @@ func TestRequestBudget(t *testing.T) {
 	// Alert rules evaluate every 5 minutes and dashboards refresh often:
 	// inside the TTL nothing is sent.
 	clk.add(5 * time.Minute)
-	if c := w.measure(t, col); c.rest+c.graphql+c.helm != 0 {
+	if c := w.measure(t, col); c.rest+c.graphql+c.helm+c.ociManifests+c.ociOther != 0 {
 		t.Errorf("within the TTL: %+v requests, want none", c)
 	}
 
@@ -271,9 +305,13 @@ func TestRequestBudget(t *testing.T) {
 		if c.graphql != wantGraphQL {
 			t.Errorf("warm step %d: GraphQL %d, want %d (no conditional requests in GraphQL)", i+1, c.graphql, wantGraphQL)
 		}
+		if c.ociManifests != 0 {
+			t.Errorf("warm step %d: %d OCI manifest GETs, want 0 (known tags, content cached by digest)", i+1, c.ociManifests)
+		}
+		hour.ociOther += c.ociOther
 	}
-	t.Logf("warm hour: REST %d (%d answered 304, counted %d), GraphQL %d, Helm %d (%d answered 304)",
-		hour.rest, hour.notModified, hour.rest-hour.notModified, hour.graphql, hour.helm, hour.helmNotModified)
+	t.Logf("warm hour: REST %d (%d answered 304, counted %d), GraphQL %d, Helm %d (%d answered 304), OCI 0 manifest GETs and %d tag lists and HEADs",
+		hour.rest, hour.notModified, hour.rest-hour.notModified, hour.graphql, hour.helm, hour.helmNotModified, hour.ociOther)
 	if hour.rest-hour.notModified != 0 || hour.graphql != 4*wantGraphQL {
 		t.Errorf("warm hour: %+v", hour)
 	}
@@ -303,7 +341,7 @@ func TestRequestBudgetWithoutToken(t *testing.T) {
 	if cold.rest != wantColdREST {
 		t.Errorf("cold REST without a token: %d, want %d", cold.rest, wantColdREST)
 	}
-	want := []string{"chromadb", "jaeger", "vllm-stack"}
+	want := []string{"chromadb", "jaeger", "kafka", "vllm-stack"}
 	if strings.Join(cold.failed, ",") != strings.Join(want, ",") {
 		t.Errorf("failed without a token: %v, want the tags upstreams %v", cold.failed, want)
 	}

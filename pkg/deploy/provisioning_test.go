@@ -146,18 +146,19 @@ func TestHomelabCatalog(t *testing.T) {
 		byName[s.Name] = s
 	}
 	for _, name := range []string{"ollama", "chromadb", "vllm-stack", "gpu-operator", "prometheus", "grafana",
-		"jaeger", "opentelemetry-collector", "kafka-strimzi", "elasticsearch"} {
+		"jaeger", "opentelemetry-collector", "strimzi-operator", "elasticsearch", "redis", "kafka", "librechat"} {
 		if _, ok := byName[name]; !ok {
 			t.Errorf("default catalog lacks %s", name)
 		}
 	}
-	// OCI-only charts are documented as commented-out entries, not active ones.
-	for _, name := range []string{"redis", "librechat"} {
-		if _, ok := byName[name]; ok {
-			t.Errorf("%s is active although its chart is OCI-only", name)
-		}
-		if !strings.Contains(string(b), "# - name: "+name) {
-			t.Errorf("%s is not kept as a commented-out entry", name)
+	// The charts published only in OCI registries, at their real references.
+	for name, want := range map[string]string{
+		"redis":     "oci://registry-1.docker.io/bitnamicharts redis",
+		"kafka":     "oci://registry-1.docker.io/bitnamicharts kafka",
+		"librechat": "oci://ghcr.io/danny-avila/librechat-chart librechat",
+	} {
+		if got := byName[name].Chart.Repository + " " + byName[name].Chart.Name; got != want {
+			t.Errorf("%s chart = %s, want %s", name, got, want)
 		}
 	}
 	for _, s := range cat.Services {
@@ -167,7 +168,7 @@ func TestHomelabCatalog(t *testing.T) {
 		if s.Upstream.TagPattern == "" {
 			t.Errorf("%s: no tagPattern: prereleases and other tag streams would count", s.Name)
 		}
-		if !strings.HasPrefix(s.Chart.Repository, "https://") {
+		if !strings.HasPrefix(s.Chart.Repository, "https://") && !strings.HasPrefix(s.Chart.Repository, "oci://") {
 			t.Errorf("%s: chart repository %s is not https", s.Name, s.Chart.Repository)
 		}
 	}
