@@ -43,17 +43,24 @@ export interface LagwatchOptions extends DataSourceJsonData {
   indexLimitMb?: number;
   /** Time limit of one HTTP request, in seconds. */
   timeoutSeconds?: number;
+  /** Manifest requests (Docker Hub pulls) per OCI chart and refresh. */
+  ociBudget?: number;
+  /** Directory on the Grafana server that keeps OCI manifests between restarts. */
+  ociCacheDir?: string;
 }
 
 /** Secrets: sent to Grafana once, stored encrypted, never returned to the browser. */
 export interface LagwatchSecureJsonData {
   githubToken?: string;
+  /** Logins of private OCI registries, one per line: HOST USERNAME:PASSWORD. */
+  ociCredentials?: string;
 }
 
 export const DEFAULT_GITHUB_URL = 'https://api.github.com';
 export const DEFAULT_CACHE_TTL = '15m';
 export const DEFAULT_INDEX_LIMIT_MB = 100;
 export const DEFAULT_TIMEOUT_SECONDS = 60;
+export const DEFAULT_OCI_BUDGET = 20;
 
 /** Where the catalog format is documented. */
 export const CATALOG_DOCS_URL = 'https://github.com/lagwatch/lagwatch#catalog';

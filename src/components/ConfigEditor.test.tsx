@@ -29,7 +29,6 @@ jest.mock('@grafana/ui', () => {
   };
 });
 
-
 const TOKEN = 'ghp_0123456789abcdefSECRET';
 
 const settings = datasourceSettings;
@@ -226,5 +225,39 @@ describe('ConfigEditor: catalog', () => {
     setup();
     await waitFor(() => new Promise((r) => setTimeout(r, VALIDATE_DEBOUNCE_MS + 100)), { timeout: 2000 });
     expect(post).not.toHaveBeenCalled();
+  });
+});
+
+describe('ConfigEditor: OCI registries', () => {
+  const LOGIN = 'ghcr.io robot:ghp_REGISTRYsecret';
+
+  it('sends typed registry logins in secureJsonData only', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/OCI registry credentials/), LOGIN);
+    const o = last(onOptionsChange);
+    expect(o.secureJsonData).toEqual({ ociCredentials: LOGIN });
+    expect(JSON.stringify(o.jsonData)).not.toContain('REGISTRYsecret');
+  });
+
+  it('shows configured logins as configured, without their value, and resets them', async () => {
+    const { onOptionsChange, user } = setup(settings({ secureJsonFields: { ociCredentials: true } }));
+    expect(screen.queryByDisplayValue(/REGISTRYsecret/)).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: /reset/i }));
+    const o = last(onOptionsChange);
+    expect(o.secureJsonFields.ociCredentials).toBe(false);
+    expect(o.secureJsonData?.ociCredentials).toBe('');
+  });
+
+  it('names the line of a login the backend would refuse', async () => {
+    const { user } = setup();
+    await user.type(screen.getByLabelText(/OCI registry credentials/), '# comment{enter}ghcr.io robot');
+    expect(screen.getByText('Line 2: use HOST USERNAME:PASSWORD')).toBeInTheDocument();
+  });
+
+  it('writes the manifest budget and the cache directory to jsonData', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/OCI manifest budget/), '50');
+    await user.type(screen.getByLabelText(/OCI cache directory/), '/var/lib/lagwatch/oci');
+    expect(last(onOptionsChange).jsonData).toEqual({ ociBudget: 50, ociCacheDir: '/var/lib/lagwatch/oci' });
   });
 });

@@ -1,6 +1,19 @@
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { getBackendSrv } from '@grafana/runtime';
-import { Alert, Box, Button, CodeEditor, Field, FieldSet, Input, SecretInput, Stack, Text, TextLink } from '@grafana/ui';
+import {
+  Alert,
+  Box,
+  Button,
+  CodeEditor,
+  Field,
+  FieldSet,
+  Input,
+  SecretInput,
+  SecretTextArea,
+  Stack,
+  Text,
+  TextLink,
+} from '@grafana/ui';
 import React, { ChangeEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
@@ -9,6 +22,7 @@ import {
   DEFAULT_CACHE_TTL,
   DEFAULT_GITHUB_URL,
   DEFAULT_INDEX_LIMIT_MB,
+  DEFAULT_OCI_BUDGET,
   DEFAULT_TIMEOUT_SECONDS,
   LagwatchOptions,
   LagwatchSecureJsonData,
@@ -29,7 +43,10 @@ export const VALIDATE_DEBOUNCE_MS = 500;
 const GO_DURATION = /^\+?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
 
 /** Numeric settings: the backend reads them as Go ints (a fraction fails the whole jsonData) and rejects negatives. */
-type NumberKey = 'indexLimitMb' | 'timeoutSeconds';
+type NumberKey = 'indexLimitMb' | 'timeoutSeconds' | 'ociBudget';
+
+/** A line of the OCI credentials: HOST USERNAME:PASSWORD (as pkg/sources/oci reads it). */
+const CREDENTIAL_LINE = /^[^\s/@]+\s+[^\s:]+:\S.*$/;
 
 type Validation =
   | { state: 'idle' }
@@ -46,7 +63,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
 
   // Binds an Input to a string setting of jsonData.
-  const text = (key: 'githubUrl' | 'cacheTtl' | 'catalogPath') => ({
+  const text = (key: 'githubUrl' | 'cacheTtl' | 'catalogPath' | 'ociCacheDir') => ({
     value: jsonData[key] ?? '',
     onChange: (e: ChangeEvent<HTMLInputElement>) => setJson({ [key]: e.currentTarget.value }),
   });
@@ -74,6 +91,20 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       secureJsonData: { ...secureJsonData, githubToken: '' },
     });
 
+  // Registry logins, like the token: secureJsonData only, never shown again.
+  const onCredentialsChange = (e: ChangeEvent<HTMLTextAreaElement>) =>
+    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, ociCredentials: e.currentTarget.value } });
+  const onCredentialsReset = () =>
+    onOptionsChange({
+      ...options,
+      secureJsonFields: { ...secureJsonFields, ociCredentials: false },
+      secureJsonData: { ...secureJsonData, ociCredentials: '' },
+    });
+  const badCredentialLine = (secureJsonData?.ociCredentials ?? '')
+    .split('\n')
+    .map((l, i) => ({ line: i + 1, text: l.trim() }))
+    .find((l) => l.text !== '' && !l.text.startsWith('#') && !CREDENTIAL_LINE.test(l.text));
+
   const ttlInvalid = !!jsonData.cacheTtl && !GO_DURATION.test(jsonData.cacheTtl);
 
   return (
@@ -96,6 +127,39 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             onChange={onTokenChange}
             onReset={onTokenReset}
           />
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="OCI registries">
+        <Field
+          label="OCI registry credentials"
+          description="Only for private registries, one per line: HOST USERNAME:PASSWORD (ghcr.io robot:ghp_…). Public registries such as Docker Hub and GHCR are read anonymously."
+          invalid={!!badCredentialLine}
+          error={badCredentialLine ? `Line ${badCredentialLine.line}: use HOST USERNAME:PASSWORD` : undefined}
+        >
+          <SecretTextArea
+            id="lagwatch-oci-credentials"
+            cols={60}
+            rows={3}
+            isConfigured={!!secureJsonFields?.ociCredentials}
+            value={secureJsonData?.ociCredentials ?? ''}
+            placeholder="registry.example.com robot:secret"
+            onChange={onCredentialsChange}
+            onReset={onCredentialsReset}
+          />
+        </Field>
+        <NumberField
+          id="lagwatch-oci-budget"
+          label="OCI manifest budget"
+          description="Manifest requests per chart and refresh, newest versions first; older ones are read on later refreshes. Docker Hub counts each as a pull (100 per 6 hours anonymously)."
+          fallback={DEFAULT_OCI_BUDGET}
+          {...number('ociBudget')}
+        />
+        <Field
+          label="OCI cache directory"
+          description="Optional directory on the Grafana server that keeps manifests between restarts (checked against their digests)."
+        >
+          <Input id="lagwatch-oci-cache-dir" width={60} placeholder="/var/lib/lagwatch/oci" {...text('ociCacheDir')} />
         </Field>
       </FieldSet>
 
