@@ -109,7 +109,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch FetchFunc[V]) (Res
 	if e, ok := c.fresh(key); ok {
 		return Result[V]{Value: e.Value, FetchedAt: e.FetchedAt}, nil
 	}
-	if r, err, ok := c.recentFailure(key); ok {
+	if r, ok, err := c.recentFailure(key); ok {
 		return r, err
 	}
 	ch := c.group.DoChan(key, func() (any, error) {
@@ -168,15 +168,15 @@ func staleOr[V any](prev *Entry[V], err error) (Result[V], error) {
 
 // recentFailure answers for a key whose last fetch failed less than
 // FailureTTL ago, without fetching.
-func (c *Cache[V]) recentFailure(key string) (Result[V], error, bool) {
+func (c *Cache[V]) recentFailure(key string) (Result[V], bool, error) {
 	c.mu.Lock()
 	f, ok := c.failures[key]
 	c.mu.Unlock()
 	if !ok || c.opts.Now().Sub(f.at) >= c.opts.FailureTTL {
-		return Result[V]{}, nil, false
+		return Result[V]{}, false, nil
 	}
 	r, err := staleOr(c.peek(key), f.err)
-	return r, err, true
+	return r, true, err
 }
 
 // fresh returns the entry of key when it is younger than the TTL.

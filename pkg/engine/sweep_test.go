@@ -43,22 +43,13 @@ func probeTimes(tl *engine.Timeline, step time.Duration) []time.Time {
 	var ts []time.Time
 	add := func(t time.Time) { ts = append(ts, t.Add(-time.Nanosecond), t, t.Add(time.Nanosecond)) }
 	var lo, hi time.Time
-	for _, r := range tl.Upstream {
-		add(r.Time)
-		if lo.IsZero() || r.Time.Before(lo) {
-			lo = r.Time
+	for _, e := range tl.EventTimes(time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		add(e)
+		if lo.IsZero() || e.Before(lo) {
+			lo = e
 		}
-		if r.Time.After(hi) {
-			hi = r.Time
-		}
-	}
-	for _, c := range tl.Charts {
-		add(c.Created)
-		if lo.IsZero() || c.Created.Before(lo) {
-			lo = c.Created
-		}
-		if c.Created.After(hi) {
-			hi = c.Created
+		if e.After(hi) {
+			hi = e
 		}
 	}
 	for t := lo.Add(-step); !t.After(hi.Add(step)); t = t.Add(step) {
