@@ -246,3 +246,21 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// A page larger than any GitHub page says so, not "unexpected EOF".
+func TestHugePage(t *testing.T) {
+	rec := fakes.NewRecorder(t)
+	src := hostileSource(t, rec, fakes.NewClock(t0))
+	rec.Handle(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `[{"tag_name":"`)
+		chunk := strings.Repeat("x", 1<<20)
+		for range 33 {
+			fmt.Fprint(w, chunk)
+		}
+		fmt.Fprint(w, `"}]`)
+	})
+	_, _, err := src.Releases(context.Background(), sources.UpstreamRef{Repo: "acme/app"})
+	if err == nil || !strings.Contains(err.Error(), "larger than 32 MB") {
+		t.Errorf("err = %v", err)
+	}
+}

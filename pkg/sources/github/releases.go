@@ -19,6 +19,42 @@ import (
 // maxPageBytes bounds one page of a GitHub answer.
 const maxPageBytes = 32 << 20
 
+// errPageTooLarge is returned for a page over maxPageBytes.
+var errPageTooLarge = fmt.Errorf("the answer is larger than %d MB, more than any GitHub page", maxPageBytes>>20)
+
+// capped reads at most n bytes and remembers when there was more.
+type capped struct {
+	r   io.Reader
+	n   int64
+	hit bool
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		var one [1]byte
+		if k, _ := c.r.Read(one[:]); k > 0 {
+			c.hit = true
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
+	}
+	k, err := c.r.Read(p)
+	c.n -= int64(k)
+	return k, err
+}
+
+// decodePage runs decode over at most maxPageBytes of body.
+func decodePage[T any](body io.Reader, decode func(io.Reader) (T, error)) (T, error) {
+	c := &capped{r: body, n: maxPageBytes}
+	v, err := decode(c)
+	if err != nil && c.hit {
+		return v, errPageTooLarge
+	}
+	return v, err
+}
+
 type releaseJSON struct {
 	TagName     string     `json:"tag_name"`
 	Draft       bool       `json:"draft"`
@@ -73,7 +109,7 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 			out.ETag = resp.Header.Get("ETag")
 			out.LastModified = resp.Header.Get("Last-Modified")
 		}
-		page, err := decodeReleasesPage(io.LimitReader(resp.Body, maxPageBytes))
+		page, err := decodePage(resp.Body, decodeReleasesPage)
 		resp.Body.Close()
 		if err != nil {
 			return out, fmt.Errorf("releases of %s: GET %s: %w", repo, req.URL.RequestURI(), err)

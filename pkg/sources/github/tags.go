@@ -103,7 +103,7 @@ func (s *Source) fetchTags(ctx context.Context, repo, owner, name string) (cache
 			}
 			return out, err
 		}
-		gr, err := decodeTagsPage(io.LimitReader(resp.Body, maxPageBytes))
+		gr, err := decodePage(resp.Body, decodeTagsPage)
 		resp.Body.Close()
 		if err != nil {
 			return out, fmt.Errorf("tags of %s: POST %s: %w", repo, req.URL.RequestURI(), err)
