@@ -7,7 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"io"
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/engine"
@@ -33,6 +37,20 @@ type Collector struct {
 	Upstreams   sources.UpstreamSource
 	Charts      sources.ChartSource
 	Concurrency int
+
+	// Normalised timelines are derived data: each service's last one is kept
+	// with a fingerprint of the raw releases it was built from, so a query
+	// whose sources answered from their caches does no regexp or semver work.
+	memoMu sync.Mutex
+	memo   map[string]built
+	builds atomic.Int64 // engine.Build calls (tests check that a warm Collect makes none)
+}
+
+// built is a timeline with the fingerprint of its inputs.
+type built struct {
+	fingerprint uint64
+	timeline    *engine.Timeline
+	notices     []string
 }
 
 // Collect returns one Result per service, in the order given.
@@ -93,7 +111,7 @@ func (c *Collector) one(ctx context.Context, svc catalog.Service) Result {
 		res.Err = fmt.Errorf("chart %s from %s: %w", svc.Chart.Name, svc.Chart.Repository, chErr)
 		return res
 	}
-	tl, notices, err := engine.Build(Spec(svc), ups, charts)
+	tl, notices, err := c.build(svc, ups, charts)
 	if err != nil {
 		res.Err = err
 		return res
@@ -101,6 +119,52 @@ func (c *Collector) one(ctx context.Context, svc catalog.Service) Result {
 	res.Timeline = tl
 	res.Notices = append(res.Notices, notices...)
 	return res
+}
+
+// build returns the service's timeline, reusing the last one when the raw
+// data and the spec are the same. Timelines are never modified after Build,
+// so sharing one between queries is safe.
+func (c *Collector) build(svc catalog.Service, ups []sources.Release, charts []sources.ChartVersion) (*engine.Timeline, []string, error) {
+	spec := Spec(svc)
+	fp := fingerprint(spec, ups, charts)
+	c.memoMu.Lock()
+	prev, ok := c.memo[svc.Name]
+	c.memoMu.Unlock()
+	if ok && prev.fingerprint == fp {
+		return prev.timeline, prev.notices, nil
+	}
+	c.builds.Add(1)
+	tl, notices, err := engine.Build(spec, ups, charts)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.memoMu.Lock()
+	if c.memo == nil {
+		c.memo = map[string]built{}
+	}
+	c.memo[svc.Name] = built{fingerprint: fp, timeline: tl, notices: notices}
+	c.memoMu.Unlock()
+	return tl, notices, nil
+}
+
+// fingerprint hashes everything engine.Build reads (FNV-1a, 64 bits).
+func fingerprint(spec engine.Spec, ups []sources.Release, charts []sources.ChartVersion) uint64 {
+	h := fnv.New64a()
+	w := func(parts ...string) {
+		for _, p := range parts {
+			_, _ = io.WriteString(h, p)
+			_, _ = h.Write([]byte{0})
+		}
+	}
+	w(spec.TagPattern, spec.VersionPattern, strconv.FormatBool(spec.Prereleases), strconv.FormatBool(spec.FromVersion))
+	for _, r := range ups {
+		w(r.Tag, strconv.FormatInt(r.Time.UnixNano(), 10), strconv.FormatBool(r.Prerelease))
+	}
+	w("charts")
+	for _, cv := range charts {
+		w(cv.Version, cv.AppVersion, strconv.FormatInt(cv.Created.UnixNano(), 10), cv.CreatedRaw, strconv.FormatBool(cv.Deprecated))
+	}
+	return h.Sum64()
 }
 
 // Spec is the engine's view of a catalog service.

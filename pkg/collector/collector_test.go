@@ -110,3 +110,38 @@ func TestCollectDeadline(t *testing.T) {
 		t.Errorf("stall: %v", rs[1].Err)
 	}
 }
+
+// changing returns one more release after Bump.
+type changing struct {
+	stub
+	extra atomic.Bool
+}
+
+func (s *changing) Releases(ctx context.Context, ref sources.UpstreamRef) ([]sources.Release, []sources.Notice, error) {
+	rs, ns, err := s.stub.Releases(ctx, ref)
+	if s.extra.Load() && ref.Repo == "acme/b" {
+		rs = append(rs, sources.Release{Tag: "v1.2.0", Time: time.Unix(3000, 0)})
+	}
+	return rs, ns, err
+}
+
+// Timelines are derived data: a warm Collect whose sources answer the same
+// builds nothing; a service whose releases changed is built again, alone.
+func TestTimelinesAreReused(t *testing.T) {
+	st := &changing{}
+	c := &Collector{Upstreams: st, Charts: st}
+	services := []catalog.Service{svc("a", "acme/a"), svc("b", "acme/b")}
+	first := c.Collect(context.Background(), services, nil)
+	if c.builds.Load() != 2 {
+		t.Fatalf("cold: %d builds", c.builds.Load())
+	}
+	again := c.Collect(context.Background(), services, nil)
+	if c.builds.Load() != 2 || again[0].Timeline != first[0].Timeline {
+		t.Fatalf("warm: %d builds, timeline reused %v", c.builds.Load(), again[0].Timeline == first[0].Timeline)
+	}
+	st.extra.Store(true)
+	changed := c.Collect(context.Background(), services, nil)
+	if c.builds.Load() != 3 || len(changed[1].Timeline.Upstream) != 2 || changed[0].Timeline != first[0].Timeline {
+		t.Fatalf("after a new release of b: %d builds, b has %d releases", c.builds.Load(), len(changed[1].Timeline.Upstream))
+	}
+}
