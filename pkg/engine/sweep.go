@@ -3,6 +3,8 @@ package engine
 import (
 	"sort"
 	"time"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 // Sweep returns At(t) for every t of times, which must be sorted ascending.
@@ -12,6 +14,20 @@ import (
 // every time costs O(len(times) · releases). At stays the reference; the
 // tests hold the two equal.
 func (tl *Timeline) Sweep(times []time.Time) []State {
+	out := make([]State, len(times))
+	tl.SweepEach(times, func(i int, st *State) {
+		out[i] = *st
+		if st.Drift != nil {
+			d := *st.Drift
+			out[i].Drift = &d
+		}
+	})
+	return out
+}
+
+// SweepEach is Sweep handing each state to fn instead of keeping them all:
+// st and what st.Drift points to are valid only during the call.
+func (tl *Timeline) SweepEach(times []time.Time, fn func(i int, st *State)) {
 	ups := tl.Upstream
 	// The distinct upstream versions in ascending order, and each release's rank.
 	byVersion := make([]int, len(ups))
@@ -29,13 +45,16 @@ func (tl *Timeline) Sweep(times []time.Time) []State {
 	}
 	tree := newReleaseTree(len(versions))
 
-	out := make([]State, len(times))
 	var (
+		st                State         // handed to fn: one value for the whole sweep
+		drift             time.Duration // what st.Drift points to
 		latest            *Release
 		chart             Chart
 		hasChart          bool
 		lastChart         time.Time
 		nextUp, nextChart int
+		newer             int             // rank of the first version newer than newerOf
+		newerOf           *semver.Version // the packaged version newer was found for
 	)
 	for k, t := range times {
 		for ; nextUp < len(ups) && !ups[nextUp].Time.After(t); nextUp++ {
@@ -51,11 +70,15 @@ func (tl *Timeline) Sweep(times []time.Time) []State {
 				chart, hasChart = c, true // a republished version: the newest build wins
 			}
 		}
-		st := State{At: t, UpstreamLatest: latest}
+		st = State{At: t, UpstreamLatest: latest}
 		if hasChart {
 			st.HasChart, st.Chart, st.LastChart, st.ChartAge = true, chart, lastChart, t.Sub(lastChart)
-			// Ranks at and above `newer` hold the versions newer than the packaged one.
-			newer := sort.Search(len(versions), func(i int) bool { return ups[versions[i]].Version.GreaterThan(chart.App) })
+			// Ranks at and above `newer` hold the versions newer than the
+			// packaged one; found again only when the packaged version changes.
+			if chart.App != newerOf {
+				newerOf = chart.App
+				newer = sort.Search(len(versions), func(i int) bool { return ups[versions[i]].Version.GreaterThan(chart.App) })
+			}
 			count, first := tree.query(newer, len(versions))
 			st.VersionsBehind = count
 			if first >= 0 {
@@ -64,18 +87,17 @@ func (tl *Timeline) Sweep(times []time.Time) []State {
 			}
 			switch {
 			case count == 0:
-				zero := time.Duration(0)
-				st.Drift = &zero
+				drift = 0
+				st.Drift = &drift
 			case newer > 0 && ups[versions[newer-1]].Version.Equal(chart.App):
 				if _, packaged := tree.query(newer-1, newer); packaged >= 0 {
-					d := latest.Time.Sub(ups[packaged].Time)
-					st.Drift = &d
+					drift = latest.Time.Sub(ups[packaged].Time)
+					st.Drift = &drift
 				}
 			}
 		}
-		out[k] = st
+		fn(k, &st)
 	}
-	return out
 }
 
 // releaseTree is a segment tree over version ranks holding, for each range of

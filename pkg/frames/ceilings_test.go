@@ -102,3 +102,13 @@ func summarize(points int, notices []data.Notice) *frameSummary {
 	}
 	return &frameSummary{points: points, notices: b.String()}
 }
+
+// A time range that ends before it starts (any API user can send one) gives
+// no points, not a panic.
+func TestReversedRange(t *testing.T) {
+	rs := []collector.Result{huge(t, "a", 10)}
+	out := frames.Lag(context.Background(), rs, []string{models.MetricLag}, time.Unix(2e9, 0), time.Unix(1e9, 0), time.Hour, 100)
+	if len(out) != 1 || out[0].Fields[0].Len() != 0 {
+		t.Errorf("%d frames, %d points", len(out), out[0].Fields[0].Len())
+	}
+}

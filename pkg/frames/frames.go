@@ -5,6 +5,7 @@ package frames
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,30 +47,36 @@ func labels(svc collector.Result, metric string) data.Labels {
 
 // metricValue reads one metric from a state; nil when it has no value.
 func metricValue(st engine.State, metric string) *float64 {
-	if !st.HasChart {
-		return nil // before the first chart release: null, never zero
+	if v, ok := metricNumber(st, metric); ok {
+		return &v
 	}
-	var v float64
+	return nil
+}
+
+// metricNumber reads one metric from a state; false when it has no value.
+func metricNumber(st engine.State, metric string) (float64, bool) {
+	if !st.HasChart {
+		return 0, false // before the first chart release: null, never zero
+	}
 	switch metric {
 	case models.MetricLag:
-		v = st.Lag.Seconds()
+		return st.Lag.Seconds(), true
 	case models.MetricVersionsBehind:
-		v = float64(st.VersionsBehind)
+		return float64(st.VersionsBehind), true
 	case models.MetricDrift:
 		if st.Drift == nil {
-			return nil
+			return 0, false
 		}
-		v = st.Drift.Seconds()
+		return st.Drift.Seconds(), true
 	case models.MetricChartAge:
-		v = st.ChartAge.Seconds()
+		return st.ChartAge.Seconds(), true
 	case models.MetricIsCurrent:
 		if st.IsCurrent() {
-			v = 1
+			return 1, true
 		}
-	default:
-		return nil
+		return 0, true
 	}
-	return &v
+	return 0, false
 }
 
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
@@ -105,24 +112,36 @@ func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []
 	}
 	maxPoints = min(maxPoints, MaxPointsPerSeries)
 	step := max(interval, to.Sub(from)/time.Duration(maxPoints), time.Second)
-	ts := []time.Time{from, to}
+	ticks := make([]time.Time, 1, max(int64(to.Sub(from)/step), 0)+3)
+	ticks[0] = from
 	for t := from.Truncate(step); !t.After(to); t = t.Add(step) {
 		if t.After(from) {
-			ts = append(ts, t)
+			ticks = append(ticks, t)
 		}
 	}
+	ticks = append(ticks, to)
+	var evs []time.Time
 	if len(events) > MaxEventPoints {
 		dropped = true
 	} else {
-		ts = append(ts, events...)
+		evs = slices.Clone(events)
+		slices.SortFunc(evs, time.Time.Compare)
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
-	out := ts[:0]
-	for _, t := range ts {
-		if t.Before(from) || t.After(to) || (len(out) > 0 && t.Equal(out[len(out)-1])) {
-			continue
+	// Merge the two sorted lists, inside [from, to], without duplicates.
+	out := make([]time.Time, 0, len(ticks)+len(evs))
+	add := func(t time.Time) {
+		if !t.Before(from) && !t.After(to) && (len(out) == 0 || t.After(out[len(out)-1])) {
+			out = append(out, t.UTC())
 		}
-		out = append(out, t.UTC())
+	}
+	for i, k := 0, 0; i < len(ticks) || k < len(evs); {
+		if k == len(evs) || (i < len(ticks) && !ticks[i].After(evs[k])) {
+			add(ticks[i])
+			i++
+		} else {
+			add(evs[k])
+			k++
+		}
 	}
 	return out, dropped
 }
@@ -153,24 +172,34 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		}
 		var (
 			grid    []time.Time
-			states  []engine.State
 			dropped bool
 		)
+		// One slab per series: a pointer per point, not an allocation.
+		slabs, values := make([][]float64, len(metrics)), make([][]*float64, len(metrics))
 		if r.Timeline != nil {
 			grid, dropped = Grid(from, to, interval, maxPoints, r.Timeline.EventTimes(from, to))
-			states = r.Timeline.Sweep(grid)
+			for j := range metrics {
+				slabs[j], values[j] = make([]float64, len(grid)), make([]*float64, len(grid))
+			}
+			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
+				for j, m := range metrics {
+					if v, ok := metricNumber(*st, m); ok {
+						slabs[j][i] = v
+						values[j][i] = &slabs[j][i]
+					}
+				}
+			})
 		}
 		if dropped {
 			r.Notices = append(r.Notices, fmt.Sprintf("more than %d releases in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
 		}
-		for _, m := range metrics {
-			values := make([]*float64, len(grid))
-			for i, st := range states {
-				values[i] = metricValue(st, m)
+		for j, m := range metrics {
+			if values[j] == nil {
+				values[j] = []*float64{}
 			}
 			f := data.NewFrame(r.Service.Name+" "+m,
-				data.NewField("time", nil, append([]time.Time(nil), grid...)),
-				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)),
+				data.NewField("time", nil, grid), // NewField copies
+				data.NewField(m, labels(r, m), values[j]).SetConfig(valueConfig(r, m)),
 			)
 			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: typeVersion})
 			if capNotice != "" && len(out) == 0 {
