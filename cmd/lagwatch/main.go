@@ -4,6 +4,7 @@
 // status table.
 //
 //	lagwatch report --catalog provisioning/catalog/homelab-stack.yaml
+//	lagwatch serve --catalog FILE --listen :9465
 //	lagwatch validate --catalog FILE
 //
 // Exit codes: 0 success; 1 a report was printed but some services failed

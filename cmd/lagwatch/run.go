@@ -37,11 +37,14 @@ const usage = `usage: lagwatch <command> [flags]
 
 commands:
   report    fetch every service of a catalog and print the status table
+  serve     refresh every service of a catalog on a schedule and serve Prometheus metrics
   validate  check a catalog file and exit
 
 lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
                 [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
                 [--oci-budget N] [--oci-cache-dir DIR]
+lagwatch serve --catalog FILE [--listen ADDR] [--refresh DURATION] and the source flags of report
+                (--github-url, --services, --maintainer, --timeout, --oci-budget, --oci-cache-dir)
 
 The GitHub token is read from the environment variable GITHUB_TOKEN. Without
 it, services with upstream source "tags" fail (GraphQL needs a token) and the
@@ -61,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	switch args[0] {
 	case "report":
 		return report(args[1:], stdout, stderr, getenv)
+	case "serve":
+		return serve(context.Background(), args[1:], stderr, getenv, nil)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -72,36 +77,107 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 }
 
-type reportOptions struct {
+// sourceOptions are the flags every command that fetches shares: what to
+// read and how to reach it.
+type sourceOptions struct {
 	catalogPath string
-	at          time.Time
-	since       time.Duration
-	format      string
 	githubURL   string
 	services    []string
 	maintainer  string
 	timeout     time.Duration
 	ociBudget   int
 	ociCacheDir string
+
+	services0, timeout0 string // raw flag values, checked by check
+}
+
+func (o *sourceOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.catalogPath, "catalog", "", "catalog YAML file (required)")
+	fs.StringVar(&o.githubURL, "github-url", github.DefaultBaseURL, "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)")
+	fs.StringVar(&o.services0, "services", "", "only these services (comma-separated names)")
+	fs.StringVar(&o.maintainer, "maintainer", "", "only services with this maintainer")
+	fs.StringVar(&o.timeout0, "timeout", defaultTimeout.String(), "time limit of one HTTP request")
+	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart and refresh (Docker Hub counts each as a pull)")
+	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
+}
+
+func (o *sourceOptions) check() error {
+	if o.catalogPath == "" {
+		return errors.New("--catalog FILE is required")
+	}
+	var err error
+	if o.timeout, err = parseDuration(o.timeout0); err != nil || o.timeout <= 0 {
+		return fmt.Errorf("--timeout %q is not a positive duration such as 60s", o.timeout0)
+	}
+	if u, err := url.Parse(o.githubURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--github-url %q is not an http(s) URL", o.githubURL)
+	}
+	if o.ociBudget < 1 {
+		return fmt.Errorf("--oci-budget %d must be 1 or more", o.ociBudget)
+	}
+	for _, s := range strings.Split(o.services0, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.services = append(o.services, s)
+		}
+	}
+	return nil
+}
+
+// open loads the catalog, picks the services and builds the plugin's sources
+// (only the GitHub API and the catalog's chart hosts) on transport. Errors
+// are printed; the int is the exit code when ok is false.
+func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(string) string, transport http.RoundTripper, ttl time.Duration) (services []catalog.Service, src *collector.Sources, code int, ok bool) {
+	cat, err := loadCatalog(o.catalogPath)
+	if err != nil {
+		printCatalogError(stderr, o.catalogPath, err)
+		return nil, nil, exitUsage, false
+	}
+	services = cat.Filter(o.services, o.maintainer)
+	if len(services) == 0 {
+		fmt.Fprintf(stderr, "lagwatch %s: no service of %s matches --services %q --maintainer %q\n",
+			command, o.catalogPath, strings.Join(o.services, ","), o.maintainer)
+		return nil, nil, exitUsage, false
+	}
+	token := strings.TrimSpace(getenv("GITHUB_TOKEN"))
+	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
+	if err != nil {
+		fmt.Fprintf(stderr, "lagwatch %s: LAGWATCH_OCI_CREDENTIALS: %v\n", command, err)
+		return nil, nil, exitUsage, false
+	}
+	src, err = collector.NewSources(collector.SourcesConfig{
+		GitHubURL: o.githubURL, GitHubToken: token, Catalog: cat, Timeout: o.timeout, Transport: transport, CacheTTL: ttl,
+		TokenHint:      "set the GITHUB_TOKEN environment variable",
+		OCICredentials: ociCreds, OCIBudget: o.ociBudget, OCICacheDir: o.ociCacheDir,
+		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)
+		return nil, nil, exitUsage, false
+	}
+	if token == "" {
+		fmt.Fprintln(stderr, "lagwatch: GITHUB_TOKEN is not set: anonymous GitHub access (60 REST requests/hour; upstreams with source: tags will fail)")
+	}
+	return services, src, exitOK, true
+}
+
+type reportOptions struct {
+	sourceOptions
+	at     time.Time
+	since  time.Duration
+	format string
 }
 
 func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 	fs := flag.NewFlagSet("lagwatch report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		o                        reportOptions
-		at, since, services, tmo string
+		o         reportOptions
+		at, since string
 	)
-	fs.StringVar(&o.catalogPath, "catalog", "", "catalog YAML file (required)")
+	o.register(fs)
 	fs.StringVar(&at, "at", "", "evaluate at this time: RFC3339 (2025-09-30T00:00:00Z) or a date (2025-09-30); default now")
 	fs.StringVar(&since, "since", "90d", "window of the packaging-delay statistics, ending at --at: a Go duration (72h) or days (90d)")
 	fs.StringVar(&o.format, "format", "table", "output format: table or json")
-	fs.StringVar(&o.githubURL, "github-url", github.DefaultBaseURL, "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)")
-	fs.StringVar(&services, "services", "", "only these services (comma-separated names)")
-	fs.StringVar(&o.maintainer, "maintainer", "", "only services with this maintainer")
-	fs.StringVar(&tmo, "timeout", defaultTimeout.String(), "time limit of one HTTP request")
-	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart and run (Docker Hub counts each as a pull)")
-	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -109,8 +185,8 @@ func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.catalogPath == "" {
-		return o, errors.New("--catalog FILE is required")
+	if err := o.check(); err != nil {
+		return o, err
 	}
 	o.at = time.Now().UTC()
 	if at != "" {
@@ -125,19 +201,8 @@ func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 		return o, fmt.Errorf("--since %q is not a positive duration such as 90d or 720h", since)
 	}
 	o.since = d
-	if o.timeout, err = parseDuration(tmo); err != nil || o.timeout <= 0 {
-		return o, fmt.Errorf("--timeout %q is not a positive duration such as 60s", tmo)
-	}
 	if o.format != "table" && o.format != "json" {
 		return o, fmt.Errorf("--format %q must be table or json", o.format)
-	}
-	if u, err := url.Parse(o.githubURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return o, fmt.Errorf("--github-url %q is not an http(s) URL", o.githubURL)
-	}
-	for _, s := range strings.Split(services, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			o.services = append(o.services, s)
-		}
 	}
 	return o, nil
 }
@@ -217,46 +282,18 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)
 		return exitUsage
 	}
-	cat, err := loadCatalog(o.catalogPath)
-	if err != nil {
-		printCatalogError(stderr, o.catalogPath, err)
-		return exitUsage
-	}
-	services := cat.Filter(o.services, o.maintainer)
-	if len(services) == 0 {
-		fmt.Fprintf(stderr, "lagwatch report: no service of %s matches --services %q --maintainer %q\n",
-			o.catalogPath, strings.Join(o.services, ","), o.maintainer)
-		return exitUsage
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
 	counter := &requestCounter{next: http.DefaultTransport}
 	ghURL, _ := url.Parse(o.githubURL)
 	counter.githubHost = ghURL.Host
-	token := strings.TrimSpace(getenv("GITHUB_TOKEN"))
-	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
-	if err != nil {
-		fmt.Fprintf(stderr, "lagwatch report: LAGWATCH_OCI_CREDENTIALS: %v\n", err)
-		return exitUsage
-	}
-	// The plugin's sources: only the GitHub API and the catalog's chart hosts.
-	src, err := collector.NewSources(collector.SourcesConfig{
-		GitHubURL: o.githubURL, GitHubToken: token, Catalog: cat, Timeout: o.timeout, Transport: counter,
-		TokenHint:      "set the GITHUB_TOKEN environment variable",
-		OCICredentials: ociCreds, OCIBudget: o.ociBudget, OCICacheDir: o.ociCacheDir,
-		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "lagwatch report: %v\n", err)
-		return exitUsage
+	services, src, code, ok := o.open("report", stderr, getenv, counter, 0)
+	if !ok {
+		return code
 	}
 	defer src.Close()
 
-	if token == "" {
-		fmt.Fprintln(stderr, "lagwatch: GITHUB_TOKEN is not set: anonymous GitHub access (60 REST requests/hour; upstreams with source: tags will fail)")
-	}
 	fmt.Fprintf(stderr, "lagwatch: fetching %d services of %s\n", len(services), o.catalogPath)
 	results := src.Collector().Collect(ctx, services, func(done, total int, r collector.Result) {
 		if r.Err != nil {
