@@ -6,6 +6,8 @@
 #               -> dist/gpx_lagwatch_linux_<arch> (the name Grafana looks for)
 #   final     - pinned Grafana OSS image with dist/ as
 #               /var/lib/grafana/plugins/lagwatch-datasource
+# and, for the exporter service of docker-compose.yaml (target: exporter),
+#   exporter-build, exporter - the lagwatch CLI running `lagwatch serve`
 #
 # docker compose up --build builds it (docker-compose.yaml). The plugin is
 # unsigned: only its id is allowed to load unsigned.
@@ -13,6 +15,7 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG GO_IMAGE=golang:1.26.8-bookworm
 ARG GRAFANA_IMAGE=grafana/grafana:12.4.10
+ARG EXPORTER_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
 # ---------------------------------------------------------------------------
 # Frontend (platform independent output: build it natively).
@@ -37,6 +40,23 @@ RUN arch="${TARGETARCH:-amd64}" \
  && CGO_ENABLED=0 GOOS=linux GOARCH="$arch" \
     go build -trimpath -ldflags='-s -w' -o "dist/gpx_lagwatch_linux_${arch}" ./pkg \
  && chmod 0755 "dist/gpx_lagwatch_linux_${arch}"
+
+# ---------------------------------------------------------------------------
+# Exporter: `lagwatch serve` (Prometheus metrics) on a minimal image.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS exporter-build
+ARG TARGETARCH
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY pkg/ pkg/
+COPY cmd/ cmd/
+RUN CGO_ENABLED=0 GOOS=linux GOARCH="${TARGETARCH:-amd64}" \
+    go build -trimpath -ldflags='-s -w' -o /out/lagwatch ./cmd/lagwatch
+
+FROM ${EXPORTER_IMAGE} AS exporter
+COPY --from=exporter-build /out/lagwatch /usr/local/bin/lagwatch
+EXPOSE 9465
+ENTRYPOINT ["/usr/local/bin/lagwatch", "serve"]
 
 # ---------------------------------------------------------------------------
 FROM ${GRAFANA_IMAGE}

@@ -63,8 +63,8 @@ func mount(t *testing.T, s types.ServiceConfig, target string) types.ServiceVolu
 
 func TestComposeProject(t *testing.T) {
 	p := loadCompose(t)
-	if got := p.ServiceNames(); len(got) != 2 {
-		t.Errorf("services = %v, want grafana and prometheus", got)
+	if got := p.ServiceNames(); len(got) != 3 {
+		t.Errorf("services = %v, want exporter, grafana and prometheus", got)
 	}
 	dir := root(t)
 
@@ -164,8 +164,26 @@ func TestComposeProject(t *testing.T) {
 				}
 			}
 		}
-		if targets["grafana:3000"] == "" || targets["localhost:9090"] == "" {
-			t.Errorf("prometheus.yml must scrape itself (localhost:9090) and grafana:3000, scrapes %v", targets)
+		if targets["grafana:3000"] == "" || targets["localhost:9090"] == "" || targets["exporter:9465"] == "" {
+			t.Errorf("prometheus.yml must scrape itself (localhost:9090), grafana:3000 and exporter:9465, scrapes %v", targets)
+		}
+	})
+
+	t.Run("exporter", func(t *testing.T) {
+		ex := service(t, p, "exporter")
+		if ex.Build == nil || ex.Build.Target != "exporter" || ex.Build.Context != dir {
+			t.Fatalf("exporter build = %+v, want the Dockerfile's exporter stage", ex.Build)
+		}
+		cmd := strings.Join(ex.Command, " ")
+		cat := mount(t, ex, "/etc/lagwatch")
+		if !strings.Contains(cmd, "--catalog /etc/lagwatch/homelab-stack.yaml") || !strings.Contains(cmd, "--listen :9465") {
+			t.Errorf("exporter command %q", cmd)
+		}
+		if _, err := os.Stat(filepath.Join(cat.Source, "homelab-stack.yaml")); err != nil {
+			t.Errorf("exporter catalog: %v", err)
+		}
+		if _, ok := ex.Environment["GITHUB_TOKEN"]; !ok {
+			t.Errorf("exporter environment %v: GITHUB_TOKEN is not passed through", ex.Environment)
 		}
 	})
 }

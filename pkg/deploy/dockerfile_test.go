@@ -180,8 +180,8 @@ func TestDockerfile(t *testing.T) {
 	p := pluginManifest(t)
 	df := parseDockerfile(t, readFile(t, "Dockerfile"))
 	ignore := readDockerignore(t)
-	if len(df.stages) != 3 {
-		t.Fatalf("want 3 stages (frontend, backend, Grafana), got %d", len(df.stages))
+	if len(df.stages) != 5 {
+		t.Fatalf("want 5 stages (frontend, backend, exporter-build, exporter, Grafana last), got %d", len(df.stages))
 	}
 	names := map[string]bool{}
 	for _, st := range df.stages {
@@ -214,7 +214,28 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 
-	front, back, final := df.stages[0], df.stages[1], df.stages[2]
+	front, back, final := df.stages[0], df.stages[1], df.stages[len(df.stages)-1]
+	t.Run("exporter", func(t *testing.T) {
+		var build, run *stage
+		for i := range df.stages {
+			switch df.stages[i].name {
+			case "exporter-build":
+				build = df.stages[i]
+			case "exporter":
+				run = df.stages[i]
+			}
+		}
+		if build == nil || run == nil {
+			t.Fatal("no exporter-build and exporter stages (docker-compose.yaml builds target exporter)")
+		}
+		if !strings.Contains(build.runs(), "./cmd/lagwatch") {
+			t.Errorf("exporter-build does not build ./cmd/lagwatch")
+		}
+		entry := run.find("ENTRYPOINT")
+		if len(entry) != 1 || !strings.Contains(strings.Join(entry[0].args, " "), `"serve"`) {
+			t.Errorf("exporter ENTRYPOINT %v, want lagwatch serve", entry)
+		}
+	})
 	t.Run("frontend", func(t *testing.T) {
 		if !regexp.MustCompile(`^node:20[.-]`).MatchString(front.image) {
 			t.Errorf("frontend image %q is not Node 20", front.image)
