@@ -202,6 +202,23 @@ func (c *Cache[V]) peek(key string) *Entry[V] {
 	return &cp
 }
 
+// Has reports whether key has a value, whatever its age, or a failure that
+// is still remembered (a Get within FailureTTL answers it without fetching).
+func (c *Cache[V]) Has(key string) bool {
+	_, failed, _ := c.recentFailure(key)
+	return failed || c.peek(key) != nil
+}
+
+// Put stores a value fetched by other means (a batch of several keys), as a
+// fetch would: fresh for the TTL from now.
+func (c *Cache[V]) Put(key string, e Entry[V]) {
+	e.FetchedAt = c.opts.Now()
+	c.mu.Lock()
+	c.entries[key] = &e
+	delete(c.failures, key)
+	c.mu.Unlock()
+}
+
 // Delete forgets key.
 func (c *Cache[V]) Delete(key string) {
 	c.mu.Lock()

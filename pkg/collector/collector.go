@@ -60,6 +60,13 @@ func (c *Collector) Collect(ctx context.Context, services []catalog.Service, pro
 	if limit <= 0 {
 		limit = DefaultConcurrency
 	}
+	if p, ok := c.Upstreams.(sources.Prefetcher); ok {
+		refs := make([]sources.UpstreamRef, len(services))
+		for i, s := range services {
+			refs[i] = s.UpstreamRef()
+		}
+		p.Prefetch(ctx, refs)
+	}
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -36,6 +36,10 @@ import (
 //     (written with a +02:00 offset) is the tsv date and whose commit is one
 //     hour older. Requires an Authorization header. Unknown repositories give
 //     a NOT_FOUND error in the errors array.
+//   - POST /graphql — aliased repository(owner,name){releases(first,after)}
+//     fields, several repositories per query (the batched cold start): the
+//     same releases as REST, newest first, drafts flagged, 100 per page;
+//     unknown repositories are null with a NOT_FOUND error.
 //   - GET /rate_limit — never counted against the limit.
 //
 // Every response carries X-RateLimit-Limit/Remaining/Reset/Used/Resource.
@@ -439,6 +443,10 @@ func (g *GitHub) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Problems parsing JSON"})
 		return
 	}
+	if strings.Contains(req.Query, "releases(") {
+		g.serveReleasesGraphQL(w, req.Query)
+		return
+	}
 	if !strings.Contains(req.Query, "refs(") || req.Variables.Owner == "" || req.Variables.Name == "" {
 		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]any{{"message": "fake GitHub only answers repository refs queries with variables owner and name"}}})
 		return
@@ -505,4 +513,48 @@ func (g *GitHub) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		"pageInfo":   map[string]any{"hasNextPage": end < len(tags), "endCursor": endCursor},
 		"nodes":      nodes,
 	}}}})
+}
+
+var releasesAlias = regexp.MustCompile(`(\w+): repository\(owner: "([^"]*)", name: "([^"]*)"\) \{ releases\(first: (\d+)(?:, after: "([^"]*)")?`)
+
+// serveReleasesGraphQL answers batched release queries; called with g.mu held.
+func (g *GitHub) serveReleasesGraphQL(w http.ResponseWriter, query string) {
+	data := map[string]any{}
+	var errs []map[string]any
+	for _, m := range releasesAlias.FindAllStringSubmatch(query, -1) {
+		alias, repo := m[1], m[2]+"/"+m[3]
+		rp := g.repos[strings.ToLower(repo)]
+		if rp == nil || g.failing[strings.ToLower(repo)] != 0 {
+			data[alias] = nil
+			errs = append(errs, map[string]any{"type": "NOT_FOUND", "path": []string{alias}, "message": fmt.Sprintf("Could not resolve to a Repository with the name '%s'.", repo)})
+			continue
+		}
+		first := min(max(atoiDefault(m[4], 100), 1), 100)
+		start := 0
+		if raw, err := base64.StdEncoding.DecodeString(m[5]); err == nil && m[5] != "" {
+			start = min(atoiDefault(strings.TrimPrefix(string(raw), "rcursor:"), 0), len(rp.releases))
+		}
+		end := min(start+first, len(rp.releases))
+		nodes := make([]map[string]any, 0, end-start)
+		for _, rel := range rp.releases[start:end] {
+			n := map[string]any{"tagName": rel.Tag, "isDraft": rel.Draft, "isPrerelease": rel.Prerelease, "createdAt": rel.Published.UTC().Format(time.RFC3339)}
+			if !rel.Draft {
+				n["publishedAt"] = rel.Published.UTC().Format(time.RFC3339)
+			}
+			nodes = append(nodes, n)
+		}
+		var endCursor any
+		if end > start {
+			endCursor = base64.StdEncoding.EncodeToString([]byte("rcursor:" + strconv.Itoa(end)))
+		}
+		data[alias] = map[string]any{"releases": map[string]any{
+			"pageInfo": map[string]any{"hasNextPage": end < len(rp.releases), "endCursor": endCursor},
+			"nodes":    nodes,
+		}}
+	}
+	out := map[string]any{"data": data}
+	if len(errs) > 0 {
+		out["errors"] = errs
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -55,6 +55,13 @@ type UpstreamSource interface {
 	Releases(ctx context.Context, ref UpstreamRef) ([]Release, []Notice, error)
 }
 
+// Prefetcher is an UpstreamSource that can read many timelines at once more
+// cheaply than one by one (GitHub GraphQL). The collector calls it before a
+// collection; what it could not read is fetched one by one as usual.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, refs []UpstreamRef)
+}
+
 // ChartSource returns every version of one chart in a repository.
 type ChartSource interface {
 	ChartVersions(ctx context.Context, ref ChartRef) ([]ChartVersion, []Notice, error)

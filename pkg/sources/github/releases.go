@@ -109,13 +109,20 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 			out.ETag = resp.Header.Get("ETag")
 			out.LastModified = resp.Header.Get("Last-Modified")
 		}
-		page, err := decodePage(resp.Body, decodeReleasesPage)
+		pageReleases, err := decodePage(resp.Body, decodeReleasesPage)
 		resp.Body.Close()
 		if err != nil {
 			return out, fmt.Errorf("releases of %s: GET %s: %w", repo, req.URL.RequestURI(), err)
 		}
 		s.parses.Add(1)
-		for _, r := range page {
+		if page == 1 && prev != nil && prev.ETag == "" && coveredBy(pageReleases, prev.Value.releases) {
+			// The list came from a GraphQL batch (no ETag): page 1 holds
+			// nothing new, so keep it and revalidate with this ETag from now on.
+			kept := *prev
+			kept.ETag, kept.LastModified = out.ETag, out.LastModified
+			return kept, nil
+		}
+		for _, r := range pageReleases {
 			if seenTag[r.Tag] {
 				continue // a release listed twice (pages that overlap) counts once
 			}
@@ -129,6 +136,20 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 	}
 	sortNewestFirst(out.Value.releases)
 	return out, nil
+}
+
+// coveredBy reports whether every release of page is in list, same time.
+func coveredBy(page, list []sources.Release) bool {
+	have := make(map[string]time.Time, len(list))
+	for _, r := range list {
+		have[r.Tag] = r.Time
+	}
+	for _, r := range page {
+		if t, ok := have[r.Tag]; !ok || !t.Equal(r.Time) {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeReleasesPage reads one page of GET /repos/{o}/{r}/releases: the
