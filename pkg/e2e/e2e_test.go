@@ -57,14 +57,14 @@ type pluginClient struct {
 
 // start launches the binary with only the given environment, as Grafana ≥ 12.4
 // does, and dispenses the three clients Grafana uses for a datasource.
-func start(t *testing.T, env ...string) *pluginClient {
+func start(t testing.TB, env ...string) *pluginClient {
 	t.Helper()
 	return startWithOutput(t, io.Discard, env...)
 }
 
 // startWithOutput is start with everything the plugin writes (its log lines
 // and raw output) sent to out.
-func startWithOutput(t *testing.T, out io.Writer, env ...string) *pluginClient {
+func startWithOutput(t testing.TB, out io.Writer, env ...string) *pluginClient {
 	t.Helper()
 	cmd := exec.Command(binary)
 	cmd.Env = append([]string{"GF_VERSION=12.4.0", "GF_EDITION=oss", "GF_PLUGIN_VERSION=1.0.0"}, env...)
