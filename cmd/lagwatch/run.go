@@ -47,8 +47,9 @@ lagwatch serve --catalog FILE [--listen ADDR] [--refresh DURATION] and the sourc
                 (--github-url, --services, --maintainer, --timeout, --oci-budget, --oci-cache-dir)
 
 The GitHub token is read from the environment variable GITHUB_TOKEN. Without
-it, services with upstream source "tags" fail (GraphQL needs a token) and the
-REST API allows 60 requests per hour. Logins of private OCI registries are
+it, services with upstream source "tags" get only their 10 newest tags (from
+GitHub's tag feed; GraphQL needs a token) and the REST API allows 60 requests
+per hour. Logins of private OCI registries are
 read from LAGWATCH_OCI_CREDENTIALS, one per line: HOST USERNAME:PASSWORD.
 
 Exit codes: 0 ok; 1 some services failed (the others are still reported);
@@ -155,7 +156,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		return nil, nil, exitUsage, false
 	}
 	if token == "" {
-		fmt.Fprintln(stderr, "lagwatch: GITHUB_TOKEN is not set: anonymous GitHub access (60 REST requests/hour; upstreams with source: tags will fail)")
+		fmt.Fprintln(stderr, "lagwatch: GITHUB_TOKEN is not set: anonymous GitHub access (60 REST requests/hour; upstreams with source: tags get only their 10 newest tags, from GitHub's tag feed)")
 	}
 	return services, src, exitOK, true
 }

@@ -48,7 +48,11 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GitHub URL %q: %w", cfg.GitHubURL, err)
 	}
+	// The API, and the web host of its tag feeds (read without a token).
 	hosts := []string{ghURL.Host}
+	if web, err := url.Parse(github.WebURL(cfg.GitHubURL)); err == nil {
+		hosts = append(hosts, web.Host)
+	}
 	var charts []sources.ChartRef
 	if cfg.Catalog != nil {
 		hosts = append(hosts, cfg.Catalog.Hosts()...)

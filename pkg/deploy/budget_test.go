@@ -51,6 +51,7 @@ const (
 	wantReleaseRepo = 10 // conditional requests per TTL
 	wantHelmRepos   = 10 // distinct HTTP chart repositories (helm.elastic.co serves two charts)
 	wantOCICharts   = 3  // charts in OCI registries, 2 versions each in this model
+	wantTagRepos    = 4  // upstreams with source: tags (their feed without a token)
 )
 
 type clock struct {
@@ -194,6 +195,7 @@ func writeIndex(t *testing.T, path string, svcs []catalog.Service) {
 type counts struct {
 	rest, notModified, graphql, helm, helmNotModified int
 	ociManifests, ociOther                            int // manifest GETs (Docker Hub pulls); tag lists, HEADs, blobs, tokens
+	feeds                                             int // GitHub tag feeds (web host, outside the API)
 	failed                                            []string
 }
 
@@ -211,7 +213,12 @@ func (w budgetWorld) measure(t *testing.T, col *collector.Collector) counts {
 	}
 	sort.Strings(c.failed)
 	c.graphql = w.gh.RequestsTo("/graphql")
-	c.rest = w.gh.Requests() - c.graphql
+	for _, s := range w.services {
+		if s.Upstream.Source == sources.KindTags {
+			c.feeds += w.gh.RequestsTo("/" + s.Upstream.Repo + "/tags.atom")
+		}
+	}
+	c.rest = w.gh.Requests() - c.graphql - c.feeds
 	c.notModified = w.gh.NotModified()
 	c.helm = w.helm.Requests()
 	c.helmNotModified = w.helm.NotModified()
@@ -340,24 +347,31 @@ func TestRequestBudget(t *testing.T) {
 	}
 }
 
-// TestRequestBudgetWithoutToken: without a token the tags upstreams fail
-// (GraphQL needs a token) and the REST cost is the same pages.
+// TestRequestBudgetWithoutToken: without a token the tags upstreams read
+// GitHub's tag feed (the 10 newest tags, outside the API and its limit) and
+// the REST cost is the same pages.
 func TestRequestBudgetWithoutToken(t *testing.T) {
 	w := newBudgetWorld(t)
 	clk := &clock{t: time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)}
 	w.gh.SetClock(clk.now)
-	cold := w.measure(t, w.collector(t, clk, ""))
+	col := w.collector(t, clk, "")
+	cold := w.measure(t, col)
 	if cold.graphql != 0 {
 		t.Errorf("GraphQL called without a token: %d", cold.graphql)
 	}
 	if cold.rest != wantColdREST {
 		t.Errorf("cold REST without a token: %d, want %d", cold.rest, wantColdREST)
 	}
-	want := []string{"chromadb", "jaeger", "kafka", "vllm-stack"}
-	if strings.Join(cold.failed, ",") != strings.Join(want, ",") {
-		t.Errorf("failed without a token: %v, want the tags upstreams %v", cold.failed, want)
+	if len(cold.failed) != 0 || cold.feeds != wantTagRepos {
+		t.Errorf("without a token: failed %v, %d tag feeds read; want none failed and %d feeds", cold.failed, cold.feeds, wantTagRepos)
 	}
-	t.Logf("anonymous cold: REST %d (limit 60/hour), failed %v", cold.rest, cold.failed)
+	t.Logf("anonymous cold: REST %d (limit 60/hour), tag feeds %d (outside the API)", cold.rest, cold.feeds)
+	// Warm: every feed and page 1 of every release list is revalidated, all 304.
+	clk.add(models.DefaultCacheTTL)
+	warm := w.measure(t, col)
+	if warm.feeds != wantTagRepos || warm.rest != wantReleaseRepo || warm.notModified != wantTagRepos+wantReleaseRepo {
+		t.Errorf("warm without a token: %+v, want %d feeds and %d REST requests, all answered 304", warm, wantTagRepos, wantReleaseRepo)
+	}
 }
 
 // TestColdStart100Services measures the scale target: 100 release

@@ -360,8 +360,9 @@ func hasError(ns []data.Notice) bool {
 }
 
 // TestTokenOnlyFromSecureJSONData: a GITHUB_TOKEN in the plugin's environment
-// is never used; without a token in secureJsonData tag-based services explain
-// that they need one and release-based services still answer.
+// is never used; without a token in secureJsonData tag-based services read
+// GitHub's tag feed and say how little history that is, and release-based
+// services answer as usual.
 func TestTokenOnlyFromSecureJSONData(t *testing.T) {
 	s := newServers(t)
 	pc := start(t, "GITHUB_TOKEN=from-the-environment")
@@ -374,8 +375,8 @@ func TestTokenOnlyFromSecureJSONData(t *testing.T) {
 	if !strings.Contains(res.Message, "no token") || !strings.Contains(res.Message, "60") {
 		t.Errorf("health without token says %q", res.Message)
 	}
-	if res.Status != pluginv2.CheckHealthResponse_ERROR || !strings.Contains(res.Message, "chromadb") {
-		t.Errorf("health without token but with tags services: %s %q, want an error naming them", res.Status, res.Message)
+	if res.Status != pluginv2.CheckHealthResponse_OK || !strings.Contains(res.Message, "services ollama, chromadb, vllm-stack, ollama-oci (source: tags) get only their 10 newest tags") {
+		t.Errorf("health without token but with tags services: %s %q, want OK naming them and the tag feed", res.Status, res.Message)
 	}
 	dr := pc.query(t, pctx, "status", `{}`, ts("2025-01-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
 	f := dr.Frames[0]
@@ -386,9 +387,12 @@ func TestTokenOnlyFromSecureJSONData(t *testing.T) {
 		if name == "gpu-operator" && msg != "" { // source: releases works without a token
 			t.Errorf("gpu-operator failed without token: %s", msg)
 		}
-		if name == "ollama" && !strings.Contains(msg, "token") {
-			t.Errorf("ollama (tags) error = %q, want one that asks for a token", msg)
+		if name == "ollama" && msg != "" {
+			t.Errorf("ollama (tags, from the feed) failed: %s", msg)
 		}
+	}
+	if f.Meta == nil || !hasNotice(f.Meta.Notices, "ollama: tags of ollama/ollama read without a GitHub token, from its tag feed") {
+		t.Errorf("no notice about the tag feed: %+v", f.Meta)
 	}
 	auth := s.GitHub.Authorizations()
 	if len(auth) != 1 || auth[""] == 0 {
@@ -425,4 +429,13 @@ func sameValues(fs data.Frames, a, b, metric string) bool {
 		}
 	}
 	return true
+}
+
+func hasNotice(ns []data.Notice, text string) bool {
+	for _, n := range ns {
+		if strings.Contains(n.Text, text) {
+			return true
+		}
+	}
+	return false
 }

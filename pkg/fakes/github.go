@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/lagwatch/lagwatch/pkg/fixtures"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,6 +43,9 @@ import (
 //     same releases as REST, newest first, drafts flagged, 100 per page;
 //     unknown repositories are null with a NOT_FOUND error.
 //   - GET /rate_limit — never counted against the limit.
+//   - GET /{owner}/{repo}/tags.atom — the web host's Atom feed of the 10
+//     newest tags (by date), as github.com serves it, with an ETag; outside
+//     the API and its rate limit.
 //
 // Every response carries X-RateLimit-Limit/Remaining/Reset/Used/Resource.
 // Request counters use the path without the /api/v3 prefix (/api/graphql is
@@ -246,6 +251,13 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	g.count(path)
 	g.admit(r)
+	if strings.HasSuffix(path, "/tags.atom") {
+		// The web host's feed: no API rate limit, no token.
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.serveTagFeed(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/tags.atom"))
+		return
+	}
 	g.mu.Lock()
 	if g.auth == nil {
 		g.auth = map[string]int{}
@@ -557,4 +569,34 @@ func (g *GitHub) serveReleasesGraphQL(w http.ResponseWriter, query string) {
 		out["errors"] = errs
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// serveTagFeed is called with g.mu held.
+func (g *GitHub) serveTagFeed(w http.ResponseWriter, r *http.Request, repo string) {
+	rp := g.repos[strings.ToLower(repo)]
+	if rp == nil || g.failing[strings.ToLower(repo)] != 0 {
+		http.NotFound(w, r)
+		return
+	}
+	tags := append([]fixtures.Tag(nil), rp.tags...)
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i].Date.After(tags[j].Date) })
+	tags = tags[:min(10, len(tags))]
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">` + "\n")
+	fmt.Fprintf(&b, "  <id>tag:github.com,2008:https://github.com/%s/tags</id>\n  <title>Tags from %s</title>\n", repo, repo)
+	for _, t := range tags {
+		fmt.Fprintf(&b, "  <entry>\n    <id>tag:github.com,2008:Repository/1/%s</id>\n    <updated>%s</updated>\n    <link rel=\"alternate\" type=\"text/html\" href=\"https://github.com/%s/releases/tag/%s\"/>\n    <title>%s</title>\n  </entry>\n",
+			t.Name, t.Date.UTC().Format(time.RFC3339), repo, url.PathEscape(t.Name), t.Name)
+	}
+	b.WriteString("</feed>\n")
+	sum := sha256.Sum256([]byte(b.String()))
+	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		g.countNotModified()
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	_, _ = io.WriteString(w, b.String())
 }

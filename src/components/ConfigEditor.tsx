@@ -115,7 +115,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Field>
         <Field
           label="GitHub token"
-          description="Optional. Without a token GitHub allows 60 requests per hour and services with source: tags cannot be read. A fine-grained token with public read access is enough."
+          description="Optional. Without a token GitHub allows 60 requests per hour and services with source: tags get only their 10 newest tags (GitHub's tag feed). A fine-grained token with public read access is enough."
         >
           <SecretInput
             id="lagwatch-github-token"

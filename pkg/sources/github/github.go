@@ -76,6 +76,7 @@ const secondaryBackoff = time.Minute
 type Source struct {
 	base       string
 	graphqlURL string
+	webURL     string // where the Atom feeds are (WebURL)
 	baseURL    *url.URL
 	token      string
 	tokenHint  string
@@ -111,6 +112,7 @@ func New(cfg Config) (*Source, error) {
 	s := &Source{
 		base:       base,
 		graphqlURL: GraphQLURL(base),
+		webURL:     WebURL(base),
 		baseURL:    u,
 		token:      strings.TrimSpace(cfg.Token),
 		tokenHint:  cfg.TokenHint,
@@ -158,10 +160,10 @@ func (s *Source) Releases(ctx context.Context, ref sources.UpstreamRef) ([]sourc
 			return e, s.redact(err)
 		}
 	case sources.KindTags:
-		if s.token == "" {
-			return nil, nil, fmt.Errorf("upstream tags of %s need a GitHub token (GraphQL); %s or use source: releases", ref.Repo, s.tokenHint)
-		}
-		fetch = func(ctx context.Context, _ *cache.Entry[timeline]) (cache.Entry[timeline], error) {
+		fetch = func(ctx context.Context, prev *cache.Entry[timeline]) (cache.Entry[timeline], error) {
+			if s.token == "" {
+				return s.fetchTagFeed(ctx, ref.Repo, owner, name, prev)
+			}
 			e, err := s.fetchTags(ctx, ref.Repo, owner, name)
 			return e, s.redact(err)
 		}

@@ -354,16 +354,50 @@ func TestFailingRepoIsolated(t *testing.T) {
 	}
 }
 
-func TestTagsNeedToken(t *testing.T) {
+// Without a token, tags come from GitHub's tag feed (the web host, not the
+// API): the 10 newest, with their dates, a notice saying so, and a 304 when
+// nothing changed.
+func TestTagsWithoutTokenFromFeed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "", false)
-	_, _, err := e.src.Releases(context.Background(), sources.UpstreamRef{Repo: "ollama/ollama", Kind: sources.KindTags})
-	want := "upstream tags of ollama/ollama need a GitHub token (GraphQL); set one in the datasource settings or use source: releases"
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v, want %q", err, want)
+	ref := sources.UpstreamRef{Repo: "chroma-core/chroma", Kind: sources.KindTags}
+	rs, notices, err := e.src.Releases(context.Background(), ref)
+	if err != nil || len(rs) != 10 {
+		t.Fatalf("%d tags, %v", len(rs), err)
 	}
-	if e.gh.Requests() != 0 {
-		t.Fatalf("requests sent without a token")
+	dates := tagDates(t, "chroma-core/chroma")
+	for _, r := range rs {
+		if !r.Time.Equal(dates[r.Tag]) {
+			t.Errorf("%s: %s, fixture says %s", r.Tag, r.Time, dates[r.Tag])
+		}
+	}
+	checkNewestFirst(t, rs)
+	if len(notices) != 1 || !strings.Contains(string(notices[0]), "only the 10 newest tags") || !strings.Contains(string(notices[0]), "set one in the datasource settings for the whole history") {
+		t.Errorf("notices %q", notices)
+	}
+	if e.gh.RequestsTo("/graphql") != 0 || e.gh.RequestsTo("/chroma-core/chroma/tags.atom") != 1 {
+		t.Errorf("requests: GraphQL %d, feed %d", e.gh.RequestsTo("/graphql"), e.gh.RequestsTo("/chroma-core/chroma/tags.atom"))
+	}
+	e.clock.Advance(time.Hour)
+	if _, _, err := e.src.Releases(context.Background(), ref); err != nil || e.gh.NotModified() != 1 {
+		t.Errorf("refresh: %v, %d answered 304", err, e.gh.NotModified())
+	}
+	for auth := range e.gh.Authorizations() {
+		if auth != "" {
+			t.Errorf("the feed received Authorization %q", auth)
+		}
+	}
+}
+
+func TestWebURL(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://api.github.com":         "https://github.com",
+		"https://ghe.example.com/api/v3": "https://ghe.example.com",
+		"http://127.0.0.1:8080":          "http://127.0.0.1:8080",
+	} {
+		if got := WebURL(base); got != want {
+			t.Errorf("%s: %s, want %s", base, got, want)
+		}
 	}
 }
 

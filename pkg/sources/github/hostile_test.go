@@ -227,14 +227,29 @@ func TestMalformedAnswers(t *testing.T) {
 // The CLI names GITHUB_TOKEN where the plugin names its settings.
 func TestTokenHint(t *testing.T) {
 	for hint, want := range map[string]string{"": "set one in the datasource settings", "set the GITHUB_TOKEN environment variable": "set the GITHUB_TOKEN environment variable"} {
-		src, err := New(Config{TokenHint: hint})
+		e := newEnv(t, "", false)
+		src, err := New(Config{BaseURL: e.gh.URL(), HTTPClient: e.gh.Client(), TokenHint: hint})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = src.Releases(context.Background(), sources.UpstreamRef{Repo: "a/b", Kind: sources.KindTags})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("hint %q: %v", hint, err)
+		_, notices, err := src.Releases(context.Background(), sources.UpstreamRef{Repo: "chroma-core/chroma", Kind: sources.KindTags})
+		if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), want) {
+			t.Errorf("hint %q: %q %v", hint, notices, err)
 		}
+	}
+}
+
+// A feed that is not Atom is named so.
+func TestMalformedFeed(t *testing.T) {
+	rec := fakes.NewRecorder(t)
+	rec.Handle(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<html>") })
+	src, err := New(Config{BaseURL: rec.URL(), HTTPClient: &http.Client{Transport: sources.NewAllowHosts(nil, strings.TrimPrefix(rec.URL(), "http://"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = src.Releases(context.Background(), sources.UpstreamRef{Repo: "a/b", Kind: sources.KindTags})
+	if err == nil || !strings.Contains(err.Error(), "not GitHub's Atom tag feed") {
+		t.Errorf("err = %v", err)
 	}
 }
 
