@@ -287,6 +287,8 @@ func (s *Source) parse(ctx context.Context, resp *http.Response, where string, n
 		return nil, tooLarge // whatever the parser made of the cut-off input
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%s: reading the index took longer than the request timeout (%s, in the datasource settings)", where, s.timeout)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, fmt.Errorf("%s: the connection closed before the whole index arrived", where)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}

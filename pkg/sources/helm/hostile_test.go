@@ -82,6 +82,9 @@ func TestHostileIndexes(t *testing.T) {
 		if err != nil && len(err.Error()) > 600 {
 			t.Errorf("%s: a %d-byte message", name, len(err.Error()))
 		}
+		if err != nil && fakes.GoTypeIn(err.Error()) != "" {
+			t.Errorf("%s: the message shows %q", name, fakes.GoTypeIn(err.Error()))
+		}
 		// The full decode of an 8 MB document is the most expensive case
 		// allowed (about 45 bytes per input byte); everything else is far below.
 		if limit := uint64(512 << 20); alloc > limit {
@@ -194,5 +197,36 @@ func TestEndlessTrickle(t *testing.T) {
 	_, _, err := src.ChartVersions(context.Background(), sources.ChartRef{Repository: "https://charts.example.com", Name: "app"})
 	if err == nil || !strings.Contains(err.Error(), "took longer than the request timeout") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A chart host that redirects in a circle, or drops the connection, fails
+// that repository with a message; the shared client stops after 10 redirects.
+func TestRedirectLoopAndReset(t *testing.T) {
+	loop := fakes.NewRecorder(t)
+	loop.Handle(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, r.URL.Path, http.StatusFound) })
+	reset := fakes.NewRecorder(t)
+	reset.Handle(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nentries:\n  app:\n"))
+			_ = conn.Close()
+		}
+	})
+	h := fakes.NewHelm(t, fakes.FixturesDir())
+	hosts := []string{strings.TrimPrefix(loop.URL(), "http://"), strings.TrimPrefix(reset.URL(), "http://"), strings.TrimPrefix(h.URL(), "http://")}
+	client := &http.Client{Transport: sources.NewAllowHosts(nil, hosts...), CheckRedirect: sources.CheckRedirect}
+	src := New(Config{HTTPClient: client})
+	for name, tc := range map[string]struct{ repo, want string }{
+		"redirect loop": {loop.URL(), "stopped after 10 redirects"},
+		"reset":         {reset.URL(), "the connection closed before the whole index arrived"},
+	} {
+		_, _, err := src.ChartVersions(context.Background(), sources.ChartRef{Repository: tc.repo, Name: "app"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "/index.yaml") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if vs, _, err := src.ChartVersions(context.Background(), sources.ChartRef{Repository: h.RepoURL("otwld__ollama-helm"), Name: "ollama"}); err != nil || len(vs) == 0 {
+		t.Errorf("the other repository: %v", err)
 	}
 }
