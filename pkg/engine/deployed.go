@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+)
+
+// DeployedSample is what was seen running at one time: the versions of every
+// series (a Prometheus query can return several).
+type DeployedSample struct {
+	At       time.Time
+	Versions []string
+}
+
+// Deployed is the history of the version a service runs (lag-metrics.md,
+// "The last hop"): deployed(t) is the version of the newest sample at or
+// before t; before the first sample it is unknown.
+type Deployed struct {
+	at       []time.Time
+	versions []*semver.Version
+}
+
+// PinnedDeployed is a version that has always been deployed.
+func PinnedDeployed(version string) (Deployed, error) {
+	v, err := parseVersion(version)
+	if err != nil {
+		return Deployed{}, fmt.Errorf("deployed version %s does not parse as semver", sources.Quote(version))
+	}
+	return Deployed{at: []time.Time{{}}, versions: []*semver.Version{v}}, nil
+}
+
+// NewDeployed reads samples (in any order). Where a sample holds several
+// versions, the lowest counts and a notice says so; a value that does not
+// parse is left out with a notice naming it, and a sample with no version
+// left is skipped.
+func NewDeployed(samples []DeployedSample) (Deployed, []string) {
+	sorted := append([]DeployedSample(nil), samples...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	var d Deployed
+	var notices []string
+	several := false
+	for _, s := range sorted {
+		var lowest *semver.Version
+		for _, raw := range s.Versions {
+			v, err := parseVersion(raw)
+			if err != nil {
+				notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", sources.Quote(raw)))
+				continue
+			}
+			if lowest != nil && !v.Equal(lowest) {
+				several = true
+			}
+			if lowest == nil || v.LessThan(lowest) {
+				lowest = v
+			}
+		}
+		if lowest != nil {
+			d.at, d.versions = append(d.at, s.At.UTC()), append(d.versions, lowest)
+		}
+	}
+	if several {
+		notices = append(notices, "several versions were running at once; the lowest counts")
+	}
+	return d, notices
+}
+
+// At is deployed(t): nil when unknown.
+func (d Deployed) At(t time.Time) *semver.Version {
+	i := sort.Search(len(d.at), func(i int) bool { return d.at[i].After(t) })
+	if i == 0 {
+		return nil
+	}
+	return d.versions[i-1]
+}
+
+// DeployedState is the last hop at one time (lag-metrics.md): how far what
+// runs trails upstream (DeployedLag, VersionsBehind: the whole pipeline) and
+// how long a chart with something newer has waited for it (RolloutLag: the
+// hop from chart to cluster).
+type DeployedState struct {
+	Version        *semver.Version
+	VersionsBehind int           // upstream releases with t_i ≤ t and v_i > deployed(t)
+	Lag            time.Duration // t − min{t_i : v_i > deployed(t), t_i ≤ t}; 0 when none
+	RolloutLag     time.Duration // t − min{τ_j : a_j > deployed(t), τ_j ≤ t}; 0 when none
+}
+
+// DeployedAt computes the last hop at t; false when deployed(t) is unknown
+// (the metrics are then null, never zero).
+func (tl *Timeline) DeployedAt(d Deployed, t time.Time) (DeployedState, bool) {
+	v := d.At(t)
+	if v == nil {
+		return DeployedState{}, false
+	}
+	st := DeployedState{Version: v}
+	for _, r := range tl.Upstream {
+		if r.Time.After(t) {
+			break
+		}
+		if r.Version.GreaterThan(v) {
+			if st.VersionsBehind == 0 {
+				st.Lag = t.Sub(r.Time) // releases are time-ordered: the first is the oldest
+			}
+			st.VersionsBehind++
+		}
+	}
+	for _, c := range tl.Charts {
+		if c.Created.After(t) {
+			break
+		}
+		if c.App.GreaterThan(v) {
+			st.RolloutLag = t.Sub(c.Created) // charts are time-ordered: the first is the earliest
+			break
+		}
+	}
+	return st, true
+}
