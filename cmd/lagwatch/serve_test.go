@@ -1,33 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
-
-// lockedBuffer is stderr written by serve's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // lagwatch serve: the same source flags as report, metrics once the first
 // refresh is done, and a clean stop when its context ends.
@@ -36,7 +18,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan string, 1)
-	var stderr lockedBuffer
+	var stderr fakes.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- serve(ctx, []string{"--catalog", s.catalog, "--github-url", s.gh.URL(), "--listen", "127.0.0.1:0", "--oci-budget", "500", "--services", "ollama,chromadb"}, &stderr, withToken, ready)

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
@@ -16,24 +14,6 @@ import (
 // answer, a health message nor a log line.
 const canary = "ghp_CANARY0secret0token0do0not0show"
 
-// syncBuffer collects what the plugin writes, from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestTokenCanary runs every query type, resource and health check, on the
 // happy path and on error paths — an upstream that echoes request headers
 // into its errors, a GitHub API that redirects to a chart host, a failing
@@ -42,7 +22,7 @@ func (s *syncBuffer) String() string {
 // every host other than the GitHub API received.
 func TestTokenCanary(t *testing.T) {
 	s := newServers(t)
-	var logs syncBuffer
+	var logs fakes.SyncBuffer
 	pc := startWithOutput(t, &logs)
 
 	echo := fakes.NewRecorder(t) // a "GitHub" that echoes headers into its errors

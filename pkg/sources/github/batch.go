@@ -79,14 +79,7 @@ func (s *Source) Prefetch(ctx context.Context, refs []sources.UpstreamRef) {
 					continue
 				}
 				w.seen[n.TagName] = true
-				r := sources.Release{Tag: n.TagName, Prerelease: n.IsPrerelease}
-				switch {
-				case n.PublishedAt != nil:
-					r.Time = n.PublishedAt.UTC()
-				case n.CreatedAt != nil:
-					r.Time = n.CreatedAt.UTC()
-				}
-				w.releases = append(w.releases, r)
+				w.releases = append(w.releases, release(n.TagName, n.IsPrerelease, n.PublishedAt, n.CreatedAt))
 			}
 			info := page.Releases.PageInfo
 			switch {

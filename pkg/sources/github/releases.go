@@ -162,19 +162,24 @@ func decodeReleasesPage(r io.Reader) ([]sources.Release, error) {
 	}
 	out := make([]sources.Release, 0, len(items))
 	for _, it := range items {
-		if it.Draft {
-			continue
+		if !it.Draft {
+			out = append(out, release(it.TagName, it.Prerelease, it.PublishedAt, it.CreatedAt))
 		}
-		r := sources.Release{Tag: it.TagName, Prerelease: it.Prerelease}
-		switch {
-		case it.PublishedAt != nil:
-			r.Time = it.PublishedAt.UTC()
-		case it.CreatedAt != nil:
-			r.Time = it.CreatedAt.UTC()
-		}
-		out = append(out, r)
 	}
 	return out, nil
+}
+
+// release is a GitHub release as Lagwatch reads it, from REST or GraphQL:
+// dated by its publication, or its creation while unpublished.
+func release(tag string, prerelease bool, published, created *time.Time) sources.Release {
+	r := sources.Release{Tag: tag, Prerelease: prerelease}
+	switch {
+	case published != nil:
+		r.Time = published.UTC()
+	case created != nil:
+		r.Time = created.UTC()
+	}
+	return r
 }
 
 // nextLink returns the rel="next" target of Link headers ("" when none),

@@ -3,6 +3,7 @@ package helm
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -68,50 +69,36 @@ var (
 // when a benchmark asks for it.
 func bigIndexData(b *testing.B) []byte {
 	bigIndexOnce.Do(func() { bigIndex = syntheticIndex(1500, 28) })
-	b.SetBytes(int64(len(bigIndex)))
 	return bigIndex
+}
+
+// benchDecode runs decode over data, keeping the chart named want (28 versions).
+func benchDecode(b *testing.B, data []byte, want string, decode func(io.Reader, []string) (Charts, error)) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := decode(bytes.NewReader(data), []string{want})
+		if err != nil || len(got[want]) != 28 {
+			b.Fatalf("got %d versions, %v", len(got[want]), err)
+		}
+	}
 }
 
 // BenchmarkIndexParse streams the index and keeps one chart out of 1500.
 func BenchmarkIndexParse(b *testing.B) {
-	data := bigIndexData(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		got, err := ParseIndex(bytes.NewReader(data), []string{"chart-0750"})
-		if err != nil || len(got["chart-0750"]) != 28 {
-			b.Fatalf("got %d versions, %v", len(got["chart-0750"]), err)
-		}
-	}
+	benchDecode(b, bigIndexData(b), "chart-0750", ParseIndex)
 }
 
 // BenchmarkIndexDecodeFull decodes a whole index at once, for comparison:
 // the fallback path for documents not in the block layout, which accepts at
 // most MaxFullDecode (8 MB), so it runs on 100 of the 1500 charts (≈ 3.5 MB).
 func BenchmarkIndexDecodeFull(b *testing.B) {
-	data := syntheticIndex(100, 28)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		got, err := DecodeIndex(bytes.NewReader(data), []string{"chart-0050"})
-		if err != nil || len(got["chart-0050"]) != 28 {
-			b.Fatalf("got %d versions, %v", len(got["chart-0050"]), err)
-		}
-	}
+	benchDecode(b, syntheticIndex(100, 28), "chart-0050", DecodeIndex)
 }
 
 // BenchmarkIndexParseSmall streams the same 100-chart index, to set beside
 // the full decode.
 func BenchmarkIndexParseSmall(b *testing.B) {
-	data := syntheticIndex(100, 28)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		got, err := ParseIndex(bytes.NewReader(data), []string{"chart-0050"})
-		if err != nil || len(got["chart-0050"]) != 28 {
-			b.Fatalf("got %d versions, %v", len(got["chart-0050"]), err)
-		}
-	}
+	benchDecode(b, syntheticIndex(100, 28), "chart-0050", ParseIndex)
 }
