@@ -71,6 +71,12 @@ var columns = []struct {
 	{"DELAY MEDIAN", func(r row) string { return days(r["delay_median"]) }},
 	{"DELAY P90", func(r row) string { return days(r["delay_p90"]) }},
 	{"OPEN", func(r row) string { return integer(r["open_releases"]) }},
+	{"DEPLOYED", func(r row) string { return orDash(r.str("deployed")) }},
+	{"DEPLOYED LAG", func(r row) string { return days(r["deployed_lag"]) }},
+	{"ROLLOUT LAG", func(r row) string { return days(r["rollout_lag"]) }},
+	{"VERDICT", func(r row) string { return orDash(r.str("verdict")) }},
+	{"NEXT SHIP", func(r row) string { return date(r["next_expected_ship"]) }},
+	{"OVERDUE", func(r row) string { return integer(r["overdue_releases"]) }},
 }
 
 func writeTable(w io.Writer, rows []row) error {
@@ -153,9 +159,10 @@ func date(v any) string {
 type requestCounter struct {
 	next       http.RoundTripper
 	githubHost string
+	promHost   string
 
-	mu                                  sync.Mutex
-	rest, notModified, graphql, helm, e int
+	mu                                        sync.Mutex
+	rest, notModified, graphql, helm, prom, e int
 }
 
 func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -163,6 +170,8 @@ func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case c.promHost != "" && strings.EqualFold(req.URL.Host, c.promHost):
+		c.prom++
 	case !strings.EqualFold(req.URL.Host, c.githubHost):
 		c.helm++
 	case strings.HasSuffix(req.URL.Path, "/graphql"):
@@ -184,6 +193,9 @@ func (c *requestCounter) summary() string {
 	defer c.mu.Unlock()
 	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304), GitHub GraphQL %d, Helm repositories %d",
 		c.rest, c.notModified, c.graphql, c.helm)
+	if c.prom > 0 {
+		s += fmt.Sprintf(", Prometheus %d", c.prom)
+	}
 	if c.e > 0 {
 		s += fmt.Sprintf(", %d failed before an answer", c.e)
 	}

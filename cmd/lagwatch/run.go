@@ -16,6 +16,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
@@ -42,15 +43,20 @@ commands:
 
 lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
                 [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
-                [--oci-budget N] [--oci-cache-dir DIR]
+                [--oci-budget N] [--oci-cache-dir DIR] [--prometheus-url URL]
+                [--verdict-window 365d] [--verdict-tolerance 7d] [--verdict-abandonment 120d]
 lagwatch serve --catalog FILE [--listen ADDR] [--refresh DURATION] and the source flags of report
-                (--github-url, --services, --maintainer, --timeout, --oci-budget, --oci-cache-dir)
+                (--github-url, --services, --maintainer, --timeout, --oci-budget, --oci-cache-dir,
+                --prometheus-url, --verdict-*)
 
 The GitHub token is read from the environment variable GITHUB_TOKEN. Without
 it, services with upstream source "tags" get only their 10 newest tags (from
 GitHub's tag feed; GraphQL needs a token) and the REST API allows 60 requests
 per hour. Logins of private OCI registries are
 read from LAGWATCH_OCI_CREDENTIALS, one per line: HOST USERNAME:PASSWORD.
+Services whose catalog entry reads the deployed version from Prometheus need
+--prometheus-url; its login, if any, is read from LAGWATCH_PROMETHEUS_TOKEN
+(bearer) or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD.
 
 Exit codes: 0 ok; 1 some services failed (the others are still reported);
 2 usage or catalog error.
@@ -88,8 +94,11 @@ type sourceOptions struct {
 	timeout     time.Duration
 	ociBudget   int
 	ociCacheDir string
+	promURL     string
+	verdict     engine.VerdictParams
 
-	services0, timeout0 string // raw flag values, checked by check
+	services0, timeout0 string    // raw flag values, checked by check
+	verdict0            [3]string // --verdict-window, --verdict-tolerance, --verdict-abandonment
 }
 
 func (o *sourceOptions) register(fs *flag.FlagSet) {
@@ -100,6 +109,10 @@ func (o *sourceOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.timeout0, "timeout", defaultTimeout.String(), "time limit of one HTTP request")
 	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart and refresh (Docker Hub counts each as a pull)")
 	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
+	fs.StringVar(&o.promURL, "prometheus-url", "", "Prometheus base URL for deployed versions read from Prometheus (none by default)")
+	fs.StringVar(&o.verdict0[0], "verdict-window", "365d", "verdict: the upstream releases looked at (W)")
+	fs.StringVar(&o.verdict0[1], "verdict-tolerance", "7d", "verdict: the packaging delay you accept (T)")
+	fs.StringVar(&o.verdict0[2], "verdict-abandonment", "120d", "verdict: chart age after which a chart behind upstream may be abandoned (A)")
 }
 
 func (o *sourceOptions) check() error {
@@ -116,6 +129,24 @@ func (o *sourceOptions) check() error {
 	if o.ociBudget < 1 {
 		return fmt.Errorf("--oci-budget %d must be 1 or more", o.ociBudget)
 	}
+	if o.promURL != "" {
+		if u, err := url.Parse(o.promURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--prometheus-url %q is not an http(s) URL such as http://localhost:9090", o.promURL)
+		}
+	}
+	flags := [3]string{"--verdict-window", "--verdict-tolerance", "--verdict-abandonment"}
+	var vd [3]time.Duration
+	for i, raw := range o.verdict0 {
+		d, err := parseDuration(raw)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s %q is not a positive duration such as 7d or 168h", flags[i], raw)
+		}
+		vd[i] = d
+	}
+	if vd[1] >= vd[0] {
+		return fmt.Errorf("--verdict-tolerance %s must be shorter than --verdict-window %s", o.verdict0[1], o.verdict0[0])
+	}
+	o.verdict = engine.VerdictParams{Window: vd[0], Tolerance: vd[1], Abandonment: vd[2]}
 	for _, s := range strings.Split(o.services0, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			o.services = append(o.services, s)
@@ -150,6 +181,9 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		TokenHint:      "set the GITHUB_TOKEN environment variable",
 		OCICredentials: ociCreds, OCIBudget: o.ociBudget, OCICacheDir: o.ociCacheDir,
 		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
+		PrometheusURL:      o.promURL, PrometheusToken: strings.TrimSpace(getenv("LAGWATCH_PROMETHEUS_TOKEN")),
+		PrometheusUser: getenv("LAGWATCH_PROMETHEUS_USER"), PrometheusPassword: getenv("LAGWATCH_PROMETHEUS_PASSWORD"),
+		PrometheusHint: "--prometheus-url",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)
@@ -289,6 +323,9 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	counter := &requestCounter{next: http.DefaultTransport}
 	ghURL, _ := url.Parse(o.githubURL)
 	counter.githubHost = ghURL.Host
+	if pu, err := url.Parse(o.promURL); err == nil {
+		counter.promHost = pu.Host
+	}
 	services, src, code, ok := o.open("report", stderr, getenv, counter, 0)
 	if !ok {
 		return code
@@ -305,7 +342,8 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	})
 
 	from := o.at.Add(-o.since)
-	rows := statusRows(frames.Status(results, from, o.at))
+	src.Collector().AddDeployed(ctx, results, collector.DeployedRange{From: from, To: o.at})
+	rows := statusRows(frames.Status(results, from, o.at, o.verdict))
 	switch o.format {
 	case "json":
 		err = writeJSON(stdout, o.at, from, rows)

@@ -59,7 +59,7 @@ func serve(parent context.Context, args []string, stderr io.Writer, getenv func(
 		return code
 	}
 	defer src.Close()
-	ex := exporter.New(exporter.Config{Collector: src.Collector(), Services: services, Requests: requests})
+	ex := exporter.New(exporter.Config{Collector: src.Collector(), Services: services, Verdict: o.verdict, Requests: requests})
 
 	l, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -37,10 +37,26 @@ type Catalog struct {
 
 // Service is one watched piece of software.
 type Service struct {
-	Name       string   `yaml:"name" json:"name"`
-	Maintainer string   `yaml:"maintainer" json:"maintainer"`
-	Upstream   Upstream `yaml:"upstream" json:"upstream"`
-	Chart      Chart    `yaml:"chart" json:"chart"`
+	Name       string    `yaml:"name" json:"name"`
+	Maintainer string    `yaml:"maintainer" json:"maintainer"`
+	Upstream   Upstream  `yaml:"upstream" json:"upstream"`
+	Chart      Chart     `yaml:"chart" json:"chart"`
+	Deployed   *Deployed `yaml:"deployed" json:"deployed,omitempty"` // what runs; nil: unknown
+}
+
+// Deployed says which version of the service runs (lag-metrics.md, "The last
+// hop"): a pinned version, or a Prometheus query whose series carry the
+// running version in a label. Exactly one of the two.
+type Deployed struct {
+	Version    string              `yaml:"version" json:"version,omitempty"`
+	Prometheus *DeployedPrometheus `yaml:"prometheus" json:"prometheus,omitempty"`
+}
+
+// DeployedPrometheus is a PromQL expression and the label of its series
+// that holds the running version.
+type DeployedPrometheus struct {
+	Query string `yaml:"query" json:"query"`
+	Label string `yaml:"label" json:"label"`
 }
 
 // Upstream is where the vendor publishes releases.
@@ -195,11 +211,47 @@ func Parse(src []byte) (*Catalog, error) {
 		if _, err := engine.CompilePattern(s.Chart.VersionPattern); err != nil {
 			add("chart.versionPattern", "%v", err)
 		}
+		checkDeployed(s.Deployed, add)
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return &cat, nil
+}
+
+// MaxQueryBytes bounds a deployed.prometheus.query.
+const MaxQueryBytes = 4096
+
+var labelNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func checkDeployed(d *Deployed, add func(field, format string, args ...any)) {
+	if d == nil {
+		return
+	}
+	switch {
+	case d.Version == "" && d.Prometheus == nil:
+		add("deployed", "needs either version (the version you run) or prometheus (a query and the label holding the version)")
+	case d.Version != "" && d.Prometheus != nil:
+		add("deployed", "has both version and prometheus: give one of them")
+	case d.Version != "":
+		if _, err := engine.PinnedDeployed(d.Version); err != nil {
+			add("deployed.version", "%v", err)
+		}
+	default:
+		p := d.Prometheus
+		switch {
+		case strings.TrimSpace(p.Query) == "":
+			add("deployed.prometheus.query", "is required (a PromQL expression whose series carry the running version in a label)")
+		case len(p.Query) > MaxQueryBytes:
+			add("deployed.prometheus.query", "is %d bytes, more than the limit of %d", len(p.Query), MaxQueryBytes)
+		}
+		switch {
+		case p.Label == "":
+			add("deployed.prometheus.label", "is required (the label of the query's series that holds the version, such as version)")
+		case !labelNameRe.MatchString(p.Label):
+			add("deployed.prometheus.label", "%s is not a Prometheus label name (letters, digits and '_', not starting with a digit)", sources.Quote(p.Label))
+		}
+	}
 }
 
 func applyDefaults(s *Service) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/engine"
@@ -25,6 +26,7 @@ const DefaultConcurrency = 8
 type Result struct {
 	Service  catalog.Service
 	Timeline *engine.Timeline // nil when Err is set
+	Deployed *engine.Deployed // what runs; nil when no deployed version is known
 	Notices  []string         // stale data, left-out values
 	Err      error
 }
@@ -36,7 +38,11 @@ type Progress func(done, total int, r Result)
 type Collector struct {
 	Upstreams   sources.UpstreamSource
 	Charts      sources.ChartSource
+	Deployed    sources.DeployedSource // Prometheus; nil when none is configured
 	Concurrency int
+	// PrometheusHint says where a Prometheus URL is set, in the words of the
+	// user's surface, for services whose deployed version needs one.
+	PrometheusHint string
 
 	// Normalised timelines are derived data: each service's last one is kept
 	// with a fingerprint of the raw releases it was built from, so a query
@@ -182,4 +188,80 @@ func Spec(svc catalog.Service) engine.Spec {
 		FromVersion:    svc.Chart.VersionFrom == catalog.FromVersion,
 		VersionPattern: svc.Chart.VersionPattern,
 	}
+}
+
+// DeployedRange is what the last hop of a query reads: the deployed version
+// over [From, To] (its history only when History is set: lag and events
+// queries), or the what-if version WhatIf for every service.
+type DeployedRange struct {
+	From, To time.Time
+	History  bool
+	WhatIf   string // a version checked by models.ParseQuery; "" for the catalog's
+}
+
+// AddDeployed sets the deployed version of every collected service that has
+// one (the catalog's deployed, or the what-if version). A service whose
+// Prometheus query fails keeps its other numbers: the failure is a notice on
+// it, and its deployed metrics are null.
+func (c *Collector) AddDeployed(ctx context.Context, results []Result, r DeployedRange) {
+	if r.WhatIf != "" {
+		d, err := engine.PinnedDeployed(r.WhatIf)
+		for i := range results {
+			if err != nil {
+				results[i].Notices = append(results[i].Notices, "what-if version: "+err.Error())
+				continue
+			}
+			results[i].Deployed = &d
+		}
+		return
+	}
+	limit := c.Concurrency
+	if limit <= 0 {
+		limit = DefaultConcurrency
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range results {
+		dep := results[i].Service.Deployed
+		if dep == nil || results[i].Err != nil {
+			continue
+		}
+		if dep.Version != "" {
+			d, err := engine.PinnedDeployed(dep.Version)
+			if err != nil { // the catalog checked it; kept for callers that did not
+				results[i].Notices = append(results[i].Notices, err.Error())
+				continue
+			}
+			results[i].Deployed = &d
+			continue
+		}
+		if c.Deployed == nil {
+			hint := c.PrometheusHint
+			if hint == "" {
+				hint = "the settings"
+			}
+			results[i].Notices = append(results[i].Notices, "deployed version unknown: the catalog reads it from Prometheus, but no Prometheus URL is set in "+hint)
+			continue
+		}
+		wg.Add(1)
+		go func(res *Result, ref sources.DeployedRef) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			samples, notes, err := c.Deployed.Deployed(ctx, ref, r.From, r.To, r.History)
+			for _, n := range notes {
+				res.Notices = append(res.Notices, string(n))
+			}
+			if err != nil {
+				res.Notices = append(res.Notices, "deployed version unknown: "+err.Error())
+				return
+			}
+			d, notes2 := engine.NewDeployed(samples)
+			res.Notices = append(res.Notices, notes2...)
+			if d.Known() {
+				res.Deployed = &d
+			}
+		}(&results[i], sources.DeployedRef{Query: dep.Prometheus.Query, Label: dep.Prometheus.Label})
+	}
+	wg.Wait()
 }

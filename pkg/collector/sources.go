@@ -12,6 +12,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
+	"github.com/lagwatch/lagwatch/pkg/sources/prometheus"
 )
 
 // SourcesConfig says how the plugin or the CLI reaches GitHub and the chart
@@ -30,16 +31,24 @@ type SourcesConfig struct {
 	OCIBudget          int                       // manifest GETs per OCI chart and refresh; oci.DefaultBudget when 0
 	OCICacheDir        string                    // on-disk cache of OCI manifests and config blobs; none when ""
 	OCICredentialsHint string                    // where the user gives registry credentials, in their surface's words
+
+	PrometheusURL      string // where deployed versions are read; none when ""
+	PrometheusUser     string // basic auth, with PrometheusPassword
+	PrometheusPassword string
+	PrometheusToken    string // bearer token, when no user is set
+	PrometheusHint     string // where the user sets the Prometheus URL, in their surface's words
 }
 
 // Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI
 // run. They share one HTTP client that reaches only the GitHub API host, the
 // catalog's chart hosts and the token services their OCI registries name.
 type Sources struct {
-	GitHub *github.Source
-	Helm   *helm.Source
-	OCI    *oci.Source
-	client *http.Client
+	GitHub     *github.Source
+	Helm       *helm.Source
+	OCI        *oci.Source
+	Prometheus *prometheus.Source // nil when no Prometheus URL is set
+	client     *http.Client
+	promHint   string
 }
 
 // NewSources builds the sources.
@@ -53,6 +62,15 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	if web, err := url.Parse(github.WebURL(cfg.GitHubURL)); err == nil {
 		hosts = append(hosts, web.Host)
 	}
+	var prom *prometheus.Source
+	if cfg.PrometheusURL != "" {
+		prom, err = prometheus.New(prometheus.Config{URL: cfg.PrometheusURL, User: cfg.PrometheusUser,
+			Password: cfg.PrometheusPassword, Token: cfg.PrometheusToken, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout})
+		if err != nil {
+			return nil, err
+		}
+		hosts = append(hosts, prom.Host())
+	}
 	var charts []sources.ChartRef
 	if cfg.Catalog != nil {
 		hosts = append(hosts, cfg.Catalog.Hosts()...)
@@ -62,6 +80,9 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	}
 	allow := sources.NewAllowHosts(cfg.Transport, hosts...)
 	client := &http.Client{Transport: allow, Timeout: cfg.Timeout, CheckRedirect: sources.CheckRedirect}
+	if prom != nil {
+		prom.SetClient(client)
+	}
 	gh, err := github.New(github.Config{BaseURL: cfg.GitHubURL, Token: cfg.GitHubToken, HTTPClient: client, CacheTTL: cfg.CacheTTL, TokenHint: cfg.TokenHint})
 	if err != nil {
 		return nil, err
@@ -72,12 +93,16 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, client: client}, nil
+	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, Prometheus: prom, client: client, promHint: cfg.PrometheusHint}, nil
 }
 
 // Collector reads services from these sources.
 func (s *Sources) Collector() *Collector {
-	return &Collector{Upstreams: s.GitHub, Charts: s.Charts()}
+	c := &Collector{Upstreams: s.GitHub, Charts: s.Charts(), PrometheusHint: s.promHint}
+	if s.Prometheus != nil {
+		c.Deployed = s.Prometheus
+	}
+	return c
 }
 
 // Charts is the chart source of these sources (HTTP and OCI).

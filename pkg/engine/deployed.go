@@ -11,10 +11,7 @@ import (
 
 // DeployedSample is what was seen running at one time: the versions of every
 // series (a Prometheus query can return several).
-type DeployedSample struct {
-	At       time.Time
-	Versions []string
-}
+type DeployedSample = sources.DeployedSample
 
 // Deployed is the history of the version a service runs (lag-metrics.md,
 // "The last hop"): deployed(t) is the version of the newest sample at or
@@ -43,12 +40,16 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 	var d Deployed
 	var notices []string
 	several := false
+	bad := map[string]bool{}
 	for _, s := range sorted {
 		var lowest *semver.Version
 		for _, raw := range s.Versions {
 			v, err := parseVersion(raw)
 			if err != nil {
-				notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", sources.Quote(raw)))
+				if !bad[raw] {
+					bad[raw] = true
+					notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", sources.Quote(raw)))
+				}
 				continue
 			}
 			if lowest != nil && !v.Equal(lowest) {
@@ -117,4 +118,34 @@ func (tl *Timeline) DeployedAt(d Deployed, t time.Time) (DeployedState, bool) {
 		}
 	}
 	return st, true
+}
+
+// Known reports whether any deployed version is known.
+func (d Deployed) Known() bool { return len(d.at) > 0 }
+
+// DeployedChange is a time at which the deployed version changed.
+type DeployedChange struct {
+	At      time.Time
+	Version *semver.Version
+	From    *semver.Version // the version before; nil when none was known
+}
+
+// Changes lists the changes of the deployed version in (from, to]: the
+// first known sample and every sample whose version differs from the one
+// before. A pinned version has none.
+func (d Deployed) Changes(from, to time.Time) []DeployedChange {
+	var out []DeployedChange
+	for i, at := range d.at {
+		if at.IsZero() || (i > 0 && d.versions[i].Equal(d.versions[i-1])) {
+			continue
+		}
+		if at.After(from) && !at.After(to) {
+			c := DeployedChange{At: at, Version: d.versions[i]}
+			if i > 0 {
+				c.From = d.versions[i-1]
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -46,6 +46,20 @@ type VerdictParams struct {
 // DefaultVerdictParams are the spec's defaults.
 var DefaultVerdictParams = VerdictParams{Window: 365 * 24 * time.Hour, Tolerance: 7 * 24 * time.Hour, Abandonment: 120 * 24 * time.Hour}
 
+// OrDefaults fills the parameters left at zero with the spec's defaults.
+func (p VerdictParams) OrDefaults() VerdictParams {
+	if p.Window <= 0 {
+		p.Window = DefaultVerdictParams.Window
+	}
+	if p.Tolerance <= 0 {
+		p.Tolerance = DefaultVerdictParams.Tolerance
+	}
+	if p.Abandonment <= 0 {
+		p.Abandonment = DefaultVerdictParams.Abandonment
+	}
+	return p
+}
+
 // Evidence is what a verdict is drawn from, shown beside it.
 type Evidence struct {
 	Verdict        Verdict

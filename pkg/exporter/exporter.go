@@ -16,6 +16,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/models"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,11 +25,15 @@ import (
 
 // metricNames maps Lagwatch metrics to Prometheus names and help texts.
 var metricNames = map[string][2]string{
-	models.MetricLag:            {"lagwatch_lag_seconds", "How long the packaged version has been outdated: now minus the publish time of the oldest upstream release newer than it; 0 when current."},
-	models.MetricVersionsBehind: {"lagwatch_versions_behind", "Upstream releases published so far that are newer (semver) than the packaged version."},
-	models.MetricDrift:          {"lagwatch_drift_seconds", "Publish time of the newest upstream release minus that of the packaged one (libyear); absent when the packaged version is no upstream release."},
-	models.MetricChartAge:       {"lagwatch_chart_age_seconds", "Time since the chart last released anything."},
-	models.MetricIsCurrent:      {"lagwatch_is_current", "1 when no upstream release is newer than the packaged version, else 0."},
+	models.MetricLag:                    {"lagwatch_lag_seconds", "How long the packaged version has been outdated: now minus the publish time of the oldest upstream release newer than it; 0 when current."},
+	models.MetricVersionsBehind:         {"lagwatch_versions_behind", "Upstream releases published so far that are newer (semver) than the packaged version."},
+	models.MetricDrift:                  {"lagwatch_drift_seconds", "Publish time of the newest upstream release minus that of the packaged one (libyear); absent when the packaged version is no upstream release."},
+	models.MetricChartAge:               {"lagwatch_chart_age_seconds", "Time since the chart last released anything."},
+	models.MetricIsCurrent:              {"lagwatch_is_current", "1 when no upstream release is newer than the packaged version, else 0."},
+	models.MetricDeployedVersionsBehind: {"lagwatch_deployed_versions_behind", "Upstream releases published so far that are newer (semver) than the deployed version; absent when no deployed version is known."},
+	models.MetricDeployedLag:            {"lagwatch_deployed_lag_seconds", "Now minus the publish time of the oldest upstream release newer than the deployed version (the whole pipeline); 0 when none."},
+	models.MetricRolloutLag:             {"lagwatch_rollout_lag_seconds", "Now minus the time of the first chart shipping something newer than the deployed version (chart to cluster); 0 when none."},
+	models.MetricVerdict:                {"lagwatch_verdict", "Velocity verdict: 0 no data, 1 chart keeps up, 2 chart mostly keeps up, 3 chart lags: consider a native install, 4 possibly abandoned."},
 }
 
 // serviceLabels are the labels of every series, as in the frames (the
@@ -39,6 +44,7 @@ var serviceLabels = []string{"service", "chart", "repo", "maintainer"}
 type Exporter struct {
 	collector *collector.Collector
 	services  []catalog.Service
+	verdict   engine.VerdictParams
 	now       func() time.Time
 
 	mu       sync.RWMutex
@@ -57,7 +63,8 @@ type Exporter struct {
 type Config struct {
 	Collector *collector.Collector
 	Services  []catalog.Service
-	Now       func() time.Time // time.Now when nil
+	Verdict   engine.VerdictParams // the spec's defaults where zero
+	Now       func() time.Time     // time.Now when nil
 	// Requests, when set, counts the HTTP requests of the sources (see
 	// InstrumentTransport) and is registered with the exporter's metrics.
 	Requests *prometheus.CounterVec
@@ -65,7 +72,7 @@ type Config struct {
 
 // New returns an Exporter; call Refresh (or Run) before it has numbers.
 func New(cfg Config) *Exporter {
-	e := &Exporter{collector: cfg.Collector, services: cfg.Services, now: cfg.Now, registry: prometheus.NewRegistry()}
+	e := &Exporter{collector: cfg.Collector, services: cfg.Services, verdict: cfg.Verdict, now: cfg.Now, registry: prometheus.NewRegistry()}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -110,7 +117,8 @@ func (e *Exporter) Refresh(ctx context.Context) {
 	start := e.now()
 	results := e.collector.Collect(ctx, e.services, nil)
 	at := e.now()
-	fs := frames.Current(results, models.Metrics, at)
+	e.collector.AddDeployed(ctx, results, collector.DeployedRange{From: at, To: at})
+	fs := frames.Current(results, models.Metrics, at, e.verdict)
 	failed := map[string]bool{}
 	for _, r := range results {
 		if r.Err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/models"
@@ -91,7 +92,21 @@ func TestMetricsAreTheFramesNumbers(t *testing.T) {
 	}
 	w.exporter.Refresh(context.Background())
 	_, body := w.get(t, "/metrics")
-	want := frames.Current(w.sources.Collector().Collect(context.Background(), w.services, nil), models.Metrics, evalAt)
+	c := w.sources.Collector()
+	rs := c.Collect(context.Background(), w.services, nil)
+	c.AddDeployed(context.Background(), rs, collector.DeployedRange{From: evalAt, To: evalAt})
+	want := frames.Current(rs, models.Metrics, evalAt, engine.VerdictParams{})
+	deployed := 0
+	for _, f := range want {
+		if f.Fields[0].Labels["metric"] == models.MetricDeployedLag {
+			if _, ok := f.Fields[0].ConcreteAt(0); ok {
+				deployed++
+			}
+		}
+	}
+	if deployed == 0 {
+		t.Error("no service has a deployed_lag: the catalog's pinned deployed version was not read")
+	}
 	checked := 0
 	for _, f := range want {
 		field := f.Fields[0]

@@ -3,6 +3,7 @@ package fakes
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/fixtures"
 )
@@ -13,6 +14,9 @@ type Stack struct {
 	GitHub *GitHub
 	Helm   *Helm
 	OCI    *OCI // serves the otwld Ollama chart history as otwld/ollama
+	// Prometheus answers the GPU Operator's deployed query (GPUOperatorQuery)
+	// with GPUOperatorDeployed.
+	Prometheus *Prometheus
 	// Catalog is the fixtures catalog (YAML) with its chart repositories on
 	// the fake Helm server and the fake OCI registry.
 	Catalog string
@@ -26,7 +30,8 @@ func NewStack(t testing.TB) *Stack {
 	if err != nil {
 		t.Fatalf("fakes.NewStack: %v", err)
 	}
-	s := &Stack{GitHub: NewGitHub(t, dir), Helm: NewHelm(t, dir), OCI: NewOCI(t)}
+	s := &Stack{GitHub: NewGitHub(t, dir), Helm: NewHelm(t, dir), OCI: NewOCI(t), Prometheus: NewPrometheus(t)}
+	s.Prometheus.Set(GPUOperatorQuery, GPUOperatorDeployed...)
 	charts, err := fixtures.ChartVersions(filepath.Join(dir, "otwld__ollama-helm", "index.yaml"), "ollama")
 	if err != nil {
 		t.Fatalf("fakes.NewStack: %v", err)
@@ -42,4 +47,24 @@ func NewStack(t testing.TB) *Stack {
 	}
 	s.Catalog = string(cat)
 	return s
+}
+
+// GPUOperatorQuery is the deployed query of the fixtures catalog's
+// gpu-operator service: helm-exporter's series of its release.
+const GPUOperatorQuery = `max by (version) (helm_chart_info{release="gpu-operator"} == 1)`
+
+// GPUOperatorDeployed is what the fake Prometheus says ran: chart v25.3.1
+// until 2025-09-12, then v25.3.3 (helm-exporter's version label is the chart
+// version, which for the GPU Operator is the operator's version).
+var GPUOperatorDeployed = []PromSeries{
+	{Labels: map[string]string{"version": "v25.3.1"}, From: mustTime("2025-06-10T00:00:00Z"), To: mustTime("2025-09-12T00:00:00Z")},
+	{Labels: map[string]string{"version": "v25.3.3"}, From: mustTime("2025-09-12T00:00:00Z")},
+}
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

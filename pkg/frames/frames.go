@@ -82,13 +82,79 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric}
 	switch metric {
-	case models.MetricLag, models.MetricDrift, models.MetricChartAge:
+	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag:
 		cfg.Unit = "s"
 	case models.MetricIsCurrent:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(1)
 		cfg.Min, cfg.Max = &min, &max
+	case models.MetricVerdict:
+		min, max := data.ConfFloat64(0), data.ConfFloat64(4)
+		cfg.Min, cfg.Max = &min, &max
+		cfg.Mappings = data.ValueMappings{verdictMapping}
 	}
 	return cfg
+}
+
+// verdictMapping shows a verdict code as the spec's words.
+var verdictMapping = func() data.ValueMapper {
+	m := data.ValueMapper{}
+	for i, v := range []engine.Verdict{engine.VerdictNoData, engine.VerdictKeepsUp, engine.VerdictMostlyKeep, engine.VerdictLags, engine.VerdictAbandoned} {
+		m[fmt.Sprint(v.Code())] = data.ValueMappingResult{Text: string(v), Color: verdictColors[v], Index: i}
+	}
+	return m
+}()
+
+var verdictColors = map[engine.Verdict]string{
+	engine.VerdictNoData: "text", engine.VerdictKeepsUp: "green", engine.VerdictMostlyKeep: "yellow",
+	engine.VerdictLags: "orange", engine.VerdictAbandoned: "red",
+}
+
+// deployedMetric reports whether a metric reads the deployed version.
+func deployedMetric(metric string) bool {
+	switch metric {
+	case models.MetricDeployedVersionsBehind, models.MetricDeployedLag, models.MetricRolloutLag:
+		return true
+	}
+	return false
+}
+
+// deployedNumber reads one last-hop metric; false when the deployed version
+// at that time is unknown (null, never zero).
+func deployedNumber(ds engine.DeployedState, known bool, metric string) (float64, bool) {
+	if !known {
+		return 0, false
+	}
+	switch metric {
+	case models.MetricDeployedVersionsBehind:
+		return float64(ds.VersionsBehind), true
+	case models.MetricDeployedLag:
+		return ds.Lag.Seconds(), true
+	case models.MetricRolloutLag:
+		return ds.RolloutLag.Seconds(), true
+	}
+	return 0, false
+}
+
+// value reads any metric of a service at t (current queries).
+func value(r collector.Result, metric string, at time.Time, p engine.VerdictParams) *float64 {
+	tl := r.Timeline
+	switch {
+	case tl == nil:
+		return nil
+	case deployedMetric(metric):
+		if r.Deployed == nil {
+			return nil
+		}
+		ds, known := tl.DeployedAt(*r.Deployed, at)
+		if v, ok := deployedNumber(ds, known, metric); ok {
+			return &v
+		}
+		return nil
+	case metric == models.MetricVerdict:
+		v := float64(tl.VerdictAt(at, p).Verdict.Code())
+		return &v
+	}
+	return metricValue(tl.At(at), metric)
 }
 
 // notices carries a service's error and notices onto its frame.
@@ -177,13 +243,33 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		// One slab per series: a pointer per point, not an allocation.
 		slabs, values := make([][]float64, len(metrics)), make([][]*float64, len(metrics))
 		if r.Timeline != nil {
-			grid, dropped = Grid(from, to, interval, maxPoints, r.Timeline.EventTimes(from, to))
+			events := r.Timeline.EventTimes(from, to)
+			withDeployed := r.Deployed != nil && slices.ContainsFunc(metrics, deployedMetric)
+			if withDeployed {
+				for _, c := range r.Deployed.Changes(from, to) {
+					events = append(events, c.At)
+				}
+			}
+			grid, dropped = Grid(from, to, interval, maxPoints, events)
 			for j := range metrics {
 				slabs[j], values[j] = make([]float64, len(grid)), make([]*float64, len(grid))
 			}
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
+				var (
+					ds    engine.DeployedState
+					known bool
+				)
+				if withDeployed {
+					ds, known = r.Timeline.DeployedAt(*r.Deployed, grid[i])
+				}
 				for j, m := range metrics {
-					if v, ok := metricNumber(*st, m); ok {
+					v, ok := 0.0, false
+					if deployedMetric(m) {
+						v, ok = deployedNumber(ds, known, m)
+					} else {
+						v, ok = metricNumber(*st, m)
+					}
+					if ok {
 						slabs[j][i] = v
 						values[j][i] = &slabs[j][i]
 					}
@@ -216,14 +302,12 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 // at the given time. A failed service keeps its series, with a null value and
 // the error as a notice, so an alert rule sees that series without data
 // instead of seeing it vanish.
-func Current(results []collector.Result, metrics []string, at time.Time) data.Frames {
+func Current(results []collector.Result, metrics []string, at time.Time, p engine.VerdictParams) data.Frames {
 	var out data.Frames
+	p = p.OrDefaults()
 	for _, r := range results {
 		for _, m := range metrics {
-			values := []*float64{nil}
-			if r.Timeline != nil {
-				values[0] = metricValue(r.Timeline.At(at), m)
-			}
+			values := []*float64{value(r, m, at, p)}
 			f := data.NewFrame(r.Service.Name+" "+m,
 				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)))
 			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: typeVersion})
@@ -248,7 +332,8 @@ func str(v fmt.Stringer) string {
 
 // Status builds the status table: one row per service at time to, with the
 // packaging delays of the releases published in [from, to].
-func Status(results []collector.Result, from, to time.Time) *data.Frame {
+func Status(results []collector.Result, from, to time.Time, p engine.VerdictParams) *data.Frame {
+	p = p.OrDefaults()
 	n := len(results)
 	var (
 		service, maintainer, chart, repo = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -258,6 +343,12 @@ func Status(results []collector.Result, from, to time.Time) *data.Frame {
 		median, p90, maxDelay            = make([]*float64, n), make([]*float64, n), make([]*float64, n)
 		lastChart                        = make([]*time.Time, n)
 		errs                             = make([]string, n)
+		// The last hop, the verdict and the forecast.
+		deployed, verdict                 = make([]string, n), make([]string, n)
+		depBehind, verdictCode, vReleases = make([]*int64, n), make([]*int64, n), make([]*int64, n)
+		depLag, rollout, vMedian, vP90    = make([]*float64, n), make([]*float64, n), make([]*float64, n), make([]*float64, n)
+		nextShip                          = make([]*time.Time, n)
+		overdue                           = make([]*int64, n)
 	)
 	f := data.NewFrame("status")
 	for i, r := range results {
@@ -289,6 +380,38 @@ func Status(results []collector.Result, from, to time.Time) *data.Frame {
 		if s.Count > 0 {
 			median[i], p90[i], maxDelay[i] = seconds(s.Median), seconds(s.P90), seconds(s.Max)
 		}
+		if r.Deployed != nil {
+			if ds, ok := r.Timeline.DeployedAt(*r.Deployed, to); ok {
+				b := int64(ds.VersionsBehind)
+				deployed[i], depBehind[i], depLag[i], rollout[i] = ds.Version.String(), &b, seconds(ds.Lag), seconds(ds.RolloutLag)
+			}
+		}
+		ev := r.Timeline.VerdictAt(to, p)
+		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
+		verdict[i], verdictCode[i], vReleases[i] = string(ev.Verdict), &code, &rel
+		if ev.Releases > 0 {
+			vMedian[i], vP90[i] = seconds(ev.DelayMedian), seconds(ev.DelayP90)
+		}
+		fcs, reason := r.Timeline.Forecasts(to, engine.DefaultForecastWindow)
+		if reason != "" {
+			f.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: r.Service.Name + ": " + reason})
+		}
+		if len(fcs) > 0 {
+			var od int64
+			next := fcs[0].P50
+			for _, fc := range fcs {
+				if fc.P50.Before(next) {
+					next = fc.P50
+				}
+				if fc.Overdue {
+					od++
+				}
+			}
+			nextShip[i], overdue[i] = &next, &od
+		} else if reason == "" {
+			var none int64
+			overdue[i] = &none // nothing open: nothing overdue
+		}
 	}
 	unit := func(fd *data.Field, u, display string) *data.Field {
 		return fd.SetConfig(&data.FieldConfig{Unit: u, DisplayNameFromDS: display})
@@ -312,6 +435,17 @@ func Status(results []collector.Result, from, to time.Time) *data.Frame {
 		unit(data.NewField("delay_p90", nil, p90), "s", "packaging delay p90"),
 		unit(data.NewField("delay_max", nil, maxDelay), "s", "packaging delay max"),
 		data.NewField("open_releases", nil, open),
+		data.NewField("deployed", nil, deployed),
+		data.NewField("deployed_versions_behind", nil, depBehind),
+		unit(data.NewField("deployed_lag", nil, depLag), "s", "deployed lag"),
+		unit(data.NewField("rollout_lag", nil, rollout), "s", "rollout lag"),
+		data.NewField("verdict", nil, verdict),
+		data.NewField("verdict_code", nil, verdictCode).SetConfig(&data.FieldConfig{Mappings: data.ValueMappings{verdictMapping}}),
+		data.NewField("verdict_releases", nil, vReleases),
+		unit(data.NewField("verdict_delay_median", nil, vMedian), "s", fmt.Sprintf("delay median (%s)", days(p.Window))),
+		unit(data.NewField("verdict_delay_p90", nil, vP90), "s", fmt.Sprintf("delay p90 (%s)", days(p.Window))),
+		data.NewField("next_expected_ship", nil, nextShip),
+		data.NewField("overdue_releases", nil, overdue),
 		data.NewField("error", nil, errs),
 	)
 	if f.Meta == nil {
@@ -320,6 +454,9 @@ func Status(results []collector.Result, from, to time.Time) *data.Frame {
 	f.Meta.PreferredVisualization = data.VisTypeTable
 	return f
 }
+
+// days writes a whole number of days.
+func days(d time.Duration) string { return fmt.Sprintf("%d d", int(d/(24*time.Hour))) }
 
 type event struct {
 	t                                   time.Time
@@ -349,6 +486,36 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 					evs = append(evs, event{u.Time, fmt.Sprintf("%s %s released", s.Name, u.Version),
 						fmt.Sprintf("%s published %s (%s)", s.Upstream.Repo, u.Tag, s.Upstream.Source), s.Name, models.EventUpstream, u.Version.String()})
 				}
+			}
+		}
+		if want[models.EventDeployed] && r.Deployed != nil {
+			for _, c := range r.Deployed.Changes(from, to) {
+				text := fmt.Sprintf("%s runs %s (first seen)", s.Name, c.Version)
+				if c.From != nil {
+					text = fmt.Sprintf("%s runs %s, was %s", s.Name, c.Version, c.From)
+				}
+				evs = append(evs, event{c.At, fmt.Sprintf("%s %s deployed", s.Name, c.Version), text, s.Name, models.EventDeployed, c.Version.String()})
+			}
+		}
+		if want[models.EventForecast] {
+			// Forecasts look ahead: they are kept when they fall after the
+			// range's start, also beyond its end.
+			fcs, reason := r.Timeline.Forecasts(to, engine.DefaultForecastWindow)
+			if reason != "" {
+				f.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: s.Name + ": " + reason})
+			}
+			for _, fc := range fcs {
+				if fc.P50.Before(from) && fc.P90.Before(from) {
+					continue
+				}
+				state := "expected"
+				if fc.Overdue {
+					state = "overdue"
+				}
+				evs = append(evs, event{fc.P50, fmt.Sprintf("%s %s %s in chart %s", s.Name, fc.Release.Version, state, s.Chart.Name),
+					fmt.Sprintf("%s %s, published %s, is not in a chart yet: likely shipped by %s (p50), by %s (p90), from the delays of the last %d shipped releases",
+						s.Upstream.Repo, fc.Release.Tag, fc.Release.Time.Format(time.DateOnly), fc.P50.Format(time.DateOnly), fc.P90.Format(time.DateOnly), engine.DefaultForecastWindow),
+					s.Name, models.EventForecast, fc.Release.Version.String()})
 			}
 		}
 		if want[models.EventChart] {

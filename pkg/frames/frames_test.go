@@ -66,12 +66,12 @@ func results(t *testing.T) []collector.Result {
 func TestLagFrames(t *testing.T) {
 	rs := results(t)
 	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
-	fs := frames.Lag(context.Background(), rs, models.Metrics, from, to, time.Hour, 1000)
+	fs := frames.Lag(context.Background(), rs, models.LagMetrics, from, to, time.Hour, 1000)
 	if err := dataplanetest.CheckTimeSeriesMulti(fs); err != nil {
 		t.Fatal(err)
 	}
-	if len(fs) != len(rs)*len(models.Metrics) {
-		t.Fatalf("%d frames, want %d", len(fs), len(rs)*len(models.Metrics))
+	if len(fs) != len(rs)*len(models.LagMetrics) {
+		t.Fatalf("%d frames, want %d", len(fs), len(rs)*len(models.LagMetrics))
 	}
 	for _, f := range fs {
 		value := f.Fields[1]
@@ -132,7 +132,7 @@ func TestLagNullBeforeFirstChart(t *testing.T) {
 func TestCurrentFrames(t *testing.T) {
 	rs := results(t)
 	at := ts("2025-09-30T00:00:00Z")
-	fs := frames.Current(rs, models.Metrics, at)
+	fs := frames.Current(rs, models.Metrics, at, engine.VerdictParams{})
 	if err := dataplanetest.CheckNumericMulti(fs); err != nil {
 		t.Fatal(err)
 	}
@@ -173,14 +173,14 @@ func TestCurrentFrames(t *testing.T) {
 func TestGoldenStatusAndEvents(t *testing.T) {
 	rs := results(t)
 	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
-	experimental.CheckGoldenJSONFrame(t, "testdata", "status", frames.Status(rs, from, to), *update)
+	experimental.CheckGoldenJSONFrame(t, "testdata", "status", frames.Status(rs, from, to, engine.VerdictParams{}), *update)
 	experimental.CheckGoldenJSONFrame(t, "testdata", "events", frames.Events(rs, models.EventKinds, from, to), *update)
 	experimental.CheckGoldenJSONFrame(t, "testdata", "events-chart-only", frames.Events(rs, []string{models.EventChart}, from, to), *update)
 }
 
 func TestStatusRow(t *testing.T) {
 	rs := results(t)
-	f := frames.Status(rs, ts("2025-01-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
+	f := frames.Status(rs, ts("2025-01-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), engine.VerdictParams{})
 	row := func(name string, i int) any {
 		fd, _ := f.FieldByName(name)
 		if v, ok := fd.ConcreteAt(i); ok {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/lagwatch/lagwatch/pkg/engine"
 )
 
 // Query types. The type travels in the standard DataQuery "queryType" field.
@@ -22,19 +24,33 @@ const (
 	MetricDrift          = "drift"
 	MetricChartAge       = "chart_age"
 	MetricIsCurrent      = "is_current"
+	// The last hop (lag-metrics.md): null when no deployed version is known.
+	MetricDeployedVersionsBehind = "deployed_versions_behind"
+	MetricDeployedLag            = "deployed_lag"
+	MetricRolloutLag             = "rollout_lag"
+	// MetricVerdict is the velocity verdict coded 0–4 (engine.Verdict.Code);
+	// current queries only.
+	MetricVerdict = "verdict"
 )
 
 // Event kinds of the events query type.
 const (
 	EventUpstream = "upstream"
 	EventChart    = "chart"
+	EventDeployed = "deployed" // the deployed version changed
+	EventForecast = "forecast" // expected ship time of an open upstream release
 )
 
 // QueryTypes and Metrics list the accepted values, in display order.
 var (
 	QueryTypes = []string{QueryLag, QueryCurrent, QueryStatus, QueryEvents}
-	Metrics    = []string{MetricLag, MetricVersionsBehind, MetricDrift, MetricChartAge, MetricIsCurrent}
-	EventKinds = []string{EventUpstream, EventChart}
+	Metrics    = []string{MetricLag, MetricVersionsBehind, MetricDrift, MetricChartAge, MetricIsCurrent,
+		MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag, MetricVerdict}
+	EventKinds = []string{EventUpstream, EventChart, EventDeployed, EventForecast}
+	// CurrentOnlyMetrics have one value at a time, not a history.
+	CurrentOnlyMetrics = []string{MetricVerdict}
+	// LagMetrics are the metrics of lag queries: all but the current-only ones.
+	LagMetrics = Metrics[:len(Metrics)-len(CurrentOnlyMetrics)]
 )
 
 // Query is the JSON model of one Lagwatch query; src/types.ts declares the same
@@ -44,7 +60,10 @@ type Query struct {
 	Services   []string `json:"services,omitempty"`   // service names; empty means all
 	Maintainer string   `json:"maintainer,omitempty"` // only services with this maintainer; empty means any
 	Metrics    []string `json:"metrics,omitempty"`    // lag and current; empty means ["lag"]
-	EventKinds []string `json:"eventKinds,omitempty"` // events; empty means both
+	EventKinds []string `json:"eventKinds,omitempty"` // events; empty means all
+	// DeployedVersion is the what-if version ("if we ran X"): the deployed
+	// version of every service of this query, instead of the catalog's.
+	DeployedVersion string `json:"deployedVersion,omitempty"`
 }
 
 // ParseQuery reads a query's JSON, applies defaults and rejects unknown values.
@@ -76,6 +95,13 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 			return q, fmt.Errorf("metric %q is not one of %s", m, strings.Join(Metrics, ", "))
 		}
 	}
+	if q.QueryType == QueryLag {
+		for _, m := range q.Metrics {
+			if contains(CurrentOnlyMetrics, m) {
+				return q, fmt.Errorf("metric %q has no history: use it in a current query or read the verdict column of the status table", m)
+			}
+		}
+	}
 	if len(q.EventKinds) == 0 {
 		q.EventKinds = EventKinds
 	}
@@ -91,6 +117,15 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 		return q, err
 	}
 	q.Services = services(q.Services)
+	q.DeployedVersion = strings.TrimSpace(q.DeployedVersion)
+	if err := unreplaced("deployedVersion", q.DeployedVersion); err != nil {
+		return q, err
+	}
+	if q.DeployedVersion != "" {
+		if _, err := engine.PinnedDeployed(q.DeployedVersion); err != nil {
+			return q, fmt.Errorf("deployedVersion (what-if version): %v", err)
+		}
+	}
 	return q, nil
 }
 
@@ -151,6 +186,24 @@ func unique(list []string) []string {
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsDeployed reports whether the query reads deployed versions: a
+// last-hop metric, the status table, or deployed events.
+func (q Query) NeedsDeployed() bool {
+	switch q.QueryType {
+	case QueryStatus:
+		return true
+	case QueryEvents:
+		return contains(q.EventKinds, EventDeployed)
+	}
+	for _, m := range q.Metrics {
+		switch m {
+		case MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag:
 			return true
 		}
 	}

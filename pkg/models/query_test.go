@@ -53,7 +53,7 @@ func TestSharedExampleQueries(t *testing.T) {
 
 func TestParseQuery(t *testing.T) {
 	q, err := ParseQuery(nil, "")
-	if err != nil || q.QueryType != QueryLag || len(q.Metrics) != 1 || q.Metrics[0] != MetricLag || len(q.EventKinds) != 2 {
+	if err != nil || q.QueryType != QueryLag || len(q.Metrics) != 1 || q.Metrics[0] != MetricLag || len(q.EventKinds) != len(EventKinds) {
 		t.Errorf("defaults = %+v, %v", q, err)
 	}
 	q, _ = ParseQuery(json.RawMessage(`{"queryType":"status","services":["ollama","$__all"," ",""]}`), "")

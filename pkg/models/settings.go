@@ -15,6 +15,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
@@ -26,7 +27,14 @@ const (
 	DefaultTimeoutSeconds   = 60
 	SecureKeyGitHubToken    = "githubToken"
 	SecureKeyOCICredentials = "ociCredentials"
+	SecureKeyPromPassword   = "prometheusPassword"
+	SecureKeyPromToken      = "prometheusToken"
 	MaxOCIBudget            = 1000
+	// The verdict's W, T and A (lag-metrics.md), in days.
+	DefaultVerdictWindowDays      = 365
+	DefaultVerdictToleranceDays   = 7
+	DefaultVerdictAbandonmentDays = 120
+	MaxVerdictDays                = 3650
 )
 
 // Ceilings of the datasource settings: beyond them a value is a mistake, and
@@ -61,8 +69,16 @@ type Settings struct {
 	OCIBudget      int    `json:"ociBudget"`      // manifest GETs per OCI chart and refresh
 	OCICacheDir    string `json:"ociCacheDir"`    // on-disk cache of OCI manifests and config blobs
 
-	GitHubToken    string                    `json:"-"` // from secureJsonData.githubToken only
-	OCICredentials map[string]oci.Credential `json:"-"` // from secureJsonData.ociCredentials only
+	PrometheusURL          string `json:"prometheusUrl"`          // where deployed versions are read
+	PrometheusUser         string `json:"prometheusUser"`         // basic auth user (password in secureJsonData)
+	VerdictWindowDays      int    `json:"verdictWindowDays"`      // W
+	VerdictToleranceDays   int    `json:"verdictToleranceDays"`   // T
+	VerdictAbandonmentDays int    `json:"verdictAbandonmentDays"` // A
+
+	GitHubToken        string                    `json:"-"` // from secureJsonData.githubToken only
+	OCICredentials     map[string]oci.Credential `json:"-"` // from secureJsonData.ociCredentials only
+	PrometheusPassword string                    `json:"-"` // from secureJsonData.prometheusPassword only
+	PrometheusToken    string                    `json:"-"` // from secureJsonData.prometheusToken only
 
 	TTL time.Duration `json:"-"` // CacheTTL parsed
 }
@@ -86,6 +102,8 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 		return nil, fmt.Errorf("OCI registry credentials in the datasource settings: %w", err)
 	}
 	st.OCICredentials = creds
+	st.PrometheusPassword = s.DecryptedSecureJSONData[SecureKeyPromPassword]
+	st.PrometheusToken = strings.TrimSpace(s.DecryptedSecureJSONData[SecureKeyPromToken])
 	if err := st.applyDefaults(); err != nil {
 		return nil, err
 	}
@@ -126,7 +144,41 @@ func (st *Settings) applyDefaults() error {
 	if st.TimeoutSeconds == 0 {
 		st.TimeoutSeconds = DefaultTimeoutSeconds
 	}
+	st.PrometheusURL = strings.TrimRight(strings.TrimSpace(st.PrometheusURL), "/")
+	if st.PrometheusURL != "" {
+		u, err := url.Parse(st.PrometheusURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return fmt.Errorf("jsonData.prometheusUrl %q is not an http(s) URL such as http://prometheus:9090", st.PrometheusURL)
+		case u.User != nil:
+			return fmt.Errorf("jsonData.prometheusUrl %q holds credentials: set the Prometheus user and password fields instead", u.Redacted())
+		}
+	}
+	for _, d := range []struct {
+		field string
+		v     *int
+		def   int
+	}{{"verdictWindowDays", &st.VerdictWindowDays, DefaultVerdictWindowDays},
+		{"verdictToleranceDays", &st.VerdictToleranceDays, DefaultVerdictToleranceDays},
+		{"verdictAbandonmentDays", &st.VerdictAbandonmentDays, DefaultVerdictAbandonmentDays}} {
+		if *d.v < 0 || *d.v > MaxVerdictDays {
+			return fmt.Errorf("jsonData.%s %d must be between 1 and %d days", d.field, *d.v, MaxVerdictDays)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if st.VerdictToleranceDays >= st.VerdictWindowDays {
+		return fmt.Errorf("jsonData.verdictToleranceDays %d must be shorter than jsonData.verdictWindowDays %d", st.VerdictToleranceDays, st.VerdictWindowDays)
+	}
 	return nil
+}
+
+// Verdict is the verdict's W, T and A.
+func (st *Settings) Verdict() engine.VerdictParams {
+	day := 24 * time.Hour
+	return engine.VerdictParams{Window: time.Duration(st.VerdictWindowDays) * day,
+		Tolerance: time.Duration(st.VerdictToleranceDays) * day, Abandonment: time.Duration(st.VerdictAbandonmentDays) * day}
 }
 
 // CatalogSource returns the catalog YAML and where it came from (for errors):

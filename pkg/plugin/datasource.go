@@ -56,6 +56,9 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Catalog: d.catalog,
 		CacheTTL: st.TTL, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
 		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, OCICacheDir: st.OCICacheDir,
+		PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
+		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
+		PrometheusHint: "the datasource settings (Prometheus URL)",
 	})
 	if err != nil {
 		return nil, err
@@ -64,6 +67,7 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services", d.handleServices)
 	mux.HandleFunc("POST /validate", d.handleValidate)
+	mux.HandleFunc("GET /versions", d.handleVersions)
 	d.resources = httpadapter.New(mux)
 	return d, nil
 }
@@ -94,16 +98,19 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	ctx, cancel := context.WithTimeout(ctx, d.settings.Timeout())
 	defer cancel()
 	results := d.collector.Collect(ctx, d.catalog.Filter(qm.Services, qm.Maintainer), nil)
-	results = append(results, d.unknownServices(qm.Services)...)
 	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
+	if qm.NeedsDeployed() {
+		d.collector.AddDeployed(ctx, results, collector.DeployedRange{From: from, To: to, History: qm.QueryType != models.QueryCurrent && qm.QueryType != models.QueryStatus, WhatIf: qm.DeployedVersion})
+	}
+	results = append(results, d.unknownServices(qm.Services)...)
 	var resp backend.DataResponse
 	switch qm.QueryType {
 	case models.QueryLag:
 		resp.Frames = frames.Lag(ctx, results, qm.Metrics, from, to, q.Interval, q.MaxDataPoints)
 	case models.QueryCurrent:
-		resp.Frames = frames.Current(results, qm.Metrics, to)
+		resp.Frames = frames.Current(results, qm.Metrics, to, d.settings.Verdict())
 	case models.QueryStatus:
-		resp.Frames = append(resp.Frames, frames.Status(results, from, to))
+		resp.Frames = append(resp.Frames, frames.Status(results, from, to, d.settings.Verdict()))
 	case models.QueryEvents:
 		resp.Frames = append(resp.Frames, frames.Events(results, qm.EventKinds, from, to))
 	}
@@ -133,7 +140,7 @@ func (d *Datasource) unknownServices(names []string) []collector.Result {
 	return out
 }
 
-// CallResource serves GET /services and POST /validate.
+// CallResource serves GET /services, GET /versions and POST /validate.
 func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
 	return d.resources.CallResource(ctx, req, sender)
 }

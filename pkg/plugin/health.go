@@ -60,6 +60,26 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		}
 	}
 
+	var promServices []string
+	if d.catalog != nil {
+		for _, s := range d.catalog.Services {
+			if s.Deployed != nil && s.Deployed.Prometheus != nil {
+				promServices = append(promServices, s.Name)
+			}
+		}
+	}
+	switch {
+	case d.sources.Prometheus != nil:
+		if v, err := d.sources.Prometheus.Check(ctx); err != nil {
+			failed = append(failed, fmt.Sprintf("Prometheus at %s (deployed versions): %v", d.settings.PrometheusURL, err))
+		} else {
+			ok = append(ok, fmt.Sprintf("Prometheus %s reachable for the deployed versions of %d services", v, len(promServices)))
+		}
+	case len(promServices) > 0:
+		// Not a failure: their other numbers work; the last hop stays null.
+		ok = append(ok, fmt.Sprintf("no Prometheus URL: services %s read their deployed version from Prometheus, so their deployed metrics stay empty; set the Prometheus URL", strings.Join(promServices, ", ")))
+	}
+
 	for _, b := range d.sources.OCI.Budgets() {
 		window := ""
 		if b.Window > 0 {

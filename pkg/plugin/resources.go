@@ -1,14 +1,18 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
 // maxCatalogBody bounds the /validate request: a catalog of catalog.MaxBytes
@@ -86,6 +90,62 @@ func (d *Datasource) handleValidate(w http.ResponseWriter, r *http.Request) {
 		resp.Errors = []catalog.Error{{Message: err.Error()}}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+type upstreamVersion struct {
+	Version string    `json:"version"`
+	Tag     string    `json:"tag"`
+	Time    time.Time `json:"time"`
+}
+
+type chartVersion struct {
+	Version  string    `json:"version"`
+	Packaged string    `json:"packaged"`
+	Time     time.Time `json:"time"`
+}
+
+type versionsResponse struct {
+	Service  string            `json:"service"`
+	Upstream []upstreamVersion `json:"upstream"`
+	Chart    []chartVersion    `json:"chart"`
+	Notices  []string          `json:"notices"`
+}
+
+// handleVersions lists the upstream and chart versions of one service, as
+// the engine reads them (normalised, in time order), for a version variable.
+func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
+	if d.catalogErr != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": d.catalogErr.Error()})
+		return
+	}
+	name := strings.TrimSpace(r.URL.Query().Get("service"))
+	if name == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "versions: give the service, as ?service=NAME"})
+		return
+	}
+	svcs := d.catalog.Filter([]string{name}, "")
+	if len(svcs) == 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("versions: service %s is not in the catalog", sources.Quote(name))})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d.settings.Timeout())
+	defer cancel()
+	res := d.collector.Collect(ctx, svcs, nil)[0]
+	if res.Err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": fmt.Sprintf("versions of %s: %v", name, res.Err)})
+		return
+	}
+	out := versionsResponse{Service: name, Upstream: []upstreamVersion{}, Chart: []chartVersion{}, Notices: res.Notices}
+	if out.Notices == nil {
+		out.Notices = []string{}
+	}
+	for _, u := range res.Timeline.Upstream {
+		out.Upstream = append(out.Upstream, upstreamVersion{Version: u.Version.String(), Tag: u.Tag, Time: u.Time})
+	}
+	for _, c := range res.Timeline.Charts {
+		out.Chart = append(out.Chart, chartVersion{Version: c.Version.String(), Packaged: c.App.String(), Time: c.Created})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -67,6 +67,26 @@ type ChartSource interface {
 	ChartVersions(ctx context.Context, ref ChartRef) ([]ChartVersion, []Notice, error)
 }
 
+// DeployedRef names where the running version of a service is read: a
+// Prometheus query and the label of its series that holds the version.
+type DeployedRef struct {
+	Query string
+	Label string
+}
+
+// DeployedSample is what was seen running at one time: the version label of
+// every series that had a sample then (a query can return several).
+type DeployedSample struct {
+	At       time.Time
+	Versions []string
+}
+
+// DeployedSource returns what ran at and before to: with history, samples
+// over [from, to]; without, the newest sample at to only.
+type DeployedSource interface {
+	Deployed(ctx context.Context, ref DeployedRef, from, to time.Time, history bool) ([]DeployedSample, []Notice, error)
+}
+
 // MaxQuoted is how much of an outside value a message quotes.
 const MaxQuoted = 80
 
