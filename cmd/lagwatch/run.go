@@ -183,7 +183,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
 		PrometheusURL:      o.promURL, PrometheusToken: strings.TrimSpace(getenv("LAGWATCH_PROMETHEUS_TOKEN")),
 		PrometheusUser: getenv("LAGWATCH_PROMETHEUS_USER"), PrometheusPassword: getenv("LAGWATCH_PROMETHEUS_PASSWORD"),
-		PrometheusHint: "--prometheus-url",
+		PrometheusHint: "pass --prometheus-url URL",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)

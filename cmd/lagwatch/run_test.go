@@ -18,6 +18,7 @@ const at = "2025-09-30T00:00:00Z"
 type servers struct {
 	gh      *fakes.GitHub
 	helm    *fakes.Helm
+	prom    *fakes.Prometheus
 	catalog string // path of the fixtures catalog pointed at the fake Helm server
 }
 
@@ -28,7 +29,7 @@ func newServers(t *testing.T) servers {
 	if err := os.WriteFile(path, []byte(st.Catalog), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return servers{gh: st.GitHub, helm: st.Helm, catalog: path}
+	return servers{gh: st.GitHub, helm: st.Helm, prom: st.Prometheus, catalog: path}
 }
 
 func env(vars map[string]string) func(string) string {
@@ -65,7 +66,8 @@ func TestReportTable(t *testing.T) {
 	}
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	header := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), -1)
-	want := []string{"SERVICE", "MAINTAINER", "CHART", "PACKAGED", "UPSTREAM LATEST", "BEHIND", "LAG", "CHART AGE", "LAST CHART", "DELAY MEDIAN", "DELAY P90", "OPEN"}
+	want := []string{"SERVICE", "MAINTAINER", "CHART", "PACKAGED", "UPSTREAM LATEST", "BEHIND", "LAG", "CHART AGE", "LAST CHART", "DELAY MEDIAN", "DELAY P90", "OPEN",
+		"DEPLOYED", "DEPLOYED LAG", "ROLLOUT LAG", "VERDICT", "NEXT SHIP", "OVERDUE"}
 	if strings.Join(header, "|") != strings.Join(want, "|") {
 		t.Errorf("header = %q, want %q", header, want)
 	}
@@ -232,6 +234,48 @@ func TestDays(t *testing.T) {
 	} {
 		if got := days(c.in); got != c.want {
 			t.Errorf("days(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// The last hop, the verdict and the forecast in the report: Ollama pinned
+// in the catalog, the GPU Operator read from Prometheus (--prometheus-url,
+// its token from LAGWATCH_PROMETHEUS_TOKEN).
+func TestReportLastHop(t *testing.T) {
+	s := newServers(t)
+	s.prom.RequireToken("prom-token")
+	getenv := env(map[string]string{"GITHUB_TOKEN": "test-token", "LAGWATCH_PROMETHEUS_TOKEN": "prom-token"})
+	code, out, errOut := runCLI(t, getenv, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL(), "--oci-budget", "500",
+		"--prometheus-url", s.prom.URL(), "--services", "ollama,chromadb,gpu-operator")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	for service, want := range map[string][]string{
+		// DEPLOYED, DEPLOYED LAG, ROLLOUT LAG, VERDICT, NEXT SHIP, OVERDUE
+		"ollama":       {"0.11.10", "17d", "12d", "chart keeps up", "2025-10-02", "0"},
+		"chromadb":     {"-", "-", "-", "possibly abandoned", "2025-06-28", "6"},
+		"gpu-operator": {"25.3.3", "12d", "11d", "chart keeps up", "-", "0"},
+	} {
+		row := tableRow(t, out, service)
+		if got := row[len(row)-6:]; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: %q, want %q", service, got, want)
+		}
+	}
+	if !strings.Contains(errOut, "Prometheus 1") {
+		t.Errorf("the request summary does not count Prometheus:\n%s", errOut)
+	}
+	code, _, errOut = runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL(), "--services", "gpu-operator")
+	if code != 0 || !strings.Contains(errOut, "no Prometheus URL is set: pass --prometheus-url URL") {
+		t.Errorf("without --prometheus-url: exit %d\n%s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"--prometheus-url", "localhost:9090"},
+		{"--verdict-tolerance", "400d"},
+		{"--verdict-window", "soon"},
+	} {
+		code, _, errOut := runCLI(t, withToken, append([]string{"report", "--catalog", s.catalog}, args...)...)
+		if code != 2 || !strings.Contains(errOut, args[0]) {
+			t.Errorf("%v: exit %d %q", args, code, errOut)
 		}
 	}
 }

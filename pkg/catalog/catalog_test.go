@@ -175,3 +175,48 @@ func TestOCIChart(t *testing.T) {
 		t.Errorf("credentials in an oci URL: %v", err)
 	}
 }
+
+func TestDeployed(t *testing.T) {
+	base := `services:
+  - name: prometheus
+    maintainer: community
+    upstream: {repo: prometheus/prometheus}
+    chart: {repository: "https://prometheus-community.github.io/helm-charts", name: prometheus}
+`
+	cat, err := Parse([]byte(base + `    deployed:
+      prometheus: {query: 'max by (version) (prometheus_build_info{job="prometheus"})', label: version}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cat.Services[0].Deployed; d == nil || d.Prometheus == nil || d.Prometheus.Label != "version" || d.Version != "" {
+		t.Errorf("deployed = %+v", d)
+	}
+	cat, err = Parse([]byte(base + "    deployed: {version: v3.5.0}\n"))
+	if err != nil || cat.Services[0].Deployed.Version != "v3.5.0" {
+		t.Fatalf("pinned: %v", err)
+	}
+	if cat, _ := Parse([]byte(base)); cat.Services[0].Deployed != nil {
+		t.Error("no deployed: nil (unknown), not a zero version")
+	}
+	for _, tc := range []struct{ deployed, field, msg string }{
+		{"deployed: {}", "deployed", "needs either version"},
+		{"deployed: {version: 1.0.0, prometheus: {query: up, label: version}}", "deployed", "give one of them"},
+		{"deployed: {version: latest}", "deployed.version", `"latest" does not parse as semver`},
+		{"deployed: {prometheus: {label: version}}", "deployed.prometheus.query", "is required"},
+		{"deployed: {prometheus: {query: up}}", "deployed.prometheus.label", "is required"},
+		{"deployed: {prometheus: {query: up, label: 1version}}", "deployed.prometheus.label", "not a Prometheus label name"},
+		{"deployed: {prometheus: {query: up, label: version, job: x}}", "", `unknown field "job"`},
+		{"deployed: 1.2.3", "", "found a text value, expected a mapping"},
+		{"deployed: {prometheus: {query: '" + strings.Repeat("x", MaxQueryBytes+1) + "', label: version}}", "deployed.prometheus.query", "more than the limit"},
+	} {
+		_, err := Parse([]byte(base + "    " + tc.deployed + "\n"))
+		var errs Errors
+		if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Field != tc.field || !strings.Contains(errs[0].Message, tc.msg) || errs[0].Line == 0 {
+			t.Errorf("%.60s: %v", tc.deployed, err)
+		}
+		if err != nil && fakes.GoTypeIn(err.Error()) != "" {
+			t.Errorf("%.60s: Go type in %q", tc.deployed, err)
+		}
+	}
+}

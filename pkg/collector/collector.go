@@ -40,7 +40,7 @@ type Collector struct {
 	Charts      sources.ChartSource
 	Deployed    sources.DeployedSource // Prometheus; nil when none is configured
 	Concurrency int
-	// PrometheusHint says where a Prometheus URL is set, in the words of the
+	// PrometheusHint tells how to set a Prometheus URL, in the words of the
 	// user's surface, for services whose deployed version needs one.
 	PrometheusHint string
 
@@ -238,9 +238,9 @@ func (c *Collector) AddDeployed(ctx context.Context, results []Result, r Deploye
 		if c.Deployed == nil {
 			hint := c.PrometheusHint
 			if hint == "" {
-				hint = "the settings"
+				hint = "set a Prometheus URL"
 			}
-			results[i].Notices = append(results[i].Notices, "deployed version unknown: the catalog reads it from Prometheus, but no Prometheus URL is set in "+hint)
+			results[i].Notices = append(results[i].Notices, "deployed version unknown: the catalog reads it from Prometheus, but no Prometheus URL is set: "+hint)
 			continue
 		}
 		wg.Add(1)

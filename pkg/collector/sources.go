@@ -36,7 +36,7 @@ type SourcesConfig struct {
 	PrometheusUser     string // basic auth, with PrometheusPassword
 	PrometheusPassword string
 	PrometheusToken    string // bearer token, when no user is set
-	PrometheusHint     string // where the user sets the Prometheus URL, in their surface's words
+	PrometheusHint     string // how the user sets the Prometheus URL, in their surface's words
 }
 
 // Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI

@@ -43,8 +43,8 @@ func TestTokenCanary(t *testing.T) {
 	s.Helm.Fail("amikos-tech__chromadb-chart", http.StatusBadGateway)
 
 	instances := map[string]*pluginv2.PluginContext{
-		"fakes":                  instance(11, s.GitHub.URL(), s.Catalog, canary),
-		"echo":                   instance(12, echo.URL(), s.Catalog, canary),
+		"fakes":                  instance(11, s.GitHub.URL(), s.Catalog, canary, s.Prometheus.URL()),
+		"echo":                   instance(12, echo.URL(), s.Catalog, canary, echo.URL()), // echoing Prometheus too
 		"redirect":               instance(13, redirecting.URL(), redirectCatalog, canary),
 		"bad catalog":            instance(14, s.GitHub.URL(), "services: [", canary),
 		"GitHub Enterprise path": instance(15, echo.URL()+"/api/v3", s.Catalog, canary),
@@ -59,6 +59,8 @@ func TestTokenCanary(t *testing.T) {
 		for _, q := range []struct{ queryType, model string }{
 			{"lag", `{"metrics":["lag","versions_behind","drift","chart_age","is_current"]}`},
 			{"current", `{"metrics":["lag","versions_behind","drift","chart_age","is_current"]}`},
+			{"current", `{"metrics":["deployed_lag","rollout_lag","verdict"]}`},
+			{"lag", `{"metrics":["deployed_versions_behind"]}`},
 			{"status", `{}`},
 			{"events", `{}`},
 			{"current", `{"services":["nope","ollama"]}`},
@@ -77,7 +79,7 @@ func TestTokenCanary(t *testing.T) {
 				seen = append(seen, name+" "+q.queryType+" frame: "+string(b))
 			}
 		}
-		for _, call := range [][3]string{{"GET", "services", ""}, {"POST", "validate", `{"catalog":"services: [x"}`}, {"POST", "validate", `{"catalog": 5}`}} {
+		for _, call := range [][3]string{{"GET", "services", ""}, {"GET", "versions?service=ollama", ""}, {"POST", "validate", `{"catalog":"services: [x"}`}, {"POST", "validate", `{"catalog": 5}`}} {
 			code, body := pc.resourceCall(t, pctx, call[0], call[1], call[2])
 			seen = append(seen, name+" "+call[1]+": "+string(rune('0'+code/100))+" "+body)
 		}

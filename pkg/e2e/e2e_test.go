@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,16 +122,25 @@ func newServers(t *testing.T) *servers { return &servers{fakes.NewStack(t)} }
 
 // pluginContext is the datasource instance as Grafana sends it with every call.
 func (s *servers) pluginContext(token string) *pluginv2.PluginContext {
-	return instance(1, s.GitHub.URL(), s.Catalog, token)
+	return instance(1, s.GitHub.URL(), s.Catalog, token, s.Prometheus.URL())
 }
 
 // instance is a datasource instance as Grafana sends it with every call.
-func instance(id int64, githubURL, catalog, token string) *pluginv2.PluginContext {
-	jsonData, _ := json.Marshal(map[string]any{"githubUrl": githubURL, "catalog": catalog, "cacheTtl": "15m", "timeoutSeconds": 10, "ociBudget": 500})
+// With prometheusURL, deployed versions are read there, with the token as
+// its bearer token too.
+func instance(id int64, githubURL, catalog, token string, prometheusURL ...string) *pluginv2.PluginContext {
+	settings := map[string]any{"githubUrl": githubURL, "catalog": catalog, "cacheTtl": "15m", "timeoutSeconds": 10, "ociBudget": 500}
 	secure := map[string]string{}
 	if token != "" {
 		secure["githubToken"] = token
 	}
+	if len(prometheusURL) > 0 {
+		settings["prometheusUrl"] = prometheusURL[0]
+		if token != "" {
+			secure["prometheusToken"] = token
+		}
+	}
+	jsonData, _ := json.Marshal(settings)
 	return backend.ToProto().PluginContext(backend.PluginContext{
 		OrgID:    1,
 		PluginID: "lagwatch-datasource",
@@ -172,7 +182,8 @@ func (pc *pluginClient) query(t *testing.T, pctx *pluginv2.PluginContext, queryT
 func (pc *pluginClient) resourceCall(t *testing.T, pctx *pluginv2.PluginContext, method, path, body string) (int, string) {
 	t.Helper()
 	stream, err := pc.resource.CallResource(context.Background(), &pluginv2.CallResourceRequest{
-		PluginContext: pctx, Path: path, Method: method, Url: "/" + path, Body: []byte(body),
+		// As Grafana sends it: the path without the query, the URL with it.
+		PluginContext: pctx, Path: strings.SplitN(path, "?", 2)[0], Method: method, Url: "/" + path, Body: []byte(body),
 	})
 	if err != nil {
 		t.Fatalf("CallResource %s: %v", path, err)
@@ -258,6 +269,55 @@ func TestPluginOverGRPC(t *testing.T) {
 		}
 		if len(dr.Frames) != 5*3 {
 			t.Errorf("%d frames, want 15", len(dr.Frames))
+		}
+	})
+
+	t.Run("every hop", func(t *testing.T) {
+		// Ollama pinned to 0.11.10 in the catalog, the GPU Operator read
+		// from the fake Prometheus (v25.3.3 runs, v25.3.4 is out).
+		dr := pc.query(t, pctx, "current", `{"metrics":["lag","rollout_lag","deployed_lag","deployed_versions_behind","verdict"]}`, ts("2025-09-29T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
+		if dr.Error != nil {
+			t.Fatal(dr.Error)
+		}
+		if err := dataplanetest.CheckNumericMulti(dr.Frames); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, f := range dr.Frames {
+			if v, ok := f.Fields[0].ConcreteAt(0); ok {
+				got[f.Fields[0].Labels["service"]+" "+f.Fields[0].Labels["metric"]] = v.(float64)
+			}
+		}
+		at := ts("2025-09-30T00:00:00Z")
+		for k, want := range map[string]float64{
+			"ollama deployed_versions_behind":       5,
+			"ollama deployed_lag":                   (408*time.Hour + 19*time.Minute + 46*time.Second).Seconds(), // engine.TestDeployedOnFixtures
+			"gpu-operator deployed_versions_behind": 1,
+			"gpu-operator deployed_lag":             at.Sub(ts("2025-09-17T19:08:37Z")).Seconds(),
+			"chromadb verdict":                      4,
+		} {
+			if math.Abs(got[k]-want) > 1 {
+				t.Errorf("%s = %v, want %v", k, got[k], want)
+			}
+		}
+		if _, ok := got["chromadb deployed_lag"]; ok {
+			t.Error("chromadb has no deployed version: its deployed_lag must be null")
+		}
+		dr = pc.query(t, pctx, "lag", `{"services":["gpu-operator"],"metrics":["lag","rollout_lag","deployed_lag"]}`, ts("2025-09-01T00:00:00Z"), at)
+		if dr.Error != nil || len(dr.Frames) != 3 {
+			t.Fatalf("lag: %v, %d frames", dr.Error, len(dr.Frames))
+		}
+		if err := dataplanetest.CheckTimeSeriesMulti(dr.Frames); err != nil {
+			t.Fatal(err)
+		}
+		code, body := pc.resourceCall(t, pctx, "GET", "versions?service=gpu-operator", "")
+		if code != 200 || !strings.Contains(body, `"version":"25.3.4"`) {
+			t.Errorf("GET /versions = %d %.200s", code, body)
+		}
+		for value := range s.Prometheus.Authorizations() {
+			if value != "Bearer test-token" {
+				t.Errorf("Prometheus received Authorization %q", value)
+			}
 		}
 	})
 

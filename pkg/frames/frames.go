@@ -513,7 +513,7 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 					state = "overdue"
 				}
 				evs = append(evs, event{fc.P50, fmt.Sprintf("%s %s %s in chart %s", s.Name, fc.Release.Version, state, s.Chart.Name),
-					fmt.Sprintf("%s %s, published %s, is not in a chart yet: likely shipped by %s (p50), by %s (p90), from the delays of the last %d shipped releases",
+					fmt.Sprintf("%s %s, published %s, is not in a chart yet: likely shipped by %s (p50), by %s (p90), judging by the packaging delays of up to %d recent shipped releases",
 						s.Upstream.Repo, fc.Release.Tag, fc.Release.Time.Format(time.DateOnly), fc.P50.Format(time.DateOnly), fc.P90.Format(time.DateOnly), engine.DefaultForecastWindow),
 					s.Name, models.EventForecast, fc.Release.Version.String()})
 			}

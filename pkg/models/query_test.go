@@ -126,3 +126,40 @@ func TestUnreplacedVariables(t *testing.T) {
 		t.Errorf("$__all: %+v %v", q, err)
 	}
 }
+
+func TestLastHopQuery(t *testing.T) {
+	q, err := ParseQuery(json.RawMessage(`{"metrics":["deployed_lag","rollout_lag"],"deployedVersion":" v0.12.1 "}`), "lag")
+	if err != nil || q.DeployedVersion != "v0.12.1" || !q.NeedsDeployed() {
+		t.Errorf("what-if: %+v %v", q, err)
+	}
+	for raw, want := range map[string]string{
+		`{"metrics":["verdict"]}`:                      `metric "verdict" has no history: use it in a current query`,
+		`{"deployedVersion":"main"}`:                   `deployedVersion (what-if version): deployed version "main" does not parse as semver`,
+		`{"deployedVersion":"$version"}`:               "deployedVersion: template variable $version was not replaced",
+		`{"metrics":["deployed_versions_behind","x"]}`: `metric "x" is not one of`,
+	} {
+		if _, err := ParseQuery(json.RawMessage(raw), "lag"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", raw, err, want)
+		}
+	}
+	if q, err := ParseQuery(json.RawMessage(`{"metrics":["verdict","lag"]}`), "current"); err != nil || q.NeedsDeployed() {
+		t.Errorf("verdict in current: %+v %v", q, err)
+	}
+	for _, tc := range []struct {
+		raw, typ string
+		needs    bool
+	}{
+		{`{}`, "status", true},
+		{`{"eventKinds":["upstream"]}`, "events", false},
+		{`{}`, "events", true}, // all kinds, deployed among them
+		{`{"metrics":["lag"]}`, "current", false},
+	} {
+		q, err := ParseQuery(json.RawMessage(tc.raw), tc.typ)
+		if err != nil || q.NeedsDeployed() != tc.needs {
+			t.Errorf("%s %s: NeedsDeployed = %v, %v", tc.typ, tc.raw, q.NeedsDeployed(), err)
+		}
+	}
+	if len(LagMetrics) != len(Metrics)-1 || contains(LagMetrics, MetricVerdict) {
+		t.Errorf("LagMetrics = %v", LagMetrics)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/lagwatch/lagwatch/pkg/engine"
 )
 
 func TestLoadSettings(t *testing.T) {
@@ -64,5 +65,34 @@ func TestCatalogSource(t *testing.T) {
 	}
 	if _, _, err := (&Settings{}).CatalogSource(); err == nil || !strings.Contains(err.Error(), "no catalog") {
 		t.Errorf("no catalog error = %v", err)
+	}
+}
+
+func TestLastHopSettings(t *testing.T) {
+	st, err := LoadSettings(backend.DataSourceInstanceSettings{})
+	if err != nil || st.PrometheusURL != "" || st.Verdict() != engine.DefaultVerdictParams {
+		t.Fatalf("defaults: %+v %v", st, err)
+	}
+	st, err = LoadSettings(backend.DataSourceInstanceSettings{
+		JSONData:                []byte(`{"prometheusUrl":"http://prometheus:9090/","prometheusUser":"grafana","verdictWindowDays":180,"verdictToleranceDays":3,"verdictAbandonmentDays":60}`),
+		DecryptedSecureJSONData: map[string]string{"prometheusPassword": "pw", "prometheusToken": " tok "},
+	})
+	day := 24 * time.Hour
+	if err != nil || st.PrometheusURL != "http://prometheus:9090" || st.PrometheusUser != "grafana" || st.PrometheusPassword != "pw" || st.PrometheusToken != "tok" ||
+		st.Verdict() != (engine.VerdictParams{Window: 180 * day, Tolerance: 3 * day, Abandonment: 60 * day}) {
+		t.Errorf("settings = %+v, %v", st, err)
+	}
+	for raw, want := range map[string]string{
+		`{"prometheusUrl":"prometheus:9090"}`:                `jsonData.prometheusUrl "prometheus:9090" is not an http(s) URL`,
+		`{"prometheusUrl":"http://u:secret@p:9090"}`:         "holds credentials",
+		`{"verdictWindowDays":-1}`:                           "jsonData.verdictWindowDays -1 must be between 1 and 3650 days",
+		`{"verdictAbandonmentDays":5000}`:                    "jsonData.verdictAbandonmentDays 5000 must be between 1 and 3650 days",
+		`{"verdictToleranceDays":30,"verdictWindowDays":30}`: "jsonData.verdictToleranceDays 30 must be shorter than jsonData.verdictWindowDays 30",
+		`{"verdictToleranceDays":"a week"}`:                  "jsonData.verdictToleranceDays must be a number, found a JSON string",
+	} {
+		_, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(raw)})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: error %v, want %q", raw, err, want)
+		}
 	}
 }

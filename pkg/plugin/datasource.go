@@ -58,7 +58,7 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, OCICacheDir: st.OCICacheDir,
 		PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
 		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
-		PrometheusHint: "the datasource settings (Prometheus URL)",
+		PrometheusHint: "set the Prometheus URL in the datasource settings",
 	})
 	if err != nil {
 		return nil, err

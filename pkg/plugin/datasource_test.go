@@ -16,15 +16,20 @@ import (
 type env struct {
 	gh   *fakes.GitHub
 	helm *fakes.Helm
+	prom *fakes.Prometheus
 	ds   *Datasource
 }
 
 func newEnv(t *testing.T, jsonData map[string]any) *env {
 	t.Helper()
 	st := fakes.NewStack(t)
-	e := &env{gh: st.GitHub, helm: st.Helm}
-	settings := map[string]any{"githubUrl": e.gh.URL(), "catalog": st.Catalog}
+	e := &env{gh: st.GitHub, helm: st.Helm, prom: st.Prometheus}
+	settings := map[string]any{"githubUrl": e.gh.URL(), "catalog": st.Catalog, "prometheusUrl": st.Prometheus.URL()}
 	for k, v := range jsonData {
+		if v == nil {
+			delete(settings, k)
+			continue
+		}
 		settings[k] = v
 	}
 	raw, _ := json.Marshal(settings)

@@ -13,6 +13,7 @@ package prometheus
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -345,7 +346,12 @@ func (s *Source) redact(err error) error {
 }
 
 func (s *Source) redactText(t string) string {
-	for _, secret := range []string{s.cfg.Password, s.cfg.Token} {
+	secrets := []string{s.cfg.Password, s.cfg.Token}
+	if s.cfg.User != "" {
+		// What a proxy echoing the Authorization header shows.
+		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(s.cfg.User+":"+s.cfg.Password)))
+	}
+	for _, secret := range secrets {
 		if len(secret) >= 4 {
 			t = strings.ReplaceAll(t, secret, "[redacted]")
 		}

@@ -1,0 +1,251 @@
+package prometheus
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+)
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+var gpuRef = sources.DeployedRef{Query: fakes.GPUOperatorQuery, Label: "version"}
+
+func newSource(t *testing.T, url string, cfg Config) *Source {
+	t.Helper()
+	cfg.URL = url
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func deployedAt(t *testing.T, samples []sources.DeployedSample, at string) string {
+	t.Helper()
+	d, _ := engine.NewDeployed(samples)
+	if v := d.At(ts(at)); v != nil {
+		return v.String()
+	}
+	return ""
+}
+
+// The value at the range end comes from one instant query; the history of
+// a range from a range query too. Both read the label of every series.
+func TestInstantAndRange(t *testing.T) {
+	p := fakes.NewPrometheus(t)
+	p.Set(gpuRef.Query, fakes.GPUOperatorDeployed...)
+	s := newSource(t, p.URL(), Config{CacheTTL: time.Minute})
+	ctx := context.Background()
+
+	samples, notices, err := s.Deployed(ctx, gpuRef, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), false)
+	if err != nil || len(notices) != 0 || len(samples) != 1 || p.RequestsTo("/api/v1/query") != 1 || p.RequestsTo("/api/v1/query_range") != 0 {
+		t.Fatalf("instant: %v %q %v (%d requests)", samples, notices, err, p.Requests())
+	}
+	if got := deployedAt(t, samples, "2025-09-30T00:00:00Z"); got != "25.3.3" {
+		t.Errorf("deployed at the range end = %q", got)
+	}
+
+	samples, _, err = s.Deployed(ctx, gpuRef, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), true)
+	if err != nil || p.RequestsTo("/api/v1/query_range") != 1 {
+		t.Fatalf("range: %v (%d range requests)", err, p.RequestsTo("/api/v1/query_range"))
+	}
+	for at, want := range map[string]string{
+		"2025-09-01T00:00:00Z": "25.3.1", "2025-09-11T23:00:00Z": "25.3.1",
+		// Within the lookback after 25.3.1 stopped, both are seen: the lowest counts.
+		"2025-09-12T00:02:00Z": "25.3.1",
+		"2025-09-13T00:00:00Z": "25.3.3", "2025-09-30T00:00:00Z": "25.3.3",
+	} {
+		if got := deployedAt(t, samples, at); got != want {
+			t.Errorf("deployed at %s = %q, want %q", at, got, want)
+		}
+	}
+	if got := deployedAt(t, samples, "2025-08-31T00:00:00Z"); got != "" {
+		t.Errorf("before the range: %q, want unknown", got)
+	}
+}
+
+// Answers are cached for the TTL; another time range is another key, and
+// only the newest few keys of a query are kept.
+func TestCache(t *testing.T) {
+	p := fakes.NewPrometheus(t)
+	p.Set(gpuRef.Query, fakes.GPUOperatorDeployed...)
+	s := newSource(t, p.URL(), Config{CacheTTL: time.Hour})
+	ctx := context.Background()
+	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:10Z")
+	for range 3 {
+		if _, _, err := s.Deployed(ctx, gpuRef, from, to, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Requests(); n != 2 {
+		t.Errorf("3 identical queries sent %d requests, want 2 (one instant, one range)", n)
+	}
+	// A query a few seconds later falls in the same minute: still cached.
+	if _, _, err := s.Deployed(ctx, gpuRef, from, to.Add(20*time.Second), true); err != nil || p.Requests() != 2 {
+		t.Errorf("same minute: %d requests, %v", p.Requests(), err)
+	}
+	if s.cache.TTL() != MaxCacheTTL {
+		t.Errorf("TTL = %s: answers move with time and are kept at most %s", s.cache.TTL(), MaxCacheTTL)
+	}
+	for i := range 50 {
+		if _, _, err := s.Deployed(ctx, gpuRef, from, to.Add(time.Duration(i)*time.Hour), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.cache.Len(); n > keysPerQuery {
+		t.Errorf("%d cached answers after 50 time ranges; at most %d", n, keysPerQuery)
+	}
+}
+
+func TestStep(t *testing.T) {
+	for _, tc := range []struct {
+		span time.Duration
+		want time.Duration
+	}{
+		{time.Hour, time.Minute},
+		{6 * time.Hour, time.Minute},
+		{24 * time.Hour, 3 * time.Minute},
+		{365 * 24 * time.Hour, 1052 * time.Minute},
+	} {
+		from := ts("2025-01-01T00:00:00Z")
+		got := Step(from, from.Add(tc.span))
+		if got != tc.want || tc.span/got > MaxSteps {
+			t.Errorf("Step(%s) = %s, want %s", tc.span, got, tc.want)
+		}
+	}
+}
+
+// The failures a user meets, each named in the words of the settings.
+func TestFailures(t *testing.T) {
+	ctx := context.Background()
+	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
+
+	t.Run("no series", func(t *testing.T) {
+		p := fakes.NewPrometheus(t)
+		s := newSource(t, p.URL(), Config{})
+		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "nginx_build_info", Label: "version"}, from, to, true)
+		if err != nil || len(samples) != 0 || len(notices) != 1 || !strings.Contains(string(notices[0]), `"nginx_build_info" returned no series`) {
+			t.Errorf("%v %q %v", samples, notices, err)
+		}
+	})
+	t.Run("bad query", func(t *testing.T) {
+		p := fakes.NewPrometheus(t)
+		p.Reject("max by (version (x)", "1:20: parse error: unclosed left parenthesis")
+		s := newSource(t, p.URL(), Config{})
+		_, _, err := s.Deployed(ctx, sources.DeployedRef{Query: "max by (version (x)", Label: "version"}, from, to, false)
+		if err == nil || !strings.Contains(err.Error(), `rejected the query "max by (version (x)"`) || !strings.Contains(err.Error(), "unclosed left parenthesis") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("down", func(t *testing.T) {
+		p := fakes.NewPrometheus(t)
+		s := newSource(t, p.URL(), Config{})
+		p.Close()
+		_, _, err := s.Deployed(ctx, gpuRef, from, to, false)
+		if err == nil || !strings.Contains(err.Error(), "unreachable") || fakes.GoTypeIn(err.Error()) != "" {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("proxy page", func(t *testing.T) {
+		p := fakes.NewPrometheus(t)
+		p.FailWith(http.StatusBadGateway)
+		s := newSource(t, p.URL(), Config{})
+		_, _, err := s.Deployed(ctx, gpuRef, from, to, false)
+		if err == nil || !strings.Contains(err.Error(), "HTTP 502 without an API answer") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("several versions", func(t *testing.T) {
+		p := fakes.NewPrometheus(t)
+		p.Set("up", fakes.PromSeries{Labels: map[string]string{"version": "1.2.0"}}, fakes.PromSeries{Labels: map[string]string{"version": "1.1.0"}},
+			fakes.PromSeries{Labels: map[string]string{"job": "x"}})
+		s := newSource(t, p.URL(), Config{})
+		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to, false)
+		if err != nil || len(notices) != 0 || len(samples) != 1 || len(samples[0].Versions) != 2 {
+			t.Fatalf("%v %q %v", samples, notices, err)
+		}
+		d, dn := engine.NewDeployed(samples)
+		if d.At(to).String() != "1.1.0" || len(dn) != 1 || !strings.Contains(dn[0], "lowest") {
+			t.Errorf("deployed %v, notices %q", d.At(to), dn)
+		}
+	})
+	t.Run("series without the label", func(t *testing.T) {
+		p := fakes.NewPrometheus(t)
+		p.Set("up", fakes.PromSeries{Labels: map[string]string{"job": "x"}})
+		s := newSource(t, p.URL(), Config{})
+		_, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to, false)
+		if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), `without the label "version"`) {
+			t.Errorf("%q %v", notices, err)
+		}
+	})
+	t.Run("scalar", func(t *testing.T) {
+		_, err := Decode(200, []byte(`{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`), sources.DeployedRef{Query: "1"})
+		if err == nil || !strings.Contains(err.Error(), `gives a "scalar"`) {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// The token goes only to Prometheus, is never in a message, and a 401 says
+// where to fix it.
+func TestAuth(t *testing.T) {
+	const token = "prom-secret-token-123"
+	ctx := context.Background()
+	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
+	p := fakes.NewPrometheus(t)
+	p.Set(gpuRef.Query, fakes.GPUOperatorDeployed...)
+	p.RequireToken(token)
+	if _, _, err := newSource(t, p.URL(), Config{}).Deployed(ctx, gpuRef, from, to, false); err == nil || !strings.Contains(err.Error(), "token in the datasource settings") {
+		t.Errorf("without token: %v", err)
+	}
+	if _, _, err := newSource(t, p.URL(), Config{Token: token}).Deployed(ctx, gpuRef, from, to, false); err != nil {
+		t.Errorf("with token: %v", err)
+	}
+	// A proxy that echoes the request headers in its error.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"bad request with %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+	for _, cfg := range []Config{{Token: token}, {User: "grafana", Password: token}} {
+		s := newSource(t, echo.URL, cfg)
+		_, _, err := s.Deployed(ctx, gpuRef, from, to, false)
+		if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "[redacted]") {
+			t.Errorf("echoed error: %v", err)
+		}
+		if _, err := s.Check(ctx); err == nil || strings.Contains(err.Error(), token) {
+			t.Errorf("health: %v", err)
+		}
+	}
+}
+
+func TestNewRefusesBadURLs(t *testing.T) {
+	for _, u := range []string{"", "prometheus:9090", "ftp://x", "http://user:pw@prometheus:9090"} {
+		_, err := New(Config{URL: u})
+		if err == nil || strings.Contains(err.Error(), "pw") {
+			t.Errorf("New(%q) = %v", u, err)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	p := fakes.NewPrometheus(t)
+	v, err := newSource(t, p.URL(), Config{}).Check(context.Background())
+	if err != nil || v != "3.5.0" {
+		t.Errorf("Check = %q, %v", v, err)
+	}
+}
