@@ -52,6 +52,7 @@ import (
 // counted as /graphql).
 type GitHub struct {
 	srv *httptest.Server
+	authCounts
 
 	mu          sync.Mutex
 	repos       map[string]*ghRepo // key: lower-case owner/repo
@@ -59,7 +60,6 @@ type GitHub struct {
 	limitedTill time.Time
 	failing     map[string]int
 	used        map[string]int // per rate-limit resource
-	auth        map[string]int // Authorization header values received
 
 	counters
 	holder
@@ -194,18 +194,6 @@ func (g *GitHub) SetClock(now func() time.Time) {
 	g.now = now
 }
 
-// Authorizations returns how many requests came with each Authorization
-// header value ("" for none).
-func (g *GitHub) Authorizations() map[string]int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make(map[string]int, len(g.auth))
-	for k, v := range g.auth {
-		out[k] = v
-	}
-	return out
-}
-
 // SetRateLimited makes every request but /rate_limit answer 403 with
 // X-RateLimit-Remaining 0 and X-RateLimit-Reset resetAt until the fake's clock
 // reaches resetAt. The zero time lifts the limit.
@@ -258,12 +246,7 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 		g.serveTagFeed(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/tags.atom"))
 		return
 	}
-	g.mu.Lock()
-	if g.auth == nil {
-		g.auth = map[string]int{}
-	}
-	g.auth[r.Header.Get("Authorization")]++
-	g.mu.Unlock()
+	g.countAuth(r)
 
 	resource := "core"
 	if path == "/graphql" {

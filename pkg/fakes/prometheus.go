@@ -31,18 +31,18 @@ type PromSeries struct {
 type Prometheus struct {
 	srv *httptest.Server
 	counters
+	authCounts
 
 	mu       sync.Mutex
 	series   map[string][]PromSeries
 	rejected map[string]string // query -> parse error (HTTP 400 bad_data)
 	token    string            // required bearer token, when set
 	status   int               // when not 0, every answer is this status with an HTML page
-	auth     map[string]int    // Authorization header value -> requests
 }
 
 // NewPrometheus starts a fake Prometheus, closed when the test ends.
 func NewPrometheus(t testing.TB) *Prometheus {
-	p := &Prometheus{auth: map[string]int{}, series: map[string][]PromSeries{}, rejected: map[string]string{}}
+	p := &Prometheus{series: map[string][]PromSeries{}, rejected: map[string]string{}}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -53,18 +53,6 @@ func (p *Prometheus) URL() string { return p.srv.URL }
 
 // Close stops the server: requests then fail as to a Prometheus that is down.
 func (p *Prometheus) Close() { p.srv.Close() }
-
-// Authorizations returns how many requests came with each Authorization
-// header value ("" for none).
-func (p *Prometheus) Authorizations() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.auth))
-	for k, v := range p.auth {
-		out[k] = v
-	}
-	return out
-}
 
 // Set makes query return these series.
 func (p *Prometheus) Set(query string, series ...PromSeries) {
@@ -104,8 +92,8 @@ type promAnswer struct {
 
 func (p *Prometheus) serve(w http.ResponseWriter, r *http.Request) {
 	p.count(r.URL.Path)
+	p.countAuth(r)
 	p.mu.Lock()
-	p.auth[r.Header.Get("Authorization")]++
 	token, status := p.token, p.status
 	p.mu.Unlock()
 	if status != 0 {
@@ -124,7 +112,9 @@ func (p *Prometheus) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(a)
 	}
-	bad := func(msg string) { answer(http.StatusBadRequest, promAnswer{Status: "error", ErrorType: "bad_data", Error: msg}) }
+	bad := func(msg string) {
+		answer(http.StatusBadRequest, promAnswer{Status: "error", ErrorType: "bad_data", Error: msg})
+	}
 	switch r.URL.Path {
 	case "/api/v1/status/buildinfo":
 		answer(http.StatusOK, promAnswer{Status: "success", Data: map[string]string{"version": "3.5.0", "revision": "fake", "branch": "HEAD", "goVersion": "go1.26"}})

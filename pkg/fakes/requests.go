@@ -103,3 +103,30 @@ func (h *holder) releaseGate() {
 		h.gate.Release()
 	}
 }
+
+// authCounts counts requests by their Authorization header.
+type authCounts struct {
+	authMu sync.Mutex
+	auth   map[string]int
+}
+
+func (a *authCounts) countAuth(r *http.Request) {
+	a.authMu.Lock()
+	defer a.authMu.Unlock()
+	if a.auth == nil {
+		a.auth = map[string]int{}
+	}
+	a.auth[r.Header.Get("Authorization")]++
+}
+
+// Authorizations returns how many requests came with each Authorization
+// header value ("" for none).
+func (a *authCounts) Authorizations() map[string]int {
+	a.authMu.Lock()
+	defer a.authMu.Unlock()
+	out := make(map[string]int, len(a.auth))
+	for k, v := range a.auth {
+		out[k] = v
+	}
+	return out
+}

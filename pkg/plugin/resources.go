@@ -34,8 +34,7 @@ type servicesResponse struct {
 // handleServices lists the catalog's services and maintainers, for template
 // variables and the query editor.
 func (d *Datasource) handleServices(w http.ResponseWriter, _ *http.Request) {
-	if d.catalogErr != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": d.catalogErr.Error()})
+	if !d.catalogReady(w) {
 		return
 	}
 	out := servicesResponse{Services: []serviceInfo{}, Maintainers: []string{}}
@@ -114,8 +113,7 @@ type versionsResponse struct {
 // handleVersions lists the upstream and chart versions of one service, as
 // the engine reads them (normalised, in time order), for a version variable.
 func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
-	if d.catalogErr != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": d.catalogErr.Error()})
+	if !d.catalogReady(w) {
 		return
 	}
 	name := strings.TrimSpace(r.URL.Query().Get("service"))
@@ -146,6 +144,15 @@ func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
 		out.Chart = append(out.Chart, chartVersion{Version: c.Version.String(), Packaged: c.App.String(), Time: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// catalogReady answers 400 with the catalog's problem when it could not be used.
+func (d *Datasource) catalogReady(w http.ResponseWriter) bool {
+	if d.catalogErr != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": d.catalogErr.Error()})
+		return false
+	}
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
