@@ -6,7 +6,7 @@ import { framesToEvents } from './annotations';
 import { DataSource } from './datasource';
 import { LagwatchVariableSupport } from './variables';
 import { fakeTemplateSrv } from './testing/templateSrv';
-import { LagwatchOptions, LagwatchQuery, LagwatchVariableQuery, ServicesResponse } from './types';
+import { LagwatchOptions, LagwatchQuery, LagwatchVariableQuery, ServicesResponse, VersionsResponse } from './types';
 
 const SERVICES: ServicesResponse = {
   services: [
@@ -38,6 +38,7 @@ function setVariables(service: string | string[], opts: { allValue?: string; mai
       service: { current: service, options: ALL_SERVICES, allValue: opts.allValue },
       maintainer: { current: opts.maintainer ?? '$__all', options: ['community', 'vendor'] },
       metric: { current: ['lag', 'drift'], options: ['lag', 'drift'] },
+      allMetrics: { current: '$__all', options: [], allValue: '*' },
     })
   );
 }
@@ -103,6 +104,38 @@ describe('applyTemplateVariables', () => {
     });
   });
 
+  it('expands All metrics to the metrics of the query type: a lag query never asks for the verdict', () => {
+    setVariables('ollama');
+    const lag = ds.applyTemplateVariables(q({ queryType: 'lag', metrics: ['$allMetrics' as never] }), {});
+    expect(lag.metrics).toEqual([
+      'lag',
+      'versions_behind',
+      'drift',
+      'chart_age',
+      'is_current',
+      'deployed_versions_behind',
+      'deployed_lag',
+      'rollout_lag',
+    ]);
+    const current = ds.applyTemplateVariables(q({ queryType: 'current', metrics: ['$allMetrics' as never] }), {});
+    expect(current.metrics).toContain('verdict');
+    expect(current.metrics).toHaveLength(9);
+    // A stored query without a type is a lag query.
+    expect(ds.applyTemplateVariables({ refId: 'A', metrics: ['*' as never] }, {}).metrics).not.toContain('verdict');
+  });
+
+  it('sends the what-if version and the new event kinds as they are', () => {
+    setVariables('ollama');
+    expect(ds.applyTemplateVariables(q({ queryType: 'status', deployedVersion: '0.11.10' }), {})).toEqual({
+      refId: 'A',
+      queryType: 'status',
+      deployedVersion: '0.11.10',
+    });
+    expect(
+      ds.applyTemplateVariables(q({ queryType: 'events', eventKinds: ['deployed', 'forecast'] }), {}).eventKinds
+    ).toEqual(['deployed', 'forecast']);
+  });
+
   it('fills in the lag query type for stored queries without one', () => {
     setVariables('ollama');
     expect(ds.applyTemplateVariables({ refId: 'A' }, {})).toEqual({ refId: 'A', queryType: 'lag' });
@@ -155,6 +188,104 @@ describe('variable support', () => {
 
   it('lists services when the stored query is empty (a new variable)', async () => {
     expect(await run({})).toHaveLength(4);
+  });
+});
+
+describe('versions variable', () => {
+  const VERSIONS: VersionsResponse = {
+    service: 'ollama',
+    // As the backend sends them: time ascending, which is not semver order.
+    upstream: [
+      { version: '0.9.6', tag: 'v0.9.6', time: '2025-07-08T00:00:00Z' },
+      { version: '0.12.3', tag: 'v0.12.3', time: '2025-09-26T01:30:45Z' },
+      { version: '0.11.10', tag: 'v0.11.10', time: '2025-09-04T00:00:00Z' },
+      { version: 'nightly', tag: 'nightly', time: '2025-09-27T00:00:00Z' },
+      { version: '0.12.3', tag: '0.12.3', time: '2025-09-27T00:00:00Z' },
+      { version: '0.12.0-rc0', tag: 'v0.12.0-rc0', time: '2025-09-10T00:00:00Z' },
+      { version: '0.12.0', tag: 'v0.12.0', time: '2025-09-18T23:11:08Z' },
+    ],
+    chart: [
+      { version: '1.29.0', packaged: '0.11.11', time: '2025-09-17T00:00:00Z' },
+      { version: '1.30.0', packaged: '0.12.2', time: '2025-09-25T00:00:00Z' },
+      { version: '1.4.0', packaged: '0.6.0', time: '2025-02-01T00:00:00Z' },
+    ],
+  };
+
+  const setup = (response: unknown = VERSIONS) => {
+    const ds = makeDataSource();
+    const getResource = jest.spyOn(ds, 'getResource').mockResolvedValue(response);
+    const run = async (query: Partial<LagwatchVariableQuery>, scopedVars: ScopedVars = {}) => {
+      const res = await firstValueFrom(
+        (ds.variables as LagwatchVariableSupport).query({
+          targets: [{ refId: 'V', list: 'versions', ...query }],
+          scopedVars,
+        } as never)
+      );
+      const frame = res.data[0];
+      const field = (name: string) => frame.fields.find((f: { name: string }) => f.name === name).values;
+      expect(field('value')).toEqual(field('text'));
+      return field('text');
+    };
+    return { ds, getResource, run };
+  };
+
+  it('lists upstream versions newest first by semver, values that are not semver last, each once', async () => {
+    setVariables('ollama');
+    const { getResource, run } = setup();
+    expect(await run({ service: 'ollama' })).toEqual(['0.12.3', '0.12.0', '0.12.0-rc0', '0.11.10', '0.9.6', 'nightly']);
+    expect(getResource).toHaveBeenCalledWith('versions', { service: 'ollama' });
+  });
+
+  it('lists the chart versions for kind chart, not the versions they ship', async () => {
+    setVariables('ollama');
+    const { run } = setup();
+    expect(await run({ service: 'ollama', versionKind: 'chart' })).toEqual(['1.30.0', '1.29.0', '1.4.0']);
+  });
+
+  it('interpolates $service, scoped variables first', async () => {
+    setVariables('chromadb');
+    const { getResource, run } = setup();
+    await run({ service: '$service' });
+    expect(getResource).toHaveBeenLastCalledWith('versions', { service: 'chromadb' });
+    await run({ service: '${service}' }, { service: { text: 'gpu-operator', value: 'gpu-operator' } });
+    expect(getResource).toHaveBeenLastCalledWith('versions', { service: 'gpu-operator' });
+  });
+
+  it.each([
+    ['several values', ['ollama', 'chromadb']],
+    ['All', '$__all'],
+  ])('lists nothing, without a request, when $service has %s', async (_, current) => {
+    setVariables(current);
+    const { getResource, run } = setup();
+    expect(await run({ service: '$service' })).toEqual([]);
+    expect(await run({})).toEqual([]);
+    expect(getResource).not.toHaveBeenCalled();
+  });
+
+  it('names a variable the dashboard does not define instead of asking for it', async () => {
+    setVariables('ollama');
+    const { getResource, run } = setup();
+    await expect(run({ service: '$app' })).rejects.toThrow(
+      'service: template variable $app was not replaced: check that the dashboard defines it'
+    );
+    expect(getResource).not.toHaveBeenCalled();
+  });
+
+  it('passes on the error of GET /versions (unknown service)', async () => {
+    setVariables('ollama');
+    const { ds, run } = setup();
+    jest.spyOn(ds, 'getResource').mockRejectedValue({ status: 400, data: { error: 'unknown service "olama"' } });
+    await expect(run({ service: 'olama' })).rejects.toEqual({
+      status: 400,
+      data: { error: 'unknown service "olama"' },
+    });
+  });
+
+  it('reads a response without lists as no versions', async () => {
+    setVariables('ollama');
+    const { ds, run } = setup({ service: 'ollama' });
+    expect(await run({ service: 'ollama' })).toEqual([]);
+    expect(await ds.getVersions('ollama')).toEqual({ service: 'ollama', upstream: [], chart: [] });
   });
 });
 

@@ -3,6 +3,7 @@ import { DataSourceWithBackend } from '@grafana/runtime';
 
 import { lagwatchAnnotations } from './annotations';
 import { expandList, interpolateMaintainer } from './interpolate';
+import { metricsFor } from './queryModel';
 import {
   DEFAULT_QUERY,
   EventKind,
@@ -10,8 +11,8 @@ import {
   LagwatchOptions,
   LagwatchQuery,
   Metric,
-  METRIC_VALUES,
   ServicesResponse,
+  VersionsResponse,
 } from './types';
 import { LagwatchVariableSupport } from './variables';
 
@@ -40,7 +41,8 @@ export class DataSource extends DataSourceWithBackend<LagwatchQuery, LagwatchOpt
       out.maintainer = interpolateMaintainer(query.maintainer, scopedVars);
     }
     if (query.metrics) {
-      out.metrics = expandList(query.metrics, scopedVars, METRIC_VALUES) as Metric[];
+      // "All" selects every metric the query type answers: a lag query never asks for the verdict.
+      out.metrics = expandList(query.metrics, scopedVars, metricsFor(out.queryType)) as Metric[];
     }
     if (query.eventKinds) {
       out.eventKinds = expandList(query.eventKinds, scopedVars, EVENT_KIND_VALUES) as EventKind[];
@@ -58,6 +60,15 @@ export class DataSource extends DataSourceWithBackend<LagwatchQuery, LagwatchOpt
     return this.getResource<ServicesResponse>('services').then((r) => ({
       services: r?.services ?? [],
       maintainers: r?.maintainers ?? [],
+    }));
+  }
+
+  /** The upstream and chart versions of one service (GET /versions?service=NAME). */
+  getVersions(service: string): Promise<VersionsResponse> {
+    return this.getResource<VersionsResponse>('versions', { service }).then((r) => ({
+      service: r?.service ?? service,
+      upstream: r?.upstream ?? [],
+      chart: r?.chart ?? [],
     }));
   }
 }

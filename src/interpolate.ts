@@ -22,8 +22,18 @@ export function expandList(entries: string[], scopedVars: ScopedVars, all: strin
  * maintainer": the backend filters on one maintainer only.
  */
 export function interpolateMaintainer(maintainer: string, scopedVars: ScopedVars): string {
+  return interpolateSingle(maintainer, scopedVars);
+}
+
+/**
+ * Interpolates a field that takes one value (the maintainer of a query, the
+ * service of a versions variable). Returns '' when the result is not one
+ * value: an all-marker, or several values (a multi-value variable, or "All"
+ * without a custom all value).
+ */
+export function interpolateSingle(field: string, scopedVars: ScopedVars): string {
   const value = getTemplateSrv()
-    .replace(maintainer, scopedVars, (v: string | string[]) => {
+    .replace(field, scopedVars, (v: string | string[]) => {
       if (Array.isArray(v)) {
         return v.length === 1 ? v[0] : '$__all';
       }

@@ -1,7 +1,7 @@
 import fs from 'fs';
 import path from 'path';
 
-import { normalizeNames, parseQuery, validateQuery } from './queryModel';
+import { metricsFor, normalizeNames, parseQuery, validateQuery } from './queryModel';
 import { LagwatchQuery } from './types';
 
 const QUERIES_DIR = path.resolve(__dirname, '..', 'testdata', 'queries');
@@ -16,6 +16,7 @@ const KNOWN_KEYS = [
   'maintainer',
   'metrics',
   'eventKinds',
+  'deployedVersion',
 ];
 const NORMALISATION = 'services-normalisation.json';
 const files = fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.json') && f !== NORMALISATION);
@@ -40,6 +41,13 @@ describe('shared example queries (testdata/queries)', () => {
     expect(q.queryType).toBe('lag');
     expect(q.services).toEqual(['ollama', 'chromadb']);
     expect(q.metrics).toEqual(['lag', 'versions_behind', 'chart_age']);
+  });
+
+  it('reads the what-if version and the last-hop metrics of current-deployed.json', () => {
+    const q = parseQuery(JSON.parse(fs.readFileSync(path.join(QUERIES_DIR, 'current-deployed.json'), 'utf8')));
+    expect(q.queryType).toBe('current');
+    expect(q.deployedVersion).toBe('0.11.10');
+    expect(q.metrics).toEqual(['deployed_versions_behind', 'deployed_lag', 'rollout_lag', 'verdict']);
   });
 });
 
@@ -75,9 +83,38 @@ describe('validateQuery mirrors models.ParseQuery', () => {
       eventKinds: ['upstream', 'image' as never],
     });
     expect(errs).toEqual([
-      'metric "age" is not one of lag, versions_behind, drift, chart_age, is_current',
-      'event kind "image" is not one of upstream, chart',
+      'metric "age" is not one of lag, versions_behind, drift, chart_age, is_current, deployed_versions_behind, deployed_lag, rollout_lag, verdict',
+      'event kind "image" is not one of upstream, chart, deployed, forecast',
     ]);
+  });
+
+  it('accepts the verdict in current queries only', () => {
+    expect(validateQuery({ refId: 'A', queryType: 'current', metrics: ['verdict', 'deployed_lag'] })).toEqual([]);
+    const noHistory = ['metric "verdict" has no history: use it in a current query, not in a lag query'];
+    expect(validateQuery({ refId: 'A', queryType: 'lag', metrics: ['lag', 'verdict'] })).toEqual(noHistory);
+    expect(validateQuery({ refId: 'A', metrics: ['verdict'] })).toEqual(noHistory);
+  });
+
+  it.each(['0.12.3', 'v0.12.3', '1.2.3-rc.1+build.5'])('accepts the what-if version %s', (deployedVersion) => {
+    expect(validateQuery({ refId: 'A', queryType: 'status', deployedVersion })).toEqual([]);
+  });
+
+  it.each(['latest', 'v1.2', '1', '=1.2.3'])(
+    'rejects the what-if version %s, which the backend does not read as semver',
+    (deployedVersion) => {
+      expect(validateQuery({ refId: 'A', queryType: 'lag', deployedVersion })).toEqual([
+        `deployedVersion (what-if version) "${deployedVersion}" is not a semver version`,
+      ]);
+    }
+  );
+});
+
+describe('metricsFor', () => {
+  it('gives lag queries every metric but the verdict, and current queries all of them', () => {
+    expect(metricsFor('lag')).not.toContain('verdict');
+    expect(metricsFor('lag')).toContain('rollout_lag');
+    expect(metricsFor(undefined)).toEqual(metricsFor('lag'));
+    expect(metricsFor('current')).toEqual([...metricsFor('lag'), 'verdict']);
   });
 });
 
@@ -86,6 +123,7 @@ describe('parseQuery', () => {
     expect(() => parseQuery({ refId: 'A', services: 'ollama' })).toThrow('services must be a list of strings');
     expect(() => parseQuery({ refId: 'A', metrics: [1] })).toThrow('metrics must be a list of strings');
     expect(() => parseQuery({ refId: 'A', maintainer: 3 })).toThrow('maintainer must be a string');
+    expect(() => parseQuery({ refId: 'A', deployedVersion: 12 })).toThrow('deployedVersion must be a string');
     expect(() => parseQuery([])).toThrow('query JSON must be an object');
   });
 

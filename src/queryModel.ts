@@ -1,5 +1,6 @@
 import {
   ALL_MARKERS,
+  CURRENT_ONLY_METRICS,
   EVENT_KIND_VALUES,
   EventKind,
   LagwatchQuery,
@@ -8,11 +9,24 @@ import {
   QUERY_TYPE_VALUES,
   QueryType,
 } from './types';
+import { isSemver } from './versions';
+
+/**
+ * The metrics a query of this type may ask for: for `lag` (also an empty
+ * queryType) every metric but the current-only ones (verdict); otherwise every
+ * metric (`status` and `events` ignore the metrics).
+ */
+export function metricsFor(queryType: QueryType | undefined): Metric[] {
+  return (queryType || 'lag') === 'lag'
+    ? METRIC_VALUES.filter((m) => !CURRENT_ONLY_METRICS.includes(m))
+    : METRIC_VALUES;
+}
 
 /**
  * Checks a query against the rules of the Go `models.ParseQuery`: a known
- * queryType (empty means lag), known metrics and known event kinds. Returns
- * one message per problem; empty when the backend would accept the query.
+ * queryType (empty means lag), known metrics (verdict in current queries
+ * only), known event kinds and a semver what-if version. Returns one message
+ * per problem; empty when the backend would accept the query.
  */
 export function validateQuery(q: LagwatchQuery): string[] {
   const errors: string[] = [];
@@ -22,12 +36,17 @@ export function validateQuery(q: LagwatchQuery): string[] {
   for (const m of q.metrics ?? []) {
     if (!METRIC_VALUES.includes(m)) {
       errors.push(`metric "${m}" is not one of ${METRIC_VALUES.join(', ')}`);
+    } else if (!metricsFor(q.queryType).includes(m)) {
+      errors.push(`metric "${m}" has no history: use it in a current query, not in a lag query`);
     }
   }
   for (const k of q.eventKinds ?? []) {
     if (!EVENT_KIND_VALUES.includes(k)) {
       errors.push(`event kind "${k}" is not one of ${EVENT_KIND_VALUES.join(', ')}`);
     }
+  }
+  if (q.deployedVersion !== undefined && q.deployedVersion.trim() !== '' && !isSemver(q.deployedVersion.trim())) {
+    errors.push(`deployedVersion (what-if version) "${q.deployedVersion}" is not a semver version`);
   }
   return errors;
 }
@@ -61,10 +80,11 @@ export function parseQuery(json: unknown): LagwatchQuery {
   };
   q.queryType = str('queryType') as QueryType | undefined;
   q.maintainer = str('maintainer');
+  q.deployedVersion = str('deployedVersion');
   q.services = list('services');
   q.metrics = list('metrics') as Metric[] | undefined;
   q.eventKinds = list('eventKinds') as EventKind[] | undefined;
-  for (const key of ['queryType', 'maintainer', 'services', 'metrics', 'eventKinds'] as const) {
+  for (const key of ['queryType', 'maintainer', 'services', 'metrics', 'eventKinds', 'deployedVersion'] as const) {
     if (q[key] === undefined) {
       delete q[key];
     }

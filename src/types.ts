@@ -8,10 +8,19 @@ import { DataQuery } from '@grafana/schema';
 export type QueryType = 'lag' | 'current' | 'status' | 'events';
 
 /** Metrics of the `lag` and `current` query types. */
-export type Metric = 'lag' | 'versions_behind' | 'drift' | 'chart_age' | 'is_current';
+export type Metric =
+  | 'lag'
+  | 'versions_behind'
+  | 'drift'
+  | 'chart_age'
+  | 'is_current'
+  | 'deployed_versions_behind'
+  | 'deployed_lag'
+  | 'rollout_lag'
+  | 'verdict';
 
 /** Event kinds of the `events` query type. */
-export type EventKind = 'upstream' | 'chart';
+export type EventKind = 'upstream' | 'chart' | 'deployed' | 'forecast';
 
 /**
  * One Lagwatch query. Same JSON as the Go `models.Query`; both sides are tested
@@ -25,8 +34,15 @@ export interface LagwatchQuery extends DataQuery {
   maintainer?: string;
   /** `lag` and `current` only; empty means `["lag"]`. */
   metrics?: Metric[];
-  /** `events` only; empty means both. */
+  /** `events` only; empty means all four. */
   eventKinds?: EventKind[];
+  /**
+   * The what-if version ("if we ran X"): the backend treats it as the pinned
+   * deployed version of every service of the query, instead of the catalog's
+   * `deployed`. The editor only stores a semver version, normalised by
+   * `normalizeVersion` (src/versions.ts); unset means the catalog's deployed version.
+   */
+  deployedVersion?: string;
 }
 
 /** Datasource settings (jsonData), as read by pkg/models/settings.go. */
@@ -47,6 +63,16 @@ export interface LagwatchOptions extends DataSourceJsonData {
   ociBudget?: number;
   /** Directory on the Grafana server that keeps OCI manifests between restarts. */
   ociCacheDir?: string;
+  /** http(s) URL of the Prometheus that knows the deployed versions, e.g. http://prometheus:9090; empty = none. */
+  prometheusUrl?: string;
+  /** Basic-auth user of that Prometheus; its password is secureJsonData.prometheusPassword. */
+  prometheusUser?: string;
+  /** Verdict window W in days: the upstream releases of the last W days count. */
+  verdictWindowDays?: number;
+  /** Verdict tolerance T in days: a packaging delay up to T is keeping up. Less than the window. */
+  verdictToleranceDays?: number;
+  /** Verdict abandonment A in days: a chart older than A that is behind is possibly abandoned. */
+  verdictAbandonmentDays?: number;
 }
 
 /** Secrets: sent to Grafana once, stored encrypted, never returned to the browser. */
@@ -54,6 +80,10 @@ export interface LagwatchSecureJsonData {
   githubToken?: string;
   /** Logins of private OCI registries, one per line: HOST USERNAME:PASSWORD. */
   ociCredentials?: string;
+  /** Basic-auth password of the Prometheus, sent with jsonData.prometheusUser. */
+  prometheusPassword?: string;
+  /** Bearer token of the Prometheus; used when no user is set. */
+  prometheusToken?: string;
 }
 
 export const DEFAULT_GITHUB_URL = 'https://api.github.com';
@@ -61,6 +91,11 @@ export const DEFAULT_CACHE_TTL = '15m';
 export const DEFAULT_INDEX_LIMIT_MB = 100;
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 export const DEFAULT_OCI_BUDGET = 20;
+export const DEFAULT_VERDICT_WINDOW_DAYS = 365;
+export const DEFAULT_VERDICT_TOLERANCE_DAYS = 7;
+export const DEFAULT_VERDICT_ABANDONMENT_DAYS = 120;
+/** Largest value of each verdict day setting (the backend's limit). */
+export const MAX_VERDICT_DAYS = 3650;
 
 /** Where the catalog format is documented. */
 export const CATALOG_DOCS_URL = 'https://github.com/lagwatch/lagwatch#catalog';
@@ -86,12 +121,12 @@ export const QUERY_TYPES: Array<Choice<QueryType>> = [
   {
     value: 'status',
     label: 'Status',
-    hint: 'Table with one row per service: upstream and chart versions, lag and age.',
+    hint: 'Table with one row per service: upstream, chart and deployed versions, lag, age and the verdict.',
   },
   {
     value: 'events',
     label: 'Events',
-    hint: 'Upstream and chart releases as rows with time, title and tags: for annotations.',
+    hint: 'Releases, deployed-version changes and ship forecasts as rows with time, title and tags: for annotations.',
   },
 ];
 
@@ -113,11 +148,37 @@ export const METRICS: Array<Choice<Metric>> = [
     label: 'Is current',
     hint: '1 when no upstream release is newer than the packaged one, else 0.',
   },
+  {
+    value: 'deployed_versions_behind',
+    label: 'Deployed versions behind',
+    hint: 'Upstream releases newer than the version you run (the deployed or what-if version).',
+  },
+  {
+    value: 'deployed_lag',
+    label: 'Deployed lag',
+    hint: 'Time since the oldest upstream release newer than the version you run; 0 when current.',
+  },
+  {
+    value: 'rollout_lag',
+    label: 'Rollout lag',
+    hint: 'Time since a chart shipping something newer than the version you run came out; 0 when none.',
+  },
+  {
+    value: 'verdict',
+    label: 'Verdict',
+    hint: 'Current only. Higher is worse: 0 no data, 1 keeps up, 2 mostly keeps up, 3 lags, 4 possibly abandoned.',
+  },
 ];
 
 export const EVENT_KINDS: Array<Choice<EventKind>> = [
   { value: 'upstream', label: 'Upstream releases', hint: 'A new upstream version was published.' },
   { value: 'chart', label: 'Chart releases', hint: 'A new chart version was published.' },
+  { value: 'deployed', label: 'Deployed versions', hint: 'The deployed version changed.' },
+  {
+    value: 'forecast',
+    label: 'Forecasts',
+    hint: 'Expected ship time (p50) of an upstream release no chart ships yet; may lie after now.',
+  },
 ];
 
 export const QUERY_TYPE_VALUES: QueryType[] = QUERY_TYPES.map((c) => c.value);
@@ -126,6 +187,12 @@ export const EVENT_KIND_VALUES: EventKind[] = EVENT_KINDS.map((c) => c.value);
 
 /** Query types whose `metrics` field is used. */
 export const METRIC_QUERY_TYPES: QueryType[] = ['lag', 'current'];
+
+/** Metrics only the `current` query type answers (a `lag` query with one of them is an error). */
+export const CURRENT_ONLY_METRICS: Metric[] = ['verdict'];
+
+/** Query types whose `deployedVersion` (what-if version) field the editor offers. */
+export const WHAT_IF_QUERY_TYPES: QueryType[] = ['lag', 'current', 'status'];
 
 /** A new panel shows the lag of every service without touching the editor. */
 export const DEFAULT_QUERY: Partial<LagwatchQuery> = {
@@ -165,10 +232,41 @@ export interface CatalogError {
   message: string;
 }
 
+/** Response of GET /versions?service=NAME: versions normalised by the engine, oldest first. */
+export interface VersionsResponse {
+  service: string;
+  upstream: UpstreamVersion[];
+  chart: ChartVersion[];
+}
+
+export interface UpstreamVersion {
+  version: string;
+  /** The git tag or release name it was read from, e.g. v0.12.3. */
+  tag: string;
+  /** RFC 3339 publish time. */
+  time: string;
+}
+
+export interface ChartVersion {
+  /** The chart version. */
+  version: string;
+  /** The upstream version it ships (appVersion). */
+  packaged: string;
+  /** RFC 3339 creation time. */
+  time: string;
+}
+
+/** Which versions a `versions` variable lists. */
+export type VersionKind = 'upstream' | 'chart';
+
 /** Query of a dashboard variable backed by this datasource. */
 export interface LagwatchVariableQuery extends DataQuery {
   /** What the variable lists. */
-  list: 'services' | 'maintainers';
+  list: 'services' | 'maintainers' | 'versions';
   /** With list=services: only services of this maintainer (may be a variable such as `$maintainer`). */
   maintainer?: string;
+  /** With list=versions: the one service whose versions are listed (may be a variable such as `$service`). */
+  service?: string;
+  /** With list=versions: upstream releases (default) or chart versions. */
+  versionKind?: VersionKind;
 }

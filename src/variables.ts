@@ -1,18 +1,23 @@
 import { createDataFrame, CustomVariableSupport, DataQueryRequest, DataQueryResponse, FieldType } from '@grafana/data';
-import { from, Observable } from 'rxjs';
+import { from, Observable, of, throwError } from 'rxjs';
 import { map } from 'rxjs/operators';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
 import type { DataSource } from './datasource';
-import { interpolateMaintainer } from './interpolate';
+import { interpolateMaintainer, interpolateSingle } from './interpolate';
 import { isAllMarker } from './queryModel';
-import { LagwatchVariableQuery, ServicesResponse } from './types';
+import { LagwatchVariableQuery, ServicesResponse, VersionKind, VersionsResponse } from './types';
+import { sortVersionsNewestFirst } from './versions';
 
 export const DEFAULT_VARIABLE_QUERY: Omit<LagwatchVariableQuery, 'refId'> = { list: 'services' };
 
+/** A template variable Grafana left as it was: $name, ${name}, ${name:csv}, [[name]]. */
+const UNREPLACED = /\$\{[^}]*\}|\$[A-Za-z_]\w*|\[\[[^\]]*\]\]/;
+
 /**
- * Dashboard variables backed by GET /services: the catalog's services (all,
- * or those of one maintainer) or its maintainers.
+ * Dashboard variables backed by GET /services (the catalog's services, all or
+ * those of one maintainer, or its maintainers) and GET /versions (the
+ * upstream or chart versions of one service, newest first).
  */
 export class LagwatchVariableSupport extends CustomVariableSupport<DataSource, LagwatchVariableQuery> {
   editor = VariableQueryEditor;
@@ -23,15 +28,36 @@ export class LagwatchVariableSupport extends CustomVariableSupport<DataSource, L
 
   query(request: DataQueryRequest<LagwatchVariableQuery>): Observable<DataQueryResponse> {
     const q = { ...DEFAULT_VARIABLE_QUERY, ...request.targets[0] };
+    const list = q.list;
+    if (list === 'versions') {
+      // One service: a multi-value or All selection lists nothing (versions of
+      // different services do not mix).
+      const service = interpolateSingle(q.service ?? '', request.scopedVars ?? {});
+      if (service === '') {
+        return of({ data: [namesFrame([])] });
+      }
+      const unreplaced = service.match(UNREPLACED);
+      if (unreplaced) {
+        const message = `service: template variable ${unreplaced[0]} was not replaced: check that the dashboard defines it`;
+        return throwError(() => new Error(message));
+      }
+      return from(this.datasource.getVersions(service)).pipe(
+        map((r) => ({ data: [namesFrame(versionValues(r, q.versionKind ?? 'upstream'))] }))
+      );
+    }
     const maintainer = interpolateMaintainer(q.maintainer ?? '', request.scopedVars ?? {});
     return from(this.datasource.getServices()).pipe(
-      map((r) => ({ data: [namesFrame(variableValues(r, q.list, maintainer))] }))
+      map((r) => ({ data: [namesFrame(variableValues(r, list, maintainer))] }))
     );
   }
 }
 
-/** The names a variable query lists, sorted by name. */
-export function variableValues(r: ServicesResponse, list: LagwatchVariableQuery['list'], maintainer = ''): string[] {
+/** The names a services or maintainers variable query lists, sorted by name. */
+export function variableValues(
+  r: ServicesResponse,
+  list: Exclude<LagwatchVariableQuery['list'], 'versions'>,
+  maintainer = ''
+): string[] {
   if (list === 'maintainers') {
     return [...new Set(r.maintainers)].sort((a, b) => a.localeCompare(b));
   }
@@ -40,6 +66,16 @@ export function variableValues(r: ServicesResponse, list: LagwatchVariableQuery[
     .filter((s) => anyMaintainer || s.maintainer === maintainer)
     .map((s) => s.name)
     .sort((a, b) => a.localeCompare(b));
+}
+
+/**
+ * The versions a versions variable lists: the upstream versions, or the chart
+ * versions (not the upstream versions they ship), newest first by semver,
+ * values that are not semver last, each once.
+ */
+export function versionValues(r: VersionsResponse, kind: VersionKind): string[] {
+  const versions = kind === 'chart' ? r.chart.map((c) => c.version) : r.upstream.map((u) => u.version);
+  return sortVersionsNewestFirst(versions);
 }
 
 function namesFrame(names: string[]) {

@@ -41,7 +41,7 @@ func TestSharedExampleQueries(t *testing.T) {
 			// Every key of the file is a field of the Go model (or the envelope).
 			var keys map[string]any
 			_ = json.Unmarshal(raw, &keys)
-			known := map[string]bool{"refId": true, "queryType": true, "services": true, "maintainer": true, "metrics": true, "eventKinds": true, "hide": true, "datasource": true}
+			known := map[string]bool{"refId": true, "queryType": true, "services": true, "maintainer": true, "metrics": true, "eventKinds": true, "deployedVersion": true, "hide": true, "datasource": true}
 			for k := range keys {
 				if !known[k] {
 					t.Errorf("key %q is not in the Go query model", k)

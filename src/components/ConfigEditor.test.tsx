@@ -1,5 +1,5 @@
 import { setBackendSrv, BackendSrv } from '@grafana/runtime';
-import { act, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import React from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
@@ -259,5 +259,175 @@ describe('ConfigEditor: OCI registries', () => {
     await user.type(screen.getByLabelText(/OCI manifest budget/), '50');
     await user.type(screen.getByLabelText(/OCI cache directory/), '/var/lib/lagwatch/oci');
     expect(last(onOptionsChange).jsonData).toEqual({ ociBudget: 50, ociCacheDir: '/var/lib/lagwatch/oci' });
+  });
+});
+
+describe('ConfigEditor: deployed versions (Prometheus)', () => {
+  const PASSWORD = 'prom-PASSWORDsecret';
+  const BEARER = 'prom-BEARERsecret';
+
+  it('writes the Prometheus URL and user to jsonData, the password and token to secureJsonData only', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/Prometheus URL/), 'http://prometheus:9090');
+    await user.type(screen.getByLabelText(/Prometheus user/), 'lagwatch');
+    const password = screen.getByLabelText(/Prometheus password/);
+    expect(password).toHaveAttribute('type', 'password');
+    await user.type(password, PASSWORD);
+    const o = last(onOptionsChange);
+    expect(o.jsonData).toEqual({ prometheusUrl: 'http://prometheus:9090', prometheusUser: 'lagwatch' });
+    expect(o.secureJsonData).toEqual({ prometheusPassword: PASSWORD });
+    expect(screen.queryByText('Use an http(s) URL such as http://prometheus:9090')).not.toBeInTheDocument();
+  });
+
+  it('sends a bearer token in secureJsonData only, in a password field', async () => {
+    const { onOptionsChange, user } = setup();
+    const token = screen.getByLabelText(/Prometheus bearer token/);
+    expect(token).toHaveAttribute('type', 'password');
+    await user.type(token, BEARER);
+    const o = last(onOptionsChange);
+    expect(o.secureJsonData).toEqual({ prometheusToken: BEARER });
+    expect(JSON.stringify(o.jsonData)).not.toContain(BEARER);
+  });
+
+  it.each(['prometheusPassword', 'prometheusToken'] as const)(
+    'shows a configured %s as configured, without its value, and resets it',
+    async (key) => {
+      const { onOptionsChange, user } = setup(settings({ secureJsonFields: { [key]: true } }));
+      const label = key === 'prometheusPassword' ? /Prometheus password/ : /Prometheus bearer token/;
+      expect(screen.getByLabelText(label)).toHaveValue('configured');
+      expect(screen.getByLabelText(label)).toBeDisabled();
+      await user.click(screen.getByRole('button', { name: 'Reset' }));
+      const o = last(onOptionsChange);
+      expect(o.secureJsonFields[key]).toBe(false);
+      expect(o.secureJsonData?.[key]).toBe('');
+      expect(screen.getByLabelText(label)).toBeEnabled();
+    }
+  );
+
+  it('keeps a typed Prometheus password while the catalog is edited', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/Prometheus password/), PASSWORD);
+    await user.type(screen.getByLabelText('Catalog YAML'), 'x');
+    const o = last(onOptionsChange);
+    expect(o.jsonData.catalog).toBe('x');
+    expect(o.secureJsonData).toEqual({ prometheusPassword: PASSWORD });
+  });
+
+  it.each(['prometheus:9090', 'ftp://prometheus:9090', 'http://', 'http:prometheus:9090', 'not a url', 'http://a b'])(
+    'flags the Prometheus URL %j, which the backend rejects',
+    (prometheusUrl) => {
+      setup(settings({ jsonData: { prometheusUrl } }));
+      expect(screen.getByText('Use an http(s) URL such as http://prometheus:9090')).toBeInTheDocument();
+    }
+  );
+
+  it.each(['http://prometheus:9090', 'https://prom.example.com/prefix/', ' http://127.0.0.1:9090 ', ''])(
+    'accepts the Prometheus URL %j',
+    (prometheusUrl) => {
+      setup(settings({ jsonData: { prometheusUrl } }));
+      expect(screen.queryByText('Use an http(s) URL such as http://prometheus:9090')).not.toBeInTheDocument();
+      expect(screen.queryByText(/not in the URL/)).not.toBeInTheDocument();
+    }
+  );
+
+  it('flags credentials in the Prometheus URL', () => {
+    setup(settings({ jsonData: { prometheusUrl: 'http://admin:secret@prometheus:9090' } }));
+    expect(
+      screen.getByText('Put the credentials in the Prometheus user and password fields, not in the URL')
+    ).toBeInTheDocument();
+  });
+
+  it('says that a user wins over the token, and that a password needs a user', () => {
+    const { view } = setup(
+      settings({ jsonData: { prometheusUser: 'lagwatch' }, secureJsonFields: { prometheusToken: true } })
+    );
+    expect(screen.getByText(/ignores the bearer token/)).toBeInTheDocument();
+    view.rerender(
+      <ConfigEditor
+        options={settings({ secureJsonFields: { prometheusPassword: true } })}
+        onOptionsChange={jest.fn()}
+      />
+    );
+    expect(screen.getByText(/The password is only sent with a user/)).toBeInTheDocument();
+    view.rerender(
+      <ConfigEditor
+        options={settings({ jsonData: { prometheusUser: 'lagwatch' }, secureJsonFields: { prometheusPassword: true } })}
+        onOptionsChange={jest.fn()}
+      />
+    );
+    expect(screen.queryByText(/ignores the bearer token|only sent with a user/)).not.toBeInTheDocument();
+  });
+});
+
+describe('ConfigEditor: verdict', () => {
+  const RANGE = 'Use a whole number from 1 to 3650';
+
+  it('explains the rule in order, first match wins', () => {
+    setup();
+    const items = within(screen.getByRole('list', { name: 'Verdict rule' }))
+      .getAllByRole('listitem')
+      .map((li) => li.textContent);
+    expect(items).toEqual([
+      'No data (0): fewer than 3 upstream releases in W.',
+      'Possibly abandoned (4): the chart is older than A (chart age > A) and versions behind > 0.',
+      'Chart keeps up (1): p90 delay ≤ T.',
+      'Chart lags: consider a native install (3): median delay > T.',
+      'Chart mostly keeps up (2): otherwise.',
+    ]);
+    expect(screen.getByText(/First match wins/)).toBeInTheDocument();
+  });
+
+  it('shows the defaults as placeholders and writes the three day settings to jsonData', async () => {
+    const { onOptionsChange, user } = setup();
+    expect(screen.getByLabelText(/Window W/)).toHaveAttribute('placeholder', '365');
+    expect(screen.getByLabelText(/Tolerance T/)).toHaveAttribute('placeholder', '7');
+    expect(screen.getByLabelText(/Abandonment A/)).toHaveAttribute('placeholder', '120');
+    await user.type(screen.getByLabelText(/Window W/), '180');
+    await user.type(screen.getByLabelText(/Tolerance T/), '14');
+    await user.type(screen.getByLabelText(/Abandonment A/), '90');
+    expect(last(onOptionsChange).jsonData).toEqual({
+      verdictWindowDays: 180,
+      verdictToleranceDays: 14,
+      verdictAbandonmentDays: 90,
+    });
+    expect(screen.queryByText(RANGE)).not.toBeInTheDocument();
+    expect(screen.queryByText(/Must be less than the window/)).not.toBeInTheDocument();
+  });
+
+  it.each([
+    ['verdictWindowDays', 0],
+    ['verdictWindowDays', 3651],
+    ['verdictToleranceDays', 1.5],
+    ['verdictAbandonmentDays', -3],
+    ['verdictAbandonmentDays', 4000],
+  ] as const)('flags %s %d, outside 1..3650 or not whole', (key, value) => {
+    setup(settings({ jsonData: { [key]: value } }));
+    expect(screen.getByText(RANGE)).toBeInTheDocument();
+  });
+
+  it.each([
+    { verdictWindowDays: 2, verdictToleranceDays: 1 },
+    { verdictWindowDays: 3650, verdictToleranceDays: 3649, verdictAbandonmentDays: 3650 },
+    { verdictAbandonmentDays: 1 },
+  ])('accepts %j', (jsonData) => {
+    setup(settings({ jsonData }));
+    expect(screen.queryByText(RANGE)).not.toBeInTheDocument();
+    expect(screen.queryByText(/Must be less than the window/)).not.toBeInTheDocument();
+  });
+
+  it('flags a tolerance that is not less than the window, with the defaults for empty fields', () => {
+    const { view } = setup(settings({ jsonData: { verdictWindowDays: 7 } }));
+    expect(screen.getByText('Must be less than the window (7 days)')).toBeInTheDocument();
+    view.rerender(
+      <ConfigEditor options={settings({ jsonData: { verdictToleranceDays: 365 } })} onOptionsChange={jest.fn()} />
+    );
+    expect(screen.getByText('Must be less than the window (365 days)')).toBeInTheDocument();
+    view.rerender(
+      <ConfigEditor
+        options={settings({ jsonData: { verdictWindowDays: 30, verdictToleranceDays: 29 } })}
+        onOptionsChange={jest.fn()}
+      />
+    );
+    expect(screen.queryByText(/Must be less than the window/)).not.toBeInTheDocument();
   });
 });

@@ -24,8 +24,12 @@ import {
   DEFAULT_INDEX_LIMIT_MB,
   DEFAULT_OCI_BUDGET,
   DEFAULT_TIMEOUT_SECONDS,
+  DEFAULT_VERDICT_ABANDONMENT_DAYS,
+  DEFAULT_VERDICT_TOLERANCE_DAYS,
+  DEFAULT_VERDICT_WINDOW_DAYS,
   LagwatchOptions,
   LagwatchSecureJsonData,
+  MAX_VERDICT_DAYS,
   ValidateResponse,
 } from '../types';
 import { errorText } from './useCatalog';
@@ -43,7 +47,41 @@ export const VALIDATE_DEBOUNCE_MS = 500;
 const GO_DURATION = /^\+?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
 
 /** Numeric settings: the backend reads them as Go ints (a fraction fails the whole jsonData) and rejects negatives. */
-type NumberKey = 'indexLimitMb' | 'timeoutSeconds' | 'ociBudget';
+type NumberKey =
+  | 'indexLimitMb'
+  | 'timeoutSeconds'
+  | 'ociBudget'
+  | 'verdictWindowDays'
+  | 'verdictToleranceDays'
+  | 'verdictAbandonmentDays';
+
+type SecretKey = keyof LagwatchSecureJsonData;
+
+/**
+ * Why the backend would refuse a Prometheus URL (pkg/models/settings.go checks
+ * it as it checks the GitHub URL: trimmed, scheme http or https, a host; and
+ * no credentials in it), or undefined when it accepts it. Empty means none.
+ */
+export function prometheusUrlError(raw: string): string | undefined {
+  const v = raw.trim();
+  if (v === '') {
+    return undefined;
+  }
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  // The WHATWG parser reads http:host as http://host; Go's url.Parse gives no host.
+  if (!u || !/^https?:\/\//i.test(v) || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.host === '') {
+    return 'Use an http(s) URL such as http://prometheus:9090';
+  }
+  if (u.username !== '' || u.password !== '') {
+    return 'Put the credentials in the Prometheus user and password fields, not in the URL';
+  }
+  return undefined;
+}
 
 /** A line of the OCI credentials: HOST USERNAME:PASSWORD (as pkg/sources/oci reads it). */
 const CREDENTIAL_LINE = /^[^\s/@]+\s+[^\s:]+:\S.*$/;
@@ -63,7 +101,9 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
 
   // Binds an Input to a string setting of jsonData.
-  const text = (key: 'githubUrl' | 'cacheTtl' | 'catalogPath' | 'ociCacheDir') => ({
+  const text = (
+    key: 'githubUrl' | 'cacheTtl' | 'catalogPath' | 'ociCacheDir' | 'prometheusUrl' | 'prometheusUser'
+  ) => ({
     value: jsonData[key] ?? '',
     onChange: (e: ChangeEvent<HTMLInputElement>) => setJson({ [key]: e.currentTarget.value }),
   });
@@ -81,31 +121,46 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   });
   const onCatalogChange = useCallback((v: string) => latestSetJson.current({ catalog: v }), []);
 
-  // The token only ever goes to secureJsonData: Grafana encrypts it and never sends it back.
-  const onTokenChange = (e: ChangeEvent<HTMLInputElement>) =>
-    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, githubToken: e.currentTarget.value } });
-  const onTokenReset = () =>
-    onOptionsChange({
-      ...options,
-      secureJsonFields: { ...secureJsonFields, githubToken: false },
-      secureJsonData: { ...secureJsonData, githubToken: '' },
-    });
-
-  // Registry logins, like the token: secureJsonData only, never shown again.
-  const onCredentialsChange = (e: ChangeEvent<HTMLTextAreaElement>) =>
-    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, ociCredentials: e.currentTarget.value } });
-  const onCredentialsReset = () =>
-    onOptionsChange({
-      ...options,
-      secureJsonFields: { ...secureJsonFields, ociCredentials: false },
-      secureJsonData: { ...secureJsonData, ociCredentials: '' },
-    });
+  // Secrets (the GitHub token, registry logins, the Prometheus password and
+  // token) only ever go to secureJsonData: Grafana encrypts them and never
+  // sends them back, it only reports secureJsonFields[key] = true. Reset
+  // clears both, so that a new value can be typed.
+  const secret = (key: SecretKey) => ({
+    isConfigured: !!secureJsonFields?.[key],
+    value: secureJsonData?.[key] ?? '',
+    onChange: (e: { currentTarget: { value: string } }) =>
+      onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, [key]: e.currentTarget.value } }),
+    onReset: () =>
+      onOptionsChange({
+        ...options,
+        secureJsonFields: { ...secureJsonFields, [key]: false },
+        secureJsonData: { ...secureJsonData, [key]: '' },
+      }),
+  });
+  const hasSecret = (key: SecretKey) => !!secureJsonFields?.[key] || !!secureJsonData?.[key];
   const badCredentialLine = (secureJsonData?.ociCredentials ?? '')
     .split('\n')
     .map((l, i) => ({ line: i + 1, text: l.trim() }))
     .find((l) => l.text !== '' && !l.text.startsWith('#') && !CREDENTIAL_LINE.test(l.text));
 
   const ttlInvalid = !!jsonData.cacheTtl && !GO_DURATION.test(jsonData.cacheTtl);
+  const prometheusUrlProblem = prometheusUrlError(jsonData.prometheusUrl ?? '');
+  const prometheusUser = (jsonData.prometheusUser ?? '').trim();
+  const authNote =
+    prometheusUser && hasSecret('prometheusToken')
+      ? 'A user is set: Lagwatch uses basic auth and ignores the bearer token.'
+      : !prometheusUser && hasSecret('prometheusPassword')
+        ? 'The password is only sent with a user: set the Prometheus user, or use a bearer token.'
+        : undefined;
+
+  // Tolerance < window, with the defaults for empty fields; checked once both are whole numbers in range.
+  const days = (v: number | undefined, fallback: number) => (v === undefined ? fallback : v);
+  const windowDays = days(jsonData.verdictWindowDays, DEFAULT_VERDICT_WINDOW_DAYS);
+  const tolerance = days(jsonData.verdictToleranceDays, DEFAULT_VERDICT_TOLERANCE_DAYS);
+  const toleranceError =
+    validDays(windowDays) && validDays(tolerance) && tolerance >= windowDays
+      ? `Must be less than the window (${windowDays} days)`
+      : undefined;
 
   return (
     <Stack direction="column" gap={2}>
@@ -120,12 +175,9 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           <SecretInput
             id="lagwatch-github-token"
             width={60}
-            isConfigured={!!secureJsonFields?.githubToken}
-            value={secureJsonData?.githubToken ?? ''}
             placeholder="ghp_… or github_pat_…"
             autoComplete="off"
-            onChange={onTokenChange}
-            onReset={onTokenReset}
+            {...secret('githubToken')}
           />
         </Field>
       </FieldSet>
@@ -141,11 +193,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             id="lagwatch-oci-credentials"
             cols={60}
             rows={3}
-            isConfigured={!!secureJsonFields?.ociCredentials}
-            value={secureJsonData?.ociCredentials ?? ''}
             placeholder="registry.example.com robot:secret"
-            onChange={onCredentialsChange}
-            onReset={onCredentialsReset}
+            {...secret('ociCredentials')}
           />
         </Field>
         <NumberField
@@ -161,6 +210,107 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         >
           <Input id="lagwatch-oci-cache-dir" width={60} placeholder="/var/lib/lagwatch/oci" {...text('ociCacheDir')} />
         </Field>
+      </FieldSet>
+
+      <FieldSet label="Deployed versions">
+        <Box marginBottom={2}>
+          <Text element="p" color="secondary">
+            Where the versions you run come from, for the deployed metrics (deployed versions behind, deployed lag,
+            rollout lag) and the deployed events. A service&apos;s <code>deployed:</code> in the catalog pins a version
+            or names a Prometheus query and the label holding the version; that query runs on this Prometheus.
+          </Text>
+        </Box>
+        <Field
+          label="Prometheus URL"
+          description="Optional. The Prometheus that knows the deployed versions; empty = none."
+          invalid={!!prometheusUrlProblem}
+          error={prometheusUrlProblem}
+        >
+          <Input
+            id="lagwatch-prometheus-url"
+            width={60}
+            placeholder="http://prometheus:9090"
+            {...text('prometheusUrl')}
+          />
+        </Field>
+        <Field label="Prometheus user" description="Optional basic-auth user; its password below.">
+          <Input id="lagwatch-prometheus-user" width={30} autoComplete="off" {...text('prometheusUser')} />
+        </Field>
+        <Field label="Prometheus password" description="Basic-auth password, sent with the user.">
+          <SecretInput
+            id="lagwatch-prometheus-password"
+            width={30}
+            autoComplete="new-password"
+            {...secret('prometheusPassword')}
+          />
+        </Field>
+        <Field
+          label="Prometheus bearer token"
+          description="Optional. Sent as Authorization: Bearer when no user is set."
+        >
+          <SecretInput id="lagwatch-prometheus-token" width={60} autoComplete="off" {...secret('prometheusToken')} />
+        </Field>
+        {authNote && (
+          <Text element="p" color="warning">
+            {authNote}
+          </Text>
+        )}
+      </FieldSet>
+
+      <FieldSet label="Verdict">
+        <Box marginBottom={2}>
+          <Text element="p" color="secondary">
+            The verdict (metric Verdict of Current queries, column verdict of Status) judges how fast the chart ships
+            upstream releases, from the packaging delays of the upstream releases of the last W days (a release no chart
+            ships yet counts with its delay so far). First match wins:
+          </Text>
+          <ol aria-label="Verdict rule">
+            <li>
+              <strong>No data</strong> (0): fewer than 3 upstream releases in W.
+            </li>
+            <li>
+              <strong>Possibly abandoned</strong> (4): the chart is older than A (chart age &gt; A) and versions behind
+              &gt; 0.
+            </li>
+            <li>
+              <strong>Chart keeps up</strong> (1): p90 delay ≤ T.
+            </li>
+            <li>
+              <strong>Chart lags: consider a native install</strong> (3): median delay &gt; T.
+            </li>
+            <li>
+              <strong>Chart mostly keeps up</strong> (2): otherwise.
+            </li>
+          </ol>
+          <Text element="p" color="secondary">
+            The numbers are the alert codes of the Verdict metric: the higher, the worse.
+          </Text>
+        </Box>
+        <NumberField
+          id="lagwatch-verdict-window"
+          label="Window W (days)"
+          description="Upstream releases of this many days count."
+          fallback={DEFAULT_VERDICT_WINDOW_DAYS}
+          max={MAX_VERDICT_DAYS}
+          {...number('verdictWindowDays')}
+        />
+        <NumberField
+          id="lagwatch-verdict-tolerance"
+          label="Tolerance T (days)"
+          description="A packaging delay up to this many days is keeping up. Less than the window."
+          fallback={DEFAULT_VERDICT_TOLERANCE_DAYS}
+          max={MAX_VERDICT_DAYS}
+          error={toleranceError}
+          {...number('verdictToleranceDays')}
+        />
+        <NumberField
+          id="lagwatch-verdict-abandonment"
+          label="Abandonment A (days)"
+          description="A chart without a release for longer than this, while behind, is possibly abandoned."
+          fallback={DEFAULT_VERDICT_ABANDONMENT_DAYS}
+          max={MAX_VERDICT_DAYS}
+          {...number('verdictAbandonmentDays')}
+        />
       </FieldSet>
 
       <FieldSet label="Limits">
@@ -236,31 +386,41 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   );
 }
 
+/** A verdict day setting the backend accepts: a whole number from 1 to MAX_VERDICT_DAYS. */
+function validDays(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= MAX_VERDICT_DAYS;
+}
+
 /**
  * A whole-number setting (empty = the backend's default), flagged unless it
- * is a whole number of 1 or more.
+ * is a whole number of 1 or more (and at most `max`), or when `error` says
+ * why it does not fit the other settings.
  */
 function NumberField(props: {
   id: string;
   label: string;
   description: string;
   fallback: number;
+  max?: number;
+  error?: string;
   value: number | undefined;
   onChange: (n: number | undefined) => void;
 }) {
-  const { id, label, description, fallback, value, onChange } = props;
-  const invalid = value !== undefined && !(Number.isInteger(value) && value >= 1);
+  const { id, label, description, fallback, max, error, value, onChange } = props;
+  const outOfRange =
+    value !== undefined && !(Number.isInteger(value) && value >= 1 && (max === undefined || value <= max));
+  const message = outOfRange
+    ? max === undefined
+      ? 'Use a whole number of 1 or more'
+      : `Use a whole number from 1 to ${max}`
+    : error;
   return (
-    <Field
-      label={label}
-      description={description}
-      invalid={invalid}
-      error={invalid ? 'Use a whole number of 1 or more' : undefined}
-    >
+    <Field label={label} description={description} invalid={!!message} error={message}>
       <Input
         id={id}
         type="number"
         min={1}
+        max={max}
         step={1}
         width={20}
         value={value ?? ''}

@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import { setTemplateSrv } from '@grafana/runtime';
 import React from 'react';
 
@@ -33,6 +33,9 @@ function setup(initial: Partial<LagwatchQuery> = {}, Editor: typeof QueryEditor 
   ));
   return { onChange, onRunQuery, datasource, user };
 }
+
+/** Lets the mocked GET /services answer inside act, for tests that do not interact after rendering. */
+const catalogLoaded = () => act(async () => {});
 
 const lastQuery = (onChange: jest.Mock): LagwatchQuery => onChange.mock.calls[onChange.mock.calls.length - 1][0];
 
@@ -88,20 +91,69 @@ describe('QueryEditor', () => {
     expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'current', metrics: ['lag', 'chart_age'] });
   });
 
-  it('toggles event kinds of an events query and keeps at least one', async () => {
+  it('toggles the four event kinds of an events query and keeps at least one', async () => {
     const { onChange, user } = setup({ queryType: 'events' });
-    const upstream = screen.getByRole('checkbox', { name: /Upstream releases/ });
-    const chart = screen.getByRole('checkbox', { name: /Chart releases/ });
-    expect(upstream).toBeChecked();
-    expect(chart).toBeChecked();
+    const box = (name: RegExp) => screen.getByRole('checkbox', { name });
+    for (const name of [/Upstream releases/, /Chart releases/, /Deployed versions/, /Forecasts/]) {
+      expect(box(name)).toBeChecked();
+    }
+    expect(screen.getByText(/may lie after now/)).toBeInTheDocument();
     expect(screen.queryByText('Metrics')).not.toBeInTheDocument();
 
-    await user.click(chart);
+    await user.click(box(/Chart releases/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'deployed', 'forecast']);
+    await user.click(box(/Deployed versions/));
+    await user.click(box(/Forecasts/));
     expect(lastQuery(onChange).eventKinds).toEqual(['upstream']);
-    expect(screen.getByRole('checkbox', { name: /Upstream releases/ })).toBeDisabled();
+    expect(box(/Upstream releases/)).toBeDisabled();
 
-    await user.click(screen.getByRole('checkbox', { name: /Chart releases/ }));
-    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'chart']);
+    await user.click(box(/Forecasts/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'forecast']);
+    await user.click(box(/Chart releases/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'chart', 'forecast']);
+  });
+
+  it('offers the deployed metrics in lag queries, and the verdict only in current queries', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['lag'] });
+    await user.click(screen.getByRole('combobox', { name: /Metrics/ }));
+    expect(await screen.findByRole('option', { name: /^Deployed versions behind/ })).toBeInTheDocument();
+    expect(screen.getByRole('option', { name: /^Deployed lag/ })).toBeInTheDocument();
+    expect(screen.getByRole('option', { name: /^Rollout lag/ })).toBeInTheDocument();
+    expect(screen.queryByRole('option', { name: /^Verdict/ })).not.toBeInTheDocument();
+    await user.click(screen.getByRole('option', { name: /^Rollout lag/ }));
+    expect(lastQuery(onChange).metrics).toEqual(['lag', 'rollout_lag']);
+    await user.keyboard('{Escape}');
+
+    await user.click(screen.getByRole('radio', { name: 'Current' }));
+    expect(lastQuery(onChange).metrics).toEqual(['lag', 'rollout_lag']);
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Verdict/);
+    expect(lastQuery(onChange)).toEqual({
+      refId: 'A',
+      queryType: 'current',
+      metrics: ['lag', 'rollout_lag', 'verdict'],
+    });
+  });
+
+  it('drops the verdict when a current query becomes a lag query', async () => {
+    const { onChange, onRunQuery, user } = setup({ queryType: 'current', metrics: ['verdict', 'deployed_lag'] });
+    await user.click(screen.getByRole('radio', { name: 'Lag over time' }));
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', metrics: ['deployed_lag'] });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('falls back to the lag metric when the verdict was the only one', async () => {
+    const { onChange, user } = setup({ queryType: 'current', metrics: ['verdict'] });
+    // Status ignores metrics and keeps them; lag drops the verdict.
+    await user.click(screen.getByRole('radio', { name: 'Status' }));
+    expect(lastQuery(onChange).metrics).toEqual(['verdict']);
+    await user.click(screen.getByRole('radio', { name: 'Lag over time' }));
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', metrics: ['lag'] });
+  });
+
+  it('flags a stored lag query that asks for the verdict', async () => {
+    setup({ queryType: 'lag', metrics: ['lag', 'verdict'] });
+    await catalogLoaded();
+    expect(screen.getByText('Verdict is only answered by Current queries')).toBeInTheDocument();
   });
 
   it('shows an error when the catalog cannot be loaded', async () => {
@@ -117,10 +169,103 @@ describe('AnnotationQueryEditor', () => {
   it('fixes the query type to events and offers the service and kind filters', async () => {
     const { onChange, user } = setup({ queryType: 'lag' }, AnnotationQueryEditor as typeof QueryEditor);
     expect(screen.queryByRole('radio')).not.toBeInTheDocument();
-    expect(screen.getByText(/Upstream and chart releases as rows/)).toBeInTheDocument();
+    expect(screen.getByText(/Releases, deployed-version changes and ship forecasts as rows/)).toBeInTheDocument();
+    expect(screen.queryByLabelText(/What-if version/)).not.toBeInTheDocument();
     await pick(user, screen.getByPlaceholderText('All services'), /^chromadb/);
     expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'events', services: ['chromadb'] });
     expect(screen.getByRole('checkbox', { name: /Upstream releases/ })).toBeChecked();
     expect(screen.getByRole('checkbox', { name: /Chart releases/ })).toBeChecked();
+  });
+});
+
+describe('QueryEditor: what-if version', () => {
+  const field = () => screen.getByLabelText(/What-if version/);
+  const ERROR = /is not a semver version/;
+
+  it.each(['lag', 'current', 'status'] as const)('is offered for %s queries', async (queryType) => {
+    setup({ queryType });
+    await catalogLoaded();
+    expect(field()).toHaveValue('');
+  });
+
+  it('is not offered for events queries, and switching to events drops it', async () => {
+    const { onChange, user } = setup({ queryType: 'status', deployedVersion: '0.11.10' });
+    expect(field()).toHaveValue('0.11.10');
+    await user.click(screen.getByRole('radio', { name: 'Events' }));
+    expect(screen.queryByLabelText(/What-if version/)).not.toBeInTheDocument();
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'events' });
+  });
+
+  it('sends a valid version on blur and runs the query', async () => {
+    const { onChange, onRunQuery, user } = setup({ queryType: 'current', metrics: ['deployed_versions_behind'] });
+    await user.type(field(), '0.11.10');
+    expect(onChange).not.toHaveBeenCalled();
+    await user.tab();
+    expect(lastQuery(onChange)).toEqual({
+      refId: 'A',
+      queryType: 'current',
+      metrics: ['deployed_versions_behind'],
+      deployedVersion: '0.11.10',
+    });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText(ERROR)).not.toBeInTheDocument();
+  });
+
+  it('coerces v1.2 to 1.2.0, shows the normalised value and sends it on Enter', async () => {
+    const { onChange, user } = setup({ queryType: 'lag' });
+    await user.type(field(), 'v1.2');
+    expect(screen.getByText('Read as 1.2.0')).toBeInTheDocument();
+    await user.keyboard('{Enter}');
+    expect(lastQuery(onChange).deployedVersion).toBe('1.2.0');
+    expect(field()).toHaveValue('1.2.0');
+    expect(screen.queryByText(/Read as/)).not.toBeInTheDocument();
+  });
+
+  it('names non-semver input in an error and does not send it', async () => {
+    const { onChange, onRunQuery, user } = setup({ queryType: 'status' });
+    await user.type(field(), 'latest');
+    expect(
+      screen.getByText('"latest" is not a semver version: use MAJOR.MINOR.PATCH such as 0.12.3 (v0.12 reads as 0.12.0)')
+    ).toBeInTheDocument();
+    await user.tab();
+    await user.click(field());
+    await user.keyboard('{Enter}');
+    expect(onChange).not.toHaveBeenCalled();
+    expect(onRunQuery).not.toHaveBeenCalled();
+    expect(field()).toHaveValue('latest');
+  });
+
+  it('keeps the previous version while the text is invalid', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', deployedVersion: '0.12.3' });
+    await user.clear(field());
+    await user.type(field(), 'main');
+    await user.tab();
+    expect(screen.getByText(/^"main" is not a semver version/)).toBeInTheDocument();
+    expect(onChange).not.toHaveBeenCalled();
+
+    // Fixing the text sends the fixed version.
+    await user.clear(field());
+    await user.type(field(), '0.12.2');
+    await user.tab();
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', deployedVersion: '0.12.2' });
+    expect(screen.queryByText(ERROR)).not.toBeInTheDocument();
+  });
+
+  it('drops the version when the field is emptied', async () => {
+    const { onChange, user } = setup({ queryType: 'current', deployedVersion: '0.12.3' });
+    await user.clear(field());
+    await user.tab();
+    const q = lastQuery(onChange);
+    expect(q).toEqual({ refId: 'A', queryType: 'current' });
+    expect('deployedVersion' in q).toBe(false);
+  });
+
+  it('does not run the query again when the text normalises to the same version', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', deployedVersion: '1.2.0' });
+    await user.clear(field());
+    await user.type(field(), 'v1.2');
+    await user.tab();
+    expect(onChange).not.toHaveBeenCalled();
+    expect(field()).toHaveValue('1.2.0');
   });
 });

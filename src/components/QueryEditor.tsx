@@ -3,7 +3,9 @@ import { Checkbox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack
 import React, { useMemo } from 'react';
 
 import type { DataSource } from '../datasource';
+import { metricsFor } from '../queryModel';
 import {
+  CURRENT_ONLY_METRICS,
   DEFAULT_QUERY,
   EVENT_KINDS,
   EVENT_KIND_VALUES,
@@ -15,9 +17,11 @@ import {
   METRIC_QUERY_TYPES,
   QUERY_TYPES,
   QueryType,
+  WHAT_IF_QUERY_TYPES,
 } from '../types';
 import { MaintainerSelect } from './MaintainerSelect';
-import { useCatalog, variableOptions, withValues } from './useCatalog';
+import { serviceOptions, useCatalog, variableOptions, withValues } from './useCatalog';
+import { WhatIfVersionField } from './WhatIfVersionField';
 
 export type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions> & {
   /** Annotation editor: the query type is fixed to events. */
@@ -25,11 +29,37 @@ export type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions>
 };
 
 const queryTypeOptions = QUERY_TYPES.map((t) => ({ label: t.label, value: t.value, description: t.hint }));
-const metricOptions: Array<ComboboxOption<string>> = METRICS.map((m) => ({
+const metricOption = (m: (typeof METRICS)[number]): ComboboxOption<string> => ({
   label: m.label,
   value: m.value,
   description: m.hint,
-}));
+});
+
+/** The metric options of a query type: verdict only for current. */
+function metricOptionsFor(queryType: QueryType): Array<ComboboxOption<string>> {
+  const allowed = metricsFor(queryType);
+  return METRICS.filter((m) => allowed.includes(m.value)).map(metricOption);
+}
+
+/**
+ * The query after switching to another query type: a lag query drops the
+ * metrics it does not answer (verdict; the last one falls back to lag), and
+ * an events query drops the what-if version, which its editor does not show.
+ */
+function switchQueryType(query: LagwatchQuery, queryType: QueryType): LagwatchQuery {
+  const next: LagwatchQuery = { ...query, queryType };
+  if (METRIC_QUERY_TYPES.includes(queryType) && query.metrics) {
+    const allowed = metricsFor(queryType);
+    const kept = query.metrics.filter((m) => allowed.includes(m));
+    if (kept.length !== query.metrics.length) {
+      next.metrics = kept.length ? kept : DEFAULT_QUERY.metrics;
+    }
+  }
+  if (!WHAT_IF_QUERY_TYPES.includes(queryType)) {
+    delete next.deployedVersion;
+  }
+  return next;
+}
 
 export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQueryType }: Props) {
   const catalog = useCatalog(datasource);
@@ -38,27 +68,30 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
   const metrics = query.metrics?.length ? query.metrics : DEFAULT_QUERY.metrics!;
   const eventKinds = query.eventKinds?.length ? query.eventKinds : EVENT_KIND_VALUES;
   const hint = QUERY_TYPES.find((t) => t.value === queryType)?.hint;
+  // A stored query may hold a metric its type does not answer: keep it removable and say why.
+  const metricOptions = useMemo(() => withValues(metricOptionsFor(queryType), metrics), [queryType, metrics]);
+  const metricErrors = metrics
+    .filter((m) => CURRENT_ONLY_METRICS.includes(m) && !metricsFor(queryType).includes(m))
+    .map((m) => `${METRICS.find((c) => c.value === m)?.label ?? m} is only answered by Current queries`);
 
   const variables = useMemo(() => variableOptions(), []);
-  const serviceOptions = useMemo(
-    () =>
-      withValues(
-        [
-          ...catalog.services.map((s) => ({
-            label: s.name,
-            value: s.name,
-            description: `${s.maintainer} · ${s.repo}`,
-          })),
-          ...variables,
-        ],
-        query.services ?? []
-      ),
+  const serviceChoices = useMemo(
+    () => serviceOptions(catalog.services, variables, query.services ?? []),
     [catalog.services, variables, query.services]
   );
 
-  const change = (patch: Partial<LagwatchQuery>) => {
-    onChange({ ...query, queryType, ...patch });
+  const commit = (next: LagwatchQuery) => {
+    onChange(next);
     onRunQuery();
+  };
+  const change = (patch: Partial<LagwatchQuery>) => commit({ ...query, queryType, ...patch });
+
+  const changeWhatIf = (deployedVersion: string | undefined) => {
+    const next: LagwatchQuery = { ...query, queryType, deployedVersion };
+    if (deployedVersion === undefined) {
+      delete next.deployedVersion;
+    }
+    commit(next);
   };
 
   const toggleKind = (kind: EventKind, on: boolean) => {
@@ -74,7 +107,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
             aria-label="Query type"
             options={queryTypeOptions}
             value={queryType}
-            onChange={(v) => change({ queryType: v })}
+            onChange={(v) => commit(switchQueryType({ ...query, queryType }, v))}
           />
         </Field>
       )}
@@ -89,7 +122,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
           <MultiCombobox<string>
             id="lagwatch-services"
             placeholder="All services"
-            options={serviceOptions}
+            options={serviceChoices}
             value={services}
             loading={catalog.loading}
             width="auto"
@@ -109,7 +142,13 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
           />
         </Field>
         {METRIC_QUERY_TYPES.includes(queryType) && (
-          <Field label="Metrics" description="One series per service and metric." noMargin>
+          <Field
+            label="Metrics"
+            description="One series per service and metric."
+            invalid={metricErrors.length > 0}
+            error={metricErrors.length ? metricErrors.join('; ') : undefined}
+            noMargin
+          >
             <MultiCombobox<string>
               id="lagwatch-metrics"
               options={metricOptions}
@@ -123,16 +162,19 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
             />
           </Field>
         )}
+        {WHAT_IF_QUERY_TYPES.includes(queryType) && (
+          <WhatIfVersionField value={query.deployedVersion} onChange={changeWhatIf} />
+        )}
         {queryType === 'events' && (
           <Field label="Event kinds" noMargin>
-            <Stack direction="row" gap={2}>
+            <Stack direction="row" gap={2} wrap="wrap">
               {EVENT_KINDS.map((k) => (
                 <Checkbox
                   key={k.value}
                   label={k.label}
                   description={k.hint}
                   value={eventKinds.includes(k.value)}
-                  // Unchecking the last kind would mean "both" to the backend: keep one.
+                  // Unchecking the last kind would mean "all four" to the backend: keep one.
                   disabled={eventKinds.length === 1 && eventKinds[0] === k.value}
                   onChange={(e) => toggleKind(k.value, e.currentTarget.checked)}
                 />

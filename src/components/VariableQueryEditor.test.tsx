@@ -10,14 +10,22 @@ import { LagwatchVariableQuery, ServicesResponse } from '../types';
 import { VariableQueryEditor } from './VariableQueryEditor';
 
 const SERVICES: ServicesResponse = {
-  services: [{ name: 'ollama', maintainer: 'community', repo: 'ollama/ollama', chart: 'ollama' }],
+  services: [
+    { name: 'ollama', maintainer: 'community', repo: 'ollama/ollama', chart: 'ollama' },
+    { name: 'chromadb', maintainer: 'community', repo: 'chroma-core/chroma', chart: 'chromadb' },
+  ],
   maintainers: ['community', 'vendor'],
 };
 
 beforeAll(() => giveElementsASize());
 
 function setup(initial: Partial<LagwatchVariableQuery> = {}) {
-  setTemplateSrv(fakeTemplateSrv({ maintainer: { current: 'vendor', options: ['community', 'vendor'] } }));
+  setTemplateSrv(
+    fakeTemplateSrv({
+      maintainer: { current: 'vendor', options: ['community', 'vendor'] },
+      service: { current: 'ollama', options: ['ollama', 'chromadb'] },
+    })
+  );
   const datasource = { getServices: jest.fn().mockResolvedValue(SERVICES) } as unknown as DataSource;
   return renderControlled({ refId: 'V', ...initial } as LagwatchVariableQuery, (query, onChange) => (
     <VariableQueryEditor datasource={datasource} query={query} onChange={onChange} onRunQuery={jest.fn()} />
@@ -39,5 +47,32 @@ describe('VariableQueryEditor', () => {
     await user.click(screen.getByRole('radio', { name: 'Maintainers' }));
     expect(last()).toEqual({ refId: 'V', list: 'maintainers', maintainer: undefined });
     expect(screen.queryByPlaceholderText('Any maintainer')).not.toBeInTheDocument();
+  });
+
+  it('lists the versions of one service: a catalog service or $service, upstream by default', async () => {
+    const { last, user } = setup({ list: 'services', maintainer: 'vendor' });
+    await user.click(screen.getByRole('radio', { name: 'Versions' }));
+    expect(last()).toEqual({ refId: 'V', list: 'versions' });
+    expect(screen.queryByPlaceholderText('Any maintainer')).not.toBeInTheDocument();
+    expect(screen.getByRole('radio', { name: 'Upstream releases' })).toBeChecked();
+
+    await user.click(screen.getByPlaceholderText('Choose a service'));
+    expect(await screen.findByRole('option', { name: /^chromadb/ })).toBeInTheDocument();
+    await user.click(await screen.findByRole('option', { name: /^\$service/ }));
+    expect(last()).toEqual({ refId: 'V', list: 'versions', service: '$service' });
+
+    await user.click(screen.getByRole('radio', { name: 'Chart releases' }));
+    expect(last()).toEqual({ refId: 'V', list: 'versions', service: '$service', versionKind: 'chart' });
+  });
+
+  it('picks a catalog service for a versions variable and drops the versions fields when switching back', async () => {
+    const { last, user } = setup({ list: 'versions', versionKind: 'chart' });
+    await user.click(screen.getByPlaceholderText('Choose a service'));
+    await user.click(await screen.findByRole('option', { name: /^ollama/ }));
+    expect(last()).toEqual({ refId: 'V', list: 'versions', service: 'ollama', versionKind: 'chart' });
+
+    await user.click(screen.getByRole('radio', { name: 'Services' }));
+    expect(last()).toEqual({ refId: 'V', list: 'services' });
+    expect(screen.queryByPlaceholderText('Choose a service')).not.toBeInTheDocument();
   });
 });

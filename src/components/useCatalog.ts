@@ -3,7 +3,7 @@ import { getTemplateSrv } from '@grafana/runtime';
 import { useEffect, useState } from 'react';
 
 import type { DataSource } from '../datasource';
-import { ServicesResponse } from '../types';
+import { ServiceInfo, ServicesResponse } from '../types';
 
 export interface CatalogState extends ServicesResponse {
   loading: boolean;
@@ -39,6 +39,21 @@ export function variableOptions(): Array<ComboboxOption<string>> {
 export function withValues(options: Array<ComboboxOption<string>>, values: string[]): Array<ComboboxOption<string>> {
   const missing = values.filter((v) => v !== '' && !options.some((o) => o.value === v));
   return [...options, ...missing.map((v) => ({ label: v, value: v }))];
+}
+
+/** The catalog's services, then the dashboard's variables, as options; selected values stay listed. */
+export function serviceOptions(
+  services: ServiceInfo[],
+  variables: Array<ComboboxOption<string>>,
+  selected: string[]
+): Array<ComboboxOption<string>> {
+  return withValues(
+    [
+      ...services.map((s) => ({ label: s.name, value: s.name, description: `${s.maintainer} · ${s.repo}` })),
+      ...variables,
+    ],
+    selected
+  );
 }
 
 export function errorText(err: unknown): string {

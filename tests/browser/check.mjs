@@ -34,8 +34,14 @@ const BAD_CATALOG = [
 const HINTS = {
   'Lag over time': ['lag', 'Time series, one per service and metric: how the lag changed over the time range.'],
   Current: ['current', 'One number per service and metric at the end of the range: for Stat, Gauge and alert rules.'],
-  Status: ['status', 'Table with one row per service: upstream and chart versions, lag and age.'],
-  Events: ['events', 'Upstream and chart releases as rows with time, title and tags: for annotations.'],
+  Status: [
+    'status',
+    'Table with one row per service: upstream, chart and deployed versions, lag, age and the verdict.',
+  ],
+  Events: [
+    'events',
+    'Releases, deployed-version changes and ship forecasts as rows with time, title and tags: for annotations.',
+  ],
 };
 
 if (!base) {
