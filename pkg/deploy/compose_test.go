@@ -137,6 +137,11 @@ func TestComposeProject(t *testing.T) {
 		if len(g.DependsOn) == 0 {
 			t.Errorf("grafana should start after prometheus")
 		}
+		// Prometheus scrapes Grafana's /metrics, where grafana_build_info (the
+		// catalog's running Grafana version) comes from.
+		if v, _ := envValue(g, "GF_METRICS_ENABLED"); v != "true" {
+			t.Errorf("GF_METRICS_ENABLED = %q, want true (Grafana's /metrics carries grafana_build_info)", v)
+		}
 	})
 
 	t.Run("prometheus", func(t *testing.T) {
@@ -167,6 +172,11 @@ func TestComposeProject(t *testing.T) {
 		if targets["grafana:3000"] == "" || targets["localhost:9090"] == "" || targets["exporter:9465"] == "" {
 			t.Errorf("prometheus.yml must scrape itself (localhost:9090), grafana:3000 and exporter:9465, scrapes %v", targets)
 		}
+		for _, sc := range pc.ScrapeConfigs {
+			if sc.JobName == "grafana" && sc.MetricsPath != "/metrics" {
+				t.Errorf("job grafana scrapes %q, want /metrics", sc.MetricsPath)
+			}
+		}
 	})
 
 	t.Run("exporter", func(t *testing.T) {
@@ -184,6 +194,12 @@ func TestComposeProject(t *testing.T) {
 		}
 		if _, ok := ex.Environment["GITHUB_TOKEN"]; !ok {
 			t.Errorf("exporter environment %v: GITHUB_TOKEN is not passed through", ex.Environment)
+		}
+		// The exporter reads the running versions from the same Prometheus as
+		// the datasource.
+		promURL, _ := datasources(t)[lagwatchUID].JSONData["prometheusUrl"].(string)
+		if promURL == "" || !strings.Contains(cmd, "--prometheus-url "+promURL) {
+			t.Errorf("exporter command %q: want --prometheus-url %s, as the datasource's jsonData.prometheusUrl", cmd, promURL)
 		}
 	})
 }

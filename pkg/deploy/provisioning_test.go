@@ -2,14 +2,20 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/models"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -133,6 +139,42 @@ func TestDatasources(t *testing.T) {
 	if len(dss) != 2 {
 		t.Errorf("datasources %v, want exactly lagwatch and prometheus", dss)
 	}
+
+	// The last hop: Lagwatch reads deployed versions from the same Prometheus,
+	// the compose service of that name on its container port.
+	if got, _ := lw.JSONData["prometheusUrl"].(string); got != prom.URL {
+		t.Errorf("jsonData.prometheusUrl = %q, want %s (the compose stack's Prometheus, as the Prometheus datasource)", got, prom.URL)
+	}
+	pr := service(t, loadCompose(t), "prometheus")
+	if !slices.ContainsFunc(pr.Ports, func(p types.ServicePortConfig) bool { return p.Target == 9090 }) {
+		t.Errorf("compose's prometheus does not listen on 9090: %+v", pr.Ports)
+	}
+	// The provisioned jsonData is valid settings (URLs, verdict days), and the
+	// verdict days are written out, so the dashboard and the rules can quote them.
+	raw, _ := json.Marshal(lw.JSONData)
+	st, err := models.LoadSettings(backend.DataSourceInstanceSettings{JSONData: raw})
+	if err != nil {
+		t.Fatalf("provisioned jsonData: %v", err)
+	}
+	for k, v := range map[string]int{"verdictWindowDays": st.VerdictWindowDays, "verdictToleranceDays": st.VerdictToleranceDays, "verdictAbandonmentDays": st.VerdictAbandonmentDays} {
+		if _, ok := lw.JSONData[k]; !ok {
+			t.Errorf("jsonData.%s is not set: write the verdict's days out (the text panel and the abandoned rule quote them)", k)
+		}
+		if v <= 0 {
+			t.Errorf("jsonData.%s = %d", k, v)
+		}
+	}
+}
+
+// verdictDays are the provisioned verdict days W, T and A.
+func verdictDays(t *testing.T) (w, tol, a int) {
+	t.Helper()
+	raw, _ := json.Marshal(datasources(t)[lagwatchUID].JSONData)
+	st, err := models.LoadSettings(backend.DataSourceInstanceSettings{JSONData: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.VerdictWindowDays, st.VerdictToleranceDays, st.VerdictAbandonmentDays
 }
 
 func TestHomelabCatalog(t *testing.T) {
@@ -187,6 +229,75 @@ func TestHomelabCatalog(t *testing.T) {
 			t.Errorf("%s versionFrom = %q, want %q", name, s.Chart.VersionFrom, want.Chart.VersionFrom)
 		}
 	}
+
+	// The last hop: the services compose runs read their running version from
+	// compose's Prometheus, by their build-info series, through a job that
+	// prometheus.yml scrapes from that service.
+	jobs := scrapeJobs(t)
+	running := composeRunning(t)
+	want := map[string]struct{ metric, target string }{
+		"prometheus": {"prometheus_build_info", "localhost:9090"},
+		"grafana":    {"grafana_build_info", "grafana:3000"},
+	}
+	queryRe := regexp.MustCompile(`^max by \(version\) \((\w+)\{job="([\w-]+)"\}\)$`)
+	var withDeployed []string
+	for _, s := range cat.Services {
+		if s.Deployed == nil {
+			continue
+		}
+		withDeployed = append(withDeployed, s.Name)
+		w, ok := want[s.Name]
+		if !ok {
+			t.Errorf("%s: deployed is set, but compose does not run %s: say what runs where it runs", s.Name, s.Name)
+			continue
+		}
+		p := s.Deployed.Prometheus
+		if p == nil || p.Label != "version" {
+			t.Errorf("%s: deployed %+v, want a Prometheus query with label version (the build-info label)", s.Name, s.Deployed)
+			continue
+		}
+		m := queryRe.FindStringSubmatch(p.Query)
+		if m == nil || m[1] != w.metric {
+			t.Errorf("%s: deployed query %q, want max by (version) (%s{job=\"...\"}): one series per running version", s.Name, p.Query, w.metric)
+			continue
+		}
+		if !slices.Contains(jobs[m[2]], w.target) {
+			t.Errorf("%s: query job %q scrapes %v in prometheus.yml, want %s", s.Name, m[2], jobs[m[2]], w.target)
+		}
+		// What the build-info series says (the image tag without "v") is what
+		// the tagPattern makes of the upstream tag: the two compare.
+		upstreamTag(t, s, running[s.Name])
+	}
+	if !slices.Equal(withDeployed, []string{"prometheus", "grafana"}) {
+		t.Errorf("services with deployed: %v, want prometheus and grafana (what the compose stack runs)", withDeployed)
+	}
+}
+
+// scrapeJobs reads prometheus.yml (as compose mounts it): job name -> targets.
+func scrapeJobs(t *testing.T) map[string][]string {
+	t.Helper()
+	var pc struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			MetricsPath   string `yaml:"metrics_path"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	cfg := mount(t, service(t, loadCompose(t), "prometheus"), "/etc/prometheus/prometheus.yml")
+	rel, _ := filepath.Rel(root(t), cfg.Source)
+	readYAML(t, filepath.ToSlash(rel), &pc)
+	out := map[string][]string{}
+	for _, sc := range pc.ScrapeConfigs {
+		if sc.MetricsPath != "" && sc.MetricsPath != "/metrics" {
+			t.Errorf("job %s scrapes %s: Grafana and Prometheus serve /metrics", sc.JobName, sc.MetricsPath)
+		}
+		for _, st := range sc.StaticConfigs {
+			out[sc.JobName] = append(out[sc.JobName], st.Targets...)
+		}
+	}
+	return out
 }
 
 // ---- dashboard ----
@@ -196,10 +307,18 @@ type dsRef struct {
 	UID  string `json:"uid"`
 }
 
+type gridPos struct {
+	H int `json:"h"`
+	W int `json:"w"`
+	X int `json:"x"`
+	Y int `json:"y"`
+}
+
 type panel struct {
 	ID          int                        `json:"id"`
 	Type        string                     `json:"type"`
 	Title       string                     `json:"title"`
+	GridPos     gridPos                    `json:"gridPos"`
 	Datasource  *dsRef                     `json:"datasource"`
 	Targets     []map[string]any           `json:"targets"`
 	FieldConfig map[string]json.RawMessage `json:"fieldConfig"`
@@ -211,6 +330,18 @@ type panel struct {
 	} `json:"transformations"`
 }
 
+type templateVar struct {
+	Name       string         `json:"name"`
+	Type       string         `json:"type"`
+	Datasource *dsRef         `json:"datasource"`
+	Query      map[string]any `json:"query"`
+	Multi      bool           `json:"multi"`
+	IncludeAll bool           `json:"includeAll"`
+	Current    struct {
+		Value any `json:"value"`
+	} `json:"current"`
+}
+
 type dashboard struct {
 	UID         string `json:"uid"`
 	Title       string `json:"title"`
@@ -219,19 +350,63 @@ type dashboard struct {
 			Name       string         `json:"name"`
 			Datasource *dsRef         `json:"datasource"`
 			Target     map[string]any `json:"target"`
+			Filter     *struct {
+				Exclude bool  `json:"exclude"`
+				IDs     []int `json:"ids"`
+			} `json:"filter"`
 		} `json:"list"`
 	} `json:"annotations"`
 	Templating struct {
-		List []struct {
-			Name       string         `json:"name"`
-			Type       string         `json:"type"`
-			Datasource *dsRef         `json:"datasource"`
-			Query      map[string]any `json:"query"`
-			Multi      bool           `json:"multi"`
-			IncludeAll bool           `json:"includeAll"`
-		} `json:"list"`
+		List []templateVar `json:"list"`
 	} `json:"templating"`
 	Panels []panel `json:"panels"`
+}
+
+// The dashboard's rows that the tests know by title.
+const (
+	pipelineVar      = "pipeline_service" // the single service of the pipeline row
+	pipelineRowTitle = "Pipeline of $" + pipelineVar + ": upstream → chart → running"
+	nativeRowTitle   = "Native or chart?"
+)
+
+// rowPanels returns the panels of the row titled title (the panels after it
+// up to the next row, or inside it when it is collapsed).
+func rowPanels(t *testing.T, d dashboard, title string) []panel {
+	t.Helper()
+	var out []panel
+	in, found := false, false
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			in = p.Title == title
+			found = found || in
+			if in {
+				out = append(out, p.Panels...)
+			}
+			continue
+		}
+		if in {
+			out = append(out, p)
+		}
+	}
+	if !found {
+		t.Fatalf("no row %q", title)
+	}
+	return out
+}
+
+func pipelinePanels(t *testing.T, d dashboard) []panel { return rowPanels(t, d, pipelineRowTitle) }
+
+// pipelineDefault is the pipeline variable's default service.
+func pipelineDefault(t *testing.T, d dashboard) string {
+	t.Helper()
+	for _, v := range d.Templating.List {
+		if v.Name == pipelineVar {
+			s, _ := v.Current.Value.(string)
+			return s
+		}
+	}
+	t.Fatalf("no variable %s", pipelineVar)
+	return ""
 }
 
 // dashboardFiles are the dashboard JSON files the provider loads.
@@ -312,21 +487,18 @@ func TestDashboardStructure(t *testing.T) {
 	}
 	provisioned := map[string]string{lagwatchUID: pluginManifest(t).ID, prometheusUID: "prometheus"}
 
-	// Annotations and variables are Lagwatch's.
-	if len(d.Annotations.List) == 0 {
-		t.Error("no release annotations")
-	}
-	for _, a := range d.Annotations.List {
-		lagwatchRef(t, "annotation "+a.Name, a.Datasource)
-		if a.Target["queryType"] != "events" {
-			t.Errorf("annotation %s: queryType %v, want events", a.Name, a.Target["queryType"])
-		}
-	}
+	// Variables are Lagwatch's: service and maintainer multi-value with All;
+	// the pipeline row's service single-valued (each hop is one line).
 	vars := map[string]bool{}
 	for _, v := range d.Templating.List {
 		vars[v.Name] = true
 		lagwatchRef(t, "variable "+v.Name, v.Datasource)
-		if v.Type != "query" || !v.Multi || !v.IncludeAll {
+		switch {
+		case v.Type != "query":
+			t.Errorf("variable %s: type %s, want a query variable", v.Name, v.Type)
+		case v.Name == pipelineVar && (v.Multi || v.IncludeAll):
+			t.Errorf("variable %s: want one service (not multi-value, no All): the pipeline row draws one service", v.Name)
+		case v.Name != pipelineVar && (!v.Multi || !v.IncludeAll):
 			t.Errorf("variable %s: want a multi-value query variable with All", v.Name)
 		}
 		// The variable query model of src/variables.ts (LagwatchVariableQuery):
@@ -340,14 +512,95 @@ func TestDashboardStructure(t *testing.T) {
 			}
 		}
 	}
-	if !vars["service"] || !vars["maintainer"] {
-		t.Errorf("variables %v, want service and maintainer", vars)
+	if !vars["service"] || !vars["maintainer"] || !vars[pipelineVar] {
+		t.Errorf("variables %v, want service, maintainer and %s", vars, pipelineVar)
+	}
+	// On the first start the pipeline row shows a service whose running
+	// version compose's Prometheus knows.
+	def := pipelineDefault(t, d)
+	if !slices.ContainsFunc(homelabDeployed(t), func(s catalog.Service) bool { return s.Name == def }) {
+		t.Errorf("variable %s defaults to %q, not a homelab service with deployed", pipelineVar, def)
+	}
+
+	// Panels: unique ids, inside the 24 columns, not overlapping.
+	byID := map[int]panel{}
+	var placed []panel
+	for _, p := range allPanels(d.Panels) {
+		if _, dup := byID[p.ID]; dup {
+			t.Errorf("panel id %d is used twice", p.ID)
+		}
+		byID[p.ID] = p
+		g := p.GridPos
+		if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > 24 {
+			t.Errorf("panel %q: gridPos %+v is outside the 24 columns", p.Title, g)
+		}
+		for _, q := range placed {
+			h := q.GridPos
+			if g.X < h.X+h.W && h.X < g.X+g.W && g.Y < h.Y+h.H && h.Y < g.Y+g.H {
+				t.Errorf("panels %q and %q overlap (%+v, %+v)", p.Title, q.Title, g, h)
+			}
+		}
+		placed = append(placed, p)
+	}
+	pipeline := map[int]bool{}
+	for _, p := range pipelinePanels(t, d) {
+		pipeline[p.ID] = true
+	}
+
+	// Annotations are Lagwatch events: the releases of the selected services
+	// everywhere, the deployed changes and forecasts of the pipeline service
+	// on the pipeline panels.
+	if len(d.Annotations.List) == 0 {
+		t.Error("no release annotations")
+	}
+	layers := map[string]bool{}
+	for _, a := range d.Annotations.List {
+		lagwatchRef(t, "annotation "+a.Name, a.Datasource)
+		if a.Target["queryType"] != "events" {
+			t.Errorf("annotation %s: queryType %v, want events", a.Name, a.Target["queryType"])
+		}
+		kinds := strSlice(a.Target["eventKinds"])
+		if len(kinds) == 0 {
+			t.Errorf("annotation %s: no eventKinds (all four kinds in one colour)", a.Name)
+		}
+		for _, k := range kinds {
+			if !slices.Contains(models.EventKinds, k) {
+				t.Errorf("annotation %s: event kind %q is not one of %v", a.Name, k, models.EventKinds)
+			}
+		}
+		layers[strings.Join(kinds, ",")] = true
+		switch svc := strSlice(a.Target["services"]); {
+		case slices.Equal(svc, []string{"$service"}) && a.Target["maintainer"] == "$maintainer":
+		case slices.Equal(svc, []string{"$" + pipelineVar}):
+			if a.Filter == nil || a.Filter.Exclude || len(a.Filter.IDs) == 0 {
+				t.Errorf("annotation %s: one service's events belong on the pipeline panels only (filter %+v)", a.Name, a.Filter)
+				continue
+			}
+			for _, id := range a.Filter.IDs {
+				if !pipeline[id] {
+					t.Errorf("annotation %s: shown on panel %d, which is not in the pipeline row", a.Name, id)
+				}
+			}
+		default:
+			t.Errorf("annotation %s: target %v follows neither $service/$maintainer nor $%s", a.Name, a.Target, pipelineVar)
+		}
+	}
+	for _, k := range []string{"upstream", "chart", "deployed", "forecast"} {
+		if !layers[k] {
+			t.Errorf("no annotation layer of %s events alone (layers %v)", k, layers)
+		}
 	}
 
 	var kinds = map[string]bool{}
 	promBesideLag := false
 	for _, p := range allPanels(d.Panels) {
 		if p.Type == "row" {
+			continue
+		}
+		if p.Type == "text" {
+			if content, _ := p.Options["content"].(string); strings.TrimSpace(content) == "" || p.Datasource != nil || len(p.Targets) != 0 {
+				t.Errorf("text panel %q: want content and no query", p.Title)
+			}
 			continue
 		}
 		if p.Datasource == nil || provisioned[p.Datasource.UID] != p.Datasource.Type {
@@ -372,8 +625,20 @@ func TestDashboardStructure(t *testing.T) {
 		for _, tg := range p.Targets {
 			qt, _ := tg["queryType"].(string)
 			kinds[qt] = true
-			if !slices.Equal(strSlice(tg["services"]), []string{"$service"}) || tg["maintainer"] != "$maintainer" {
+			svc := strSlice(tg["services"])
+			switch {
+			case pipeline[p.ID]:
+				// One named service; a maintainer filter could only hide it.
+				if _, ok := tg["maintainer"]; ok || !slices.Equal(svc, []string{"$" + pipelineVar}) {
+					t.Errorf("pipeline panel %q: query %v, want services [$%s] and no maintainer", p.Title, tg, pipelineVar)
+				}
+			case !slices.Equal(svc, []string{"$service"}) || tg["maintainer"] != "$maintainer":
 				t.Errorf("panel %q: query %v does not follow $service and $maintainer", p.Title, tg)
+			}
+			for _, m := range strSlice(tg["metrics"]) {
+				if !slices.Contains(models.Metrics, m) || (qt == "lag" && !slices.Contains(models.LagMetrics, m)) {
+					t.Errorf("panel %q: metric %q in a %s query", p.Title, m, qt)
+				}
 			}
 		}
 		if p.Type == "timeseries" {
@@ -382,8 +647,10 @@ func TestDashboardStructure(t *testing.T) {
 			if custom["lineInterpolation"] != "stepAfter" {
 				t.Errorf("panel %q: lineInterpolation %v, want stepAfter (lag changes in steps)", p.Title, custom["lineInterpolation"])
 			}
-			if m := strSlice(p.Targets[0]["metrics"]); slices.Contains(m, "lag") && def["unit"] != "s" {
-				t.Errorf("panel %q: unit %v, want s", p.Title, def["unit"])
+			for _, m := range strSlice(p.Targets[0]["metrics"]) {
+				if strings.HasSuffix(m, "lag") && def["unit"] != "s" {
+					t.Errorf("panel %q: unit %v, want s for %s", p.Title, def["unit"], m)
+				}
 			}
 		}
 	}
@@ -394,6 +661,172 @@ func TestDashboardStructure(t *testing.T) {
 	}
 	if !promBesideLag {
 		t.Error("no Prometheus panel")
+	}
+	checkPipelineRow(t, d)
+	checkNativeRow(t, d)
+}
+
+// checkPipelineRow: the three hops of one service side by side, upstream →
+// chart (lag), chart → running (rollout_lag), upstream → running
+// (deployed_lag), with the alert thresholds drawn; and the running version's
+// distance in releases.
+func checkPipelineRow(t *testing.T, d dashboard) {
+	t.Helper()
+	var hops []string
+	var row []panel
+	stat := false
+	for _, p := range pipelinePanels(t, d) {
+		tg := p.Targets
+		if len(tg) != 1 {
+			continue
+		}
+		m := strSlice(tg[0]["metrics"])
+		switch {
+		case p.Type == "timeseries" && tg[0]["queryType"] == "lag" && len(m) == 1:
+			hops = append(hops, m[0])
+			row = append(row, p)
+		case p.Type == "stat" && tg[0]["queryType"] == "current" && slices.Equal(m, []string{"deployed_versions_behind"}):
+			stat = true
+		}
+	}
+	if !slices.Equal(hops, []string{"lag", "rollout_lag", "deployed_lag"}) {
+		t.Fatalf("pipeline hops %v, want lag, rollout_lag, deployed_lag (one panel each, in that order)", hops)
+	}
+	for i, p := range row {
+		if p.GridPos.Y != row[0].GridPos.Y || p.GridPos.H != row[0].GridPos.H || (i > 0 && p.GridPos.X <= row[i-1].GridPos.X) {
+			t.Errorf("pipeline panel %q (%+v) is not beside the others", p.Title, p.GridPos)
+		}
+	}
+	if !stat {
+		t.Error("the pipeline row has no stat of deployed_versions_behind")
+	}
+	// The dashed lines are the alert thresholds of the same metric.
+	rules := alertRules(t)
+	for i, uid := range map[int]string{0: "lagwatch-chart-lag-14d", 2: "lagwatch-deployed-lag-30d"} {
+		want := ruleByUID(t, rules, uid).threshold(t)
+		var th struct {
+			Steps []struct {
+				Value *float64 `json:"value"`
+			} `json:"steps"`
+		}
+		raw, _ := json.Marshal(fieldDefaults(t, row[i])["thresholds"])
+		_ = json.Unmarshal(raw, &th)
+		if !slices.ContainsFunc(th.Steps, func(s struct {
+			Value *float64 `json:"value"`
+		}) bool {
+			return s.Value != nil && *s.Value == want
+		}) {
+			t.Errorf("panel %q: no threshold at %v s (rule %s)", row[i].Title, want, uid)
+		}
+	}
+}
+
+// nativeColumns are the columns of the "Native or chart?" table, in order.
+var nativeColumns = []string{"service", "maintainer", "verdict", "verdict_delay_median", "verdict_delay_p90", "chart_age",
+	"versions_behind", "next_expected_ship", "overdue_releases", "deployed", "deployed_lag", "rollout_lag", "error"}
+
+// verdictOrder lists the verdicts in the order the engine tries its rules
+// (engine.Timeline.VerdictAt: first match wins).
+var verdictOrder = []engine.Verdict{engine.VerdictNoData, engine.VerdictAbandoned, engine.VerdictKeepsUp, engine.VerdictLags, engine.VerdictMostlyKeep}
+
+// checkNativeRow: a status table with the verdict, its evidence and the last
+// hop, the verdict coloured by value, and a text that explains the rule with
+// the provisioned W, T and A.
+func checkNativeRow(t *testing.T, d dashboard) {
+	t.Helper()
+	var table, text *panel
+	for _, p := range rowPanels(t, d, nativeRowTitle) {
+		switch p.Type {
+		case "table":
+			table = &p
+		case "text":
+			text = &p
+		}
+	}
+	if table == nil || text == nil {
+		t.Fatalf("the %q row needs a table and a text panel", nativeRowTitle)
+	}
+	if table.Targets[0]["queryType"] != "status" {
+		t.Errorf("table %q: queryType %v, want status", table.Title, table.Targets[0]["queryType"])
+	}
+	var kept []string
+	var order map[string]any
+	for _, tr := range table.Transform {
+		switch tr.ID {
+		case "filterFieldsByName":
+			inc, _ := tr.Options["include"].(map[string]any)
+			kept = strSlice(inc["names"])
+		case "organize":
+			order, _ = tr.Options["indexByName"].(map[string]any)
+		}
+	}
+	if !slices.Equal(kept, nativeColumns) {
+		t.Errorf("table %q keeps %v, want %v", table.Title, kept, nativeColumns)
+	}
+	for i, n := range []string{"service", "maintainer", "verdict"} {
+		if toInt(order[n]) != int64(i) {
+			t.Errorf("table %q: column %s at %v, want %d (the verdict next to the service)", table.Title, n, order[n], i)
+		}
+	}
+	// The verdict column's value mapping names every verdict, in colour.
+	var fc struct {
+		Overrides []struct {
+			Matcher struct {
+				Options string `json:"options"`
+			} `json:"matcher"`
+			Properties []struct {
+				ID    string          `json:"id"`
+				Value json.RawMessage `json:"value"`
+			} `json:"properties"`
+		} `json:"overrides"`
+	}
+	raw, _ := json.Marshal(table.FieldConfig)
+	_ = json.Unmarshal(raw, &fc)
+	colours := map[string]string{}
+	for _, o := range fc.Overrides {
+		for _, pr := range o.Properties {
+			if o.Matcher.Options != "verdict" || pr.ID != "mappings" {
+				continue
+			}
+			var ms []struct {
+				Type    string `json:"type"`
+				Options map[string]struct {
+					Color string `json:"color"`
+				} `json:"options"`
+			}
+			_ = json.Unmarshal(pr.Value, &ms)
+			for _, m := range ms {
+				for v, r := range m.Options {
+					colours[v] = r.Color
+				}
+			}
+		}
+	}
+	for _, v := range verdictOrder {
+		if colours[string(v)] == "" {
+			t.Errorf("table %q: the verdict %q has no colour (mappings %v)", table.Title, v, colours)
+		}
+	}
+	if len(colours) != len(verdictOrder) || colours[string(engine.VerdictAbandoned)] != "red" || colours[string(engine.VerdictKeepsUp)] != "green" {
+		t.Errorf("table %q: verdict colours %v", table.Title, colours)
+	}
+
+	// The explanation: the rules in the engine's order, first match wins, with
+	// the provisioned days.
+	content, _ := text.Options["content"].(string)
+	last := -1
+	for _, v := range verdictOrder {
+		i := strings.Index(content, "**"+string(v)+"**")
+		if i < 0 || i < last {
+			t.Errorf("text %q: verdict %q missing or out of the engine's order", text.Title, v)
+		}
+		last = i
+	}
+	w, tol, a := verdictDays(t)
+	for _, want := range []string{"first", fmt.Sprintf("**%d days**", w), fmt.Sprintf("**%d days**", tol), fmt.Sprintf("**%d days**", a), "fewer than 3"} {
+		if !strings.Contains(content, want) {
+			t.Errorf("text %q does not say %q", text.Title, want)
+		}
 	}
 }
 
@@ -433,6 +866,13 @@ type alertRule struct {
 
 func alertRules(t *testing.T) []alertRule {
 	t.Helper()
+	rules, _ := alertFile(t)
+	return rules
+}
+
+// alertFile reads the alerting file: its rules, and the uids it deletes.
+func alertFile(t *testing.T) (rules []alertRule, deleted []string) {
+	t.Helper()
 	var doc struct {
 		APIVersion int `yaml:"apiVersion"`
 		Groups     []struct {
@@ -441,19 +881,28 @@ func alertRules(t *testing.T) []alertRule {
 			Interval string      `yaml:"interval"`
 			Rules    []alertRule `yaml:"rules"`
 		} `yaml:"groups"`
+		DeleteRules []struct {
+			OrgID int    `yaml:"orgId"`
+			UID   string `yaml:"uid"`
+		} `yaml:"deleteRules"`
 	}
 	readYAML(t, "provisioning/alerting/lagwatch-rules.yaml", &doc)
 	if doc.APIVersion != 1 || len(doc.Groups) == 0 {
 		t.Fatalf("alerting file: apiVersion %d, %d groups", doc.APIVersion, len(doc.Groups))
 	}
-	var out []alertRule
 	for _, g := range doc.Groups {
 		if g.Folder == "" || g.Interval == "" || g.Name == "" {
 			t.Errorf("group %q: folder, interval and name are required", g.Name)
 		}
-		out = append(out, g.Rules...)
+		rules = append(rules, g.Rules...)
 	}
-	return out
+	for _, d := range doc.DeleteRules {
+		if d.OrgID != 1 || d.UID == "" {
+			t.Errorf("deleteRules entry %+v: want orgId 1 and a uid", d)
+		}
+		deleted = append(deleted, d.UID)
+	}
+	return rules, deleted
 }
 
 // threshold returns the rule's threshold (the condition's gt parameter).
@@ -483,29 +932,63 @@ func (r alertRule) threshold(t *testing.T) float64 {
 	return 0
 }
 
+// ruleWant is what each provisioned rule asks: a current query of one
+// metric, for the maintainer and services given, over a threshold.
+type ruleWant struct {
+	metric, maintainer string
+	services           []string // nil: every service
+	threshold          float64
+	title              string // a part of the title
+}
+
+func wantRules(t *testing.T) map[string]ruleWant {
+	t.Helper()
+	return map[string]ruleWant{
+		"lagwatch-chart-lag-14d": {metric: "lag", threshold: 14 * 86400, title: "more than 14 days"},
+		// Verdict codes 0..4: above 3 is possibly abandoned only.
+		"lagwatch-chart-possibly-abandoned": {metric: "verdict", threshold: 3, title: "possibly abandoned"},
+		// Every service: only those that say what runs have the series.
+		"lagwatch-deployed-lag-30d": {metric: "deployed_lag", threshold: 30 * 86400, title: "Running version behind upstream for more than 30 days"},
+	}
+}
+
+// lagwatchQuery is the rule's Lagwatch query.
+func (r alertRule) lagwatchQuery(t *testing.T) alertQuery {
+	t.Helper()
+	for _, q := range r.Data {
+		if q.DatasourceUID == lagwatchUID {
+			return q
+		}
+	}
+	t.Fatalf("rule %s: no Lagwatch query", r.UID)
+	return alertQuery{}
+}
+
 func TestAlertRulesStructure(t *testing.T) {
-	rules := alertRules(t)
-	if len(rules) != 2 {
-		t.Fatalf("%d rules, want 2", len(rules))
+	rules, deleted := alertFile(t)
+	want := wantRules(t)
+	if len(rules) != len(want) {
+		t.Fatalf("%d rules, want %d", len(rules), len(want))
 	}
-	want := map[string]struct {
-		metric, maintainer string
-		threshold          float64
-	}{
-		"lagwatch-chart-lag-14d":             {"lag", "", 14 * 86400},
-		"lagwatch-community-chart-abandoned": {"chart_age", "community", 120 * 86400},
-	}
+	uids := map[string]bool{}
 	for _, r := range rules {
+		uids[r.UID] = true
 		w, ok := want[r.UID]
 		if !ok {
 			t.Errorf("unexpected rule %s", r.UID)
 			continue
+		}
+		if !strings.Contains(r.Title, w.title) {
+			t.Errorf("rule %s: title %q, want it to say %q", r.UID, r.Title, w.title)
 		}
 		refs := map[string]bool{}
 		for _, q := range r.Data {
 			refs[q.RefID] = true
 			if q.Model["refId"] != q.RefID {
 				t.Errorf("rule %s: model refId %v != %s", r.UID, q.Model["refId"], q.RefID)
+			}
+			if q.RelativeTimeRange == nil {
+				t.Errorf("rule %s query %s: no relativeTimeRange", r.UID, q.RefID)
 			}
 			switch q.DatasourceUID {
 			case "__expr__":
@@ -516,15 +999,27 @@ func TestAlertRulesStructure(t *testing.T) {
 				if q.RelativeTimeRange == nil || q.RelativeTimeRange.From <= q.RelativeTimeRange.To {
 					t.Errorf("rule %s query %s: needs a relativeTimeRange", r.UID, q.RefID)
 				}
+				// One metric: every series keeps its own label set (service,
+				// metric), and each service is one alert instance.
 				if q.Model["queryType"] != "current" || !slices.Equal(strSlice(q.Model["metrics"]), []string{w.metric}) {
 					t.Errorf("rule %s: model %v, want a current query of %s", r.UID, q.Model, w.metric)
 				}
 				if m, _ := q.Model["maintainer"].(string); m != w.maintainer {
 					t.Errorf("rule %s: maintainer %q, want %q", r.UID, m, w.maintainer)
 				}
+				if got := strSlice(q.Model["services"]); !slices.Equal(got, w.services) && !(len(got) == 0 && len(w.services) == 0) {
+					t.Errorf("rule %s: services %v, want %v", r.UID, got, w.services)
+				}
+				if _, ok := q.Model["deployedVersion"]; ok {
+					t.Errorf("rule %s: a what-if version has no place in an alert rule", r.UID)
+				}
 			default:
 				t.Errorf("rule %s query %s: datasource %s is neither lagwatch nor __expr__", r.UID, q.RefID, q.DatasourceUID)
 			}
+		}
+		// reduce (last, dropNN) then threshold, as the first rule.
+		if len(r.Data) != 3 || r.Data[1].Model["type"] != "reduce" || r.Data[1].Model["reducer"] != "last" || r.Condition != r.Data[2].RefID {
+			t.Errorf("rule %s: want A (Lagwatch), B (reduce last), C (threshold, the condition)", r.UID)
 		}
 		if got := r.threshold(t); got != w.threshold {
 			t.Errorf("rule %s: threshold %v, want %v", r.UID, got, w.threshold)
@@ -533,11 +1028,11 @@ func TestAlertRulesStructure(t *testing.T) {
 			t.Errorf("rule %s: for, noDataState, execErrState and title are required", r.UID)
 		}
 		// A failing source gives its service a null value: it must not read as OK.
-		if r.NoDataState != "NoData" {
-			t.Errorf("rule %s: noDataState %q, want NoData", r.UID, r.NoDataState)
+		if r.NoDataState != "NoData" || r.ExecErrState != "Error" {
+			t.Errorf("rule %s: noDataState %q, execErrState %q, want NoData and Error", r.UID, r.NoDataState, r.ExecErrState)
 		}
-		if r.Labels["severity"] == "" || r.Labels["team"] == "" {
-			t.Errorf("rule %s: labels %v, want team and severity", r.UID, r.Labels)
+		if r.Labels["severity"] == "" || r.Labels["team"] == "" || r.Labels["component"] == "" {
+			t.Errorf("rule %s: labels %v, want team, severity and component", r.UID, r.Labels)
 		}
 		for _, k := range []string{"summary", "description"} {
 			if !strings.Contains(r.Annotations[k], "{{ $labels.service }}") && !strings.Contains(r.Annotations[k], "$labels.") {
@@ -547,9 +1042,41 @@ func TestAlertRulesStructure(t *testing.T) {
 		if !strings.Contains(r.Annotations["summary"], "$values.") {
 			t.Errorf("rule %s: summary does not show the value", r.UID)
 		}
+		checkRunbook(t, r)
 	}
-	if !strings.Contains(strings.ToLower(ruleByUID(t, rules, "lagwatch-community-chart-abandoned").Title), "possibly abandoned") {
-		t.Errorf("the chart age rule must be titled 'possibly abandoned'")
+	// The verdict threshold singles out "possibly abandoned".
+	th := ruleByUID(t, rules, "lagwatch-chart-possibly-abandoned").threshold(t)
+	for _, v := range verdictOrder {
+		if fires := float64(v.Code()) > th; fires != (v == engine.VerdictAbandoned) {
+			t.Errorf("verdict %q (code %d) fires %v at threshold %v", v, v.Code(), fires, th)
+		}
+	}
+	// Its description quotes the provisioned A and W.
+	w, _, a := verdictDays(t)
+	desc := ruleByUID(t, rules, "lagwatch-chart-possibly-abandoned").Annotations["description"]
+	for _, s := range []string{fmt.Sprintf("%d days", a), fmt.Sprintf("%d days", w)} {
+		if !strings.Contains(desc, s) {
+			t.Errorf("the abandoned rule's description does not quote %q (the provisioned verdict days)", s)
+		}
+	}
+	// Deleted uids are not also provisioned (Grafana would drop them).
+	for _, uid := range deleted {
+		if uids[uid] {
+			t.Errorf("deleteRules removes %s, which the file also provisions", uid)
+		}
+	}
+}
+
+// checkRunbook: the runbook annotation names a section of docs/run.md.
+func checkRunbook(t *testing.T, r alertRule) {
+	t.Helper()
+	m := regexp.MustCompile(`^docs/run\.md, section "([^"]+)"$`).FindStringSubmatch(r.Annotations["runbook"])
+	if m == nil {
+		t.Errorf("rule %s: runbook %q, want docs/run.md, section \"...\"", r.UID, r.Annotations["runbook"])
+		return
+	}
+	if !regexp.MustCompile(`(?m)^#+ ` + regexp.QuoteMeta(m[1]) + `$`).Match(readFile(t, "docs/run.md")) {
+		t.Errorf("rule %s: docs/run.md has no section %q", r.UID, m[1])
 	}
 }
 

@@ -42,11 +42,11 @@ func TestLagCeilings(t *testing.T) {
 	from, to := time.Unix(0, 0).UTC(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	var fs []*frameSummary
 	peak := fakes.PeakHeap(func() {
-		for _, f := range frames.Lag(context.Background(), rs, models.LagMetrics, from, to, time.Millisecond, 1e9) {
+		for _, f := range frames.Lag(context.Background(), rs, chartMetrics, from, to, time.Millisecond, 1e9) {
 			fs = append(fs, summarize(f.Fields[0].Len(), f.Meta.Notices))
 		}
 	})
-	if len(fs) != len(models.LagMetrics) {
+	if len(fs) != len(chartMetrics) {
 		t.Fatalf("%d frames", len(fs))
 	}
 	for _, f := range fs {
@@ -66,7 +66,7 @@ func TestLagCeilings(t *testing.T) {
 	for i := range 1000 {
 		many = append(many, huge(t, fmt.Sprintf("s%d", i), 20))
 	}
-	out := frames.Lag(context.Background(), many, models.LagMetrics, from, to, time.Millisecond, 1e9)
+	out := frames.Lag(context.Background(), many, chartMetrics, from, to, time.Millisecond, 1e9)
 	total := 0
 	for _, f := range out {
 		total += f.Fields[0].Len()

@@ -109,6 +109,16 @@ var verdictColors = map[engine.Verdict]string{
 	engine.VerdictLags: "orange", engine.VerdictAbandoned: "red",
 }
 
+// hasSeries reports whether a service gets a series of metric: the last-hop
+// metrics only for services that say what they run (the catalog's deployed,
+// or a what-if version). A service that says so but whose version could not
+// be read keeps its series, null: NoData for that alert instance only. One
+// that never says so has none, so a rule over every service does not hold a
+// NoData instance per service that has no last hop.
+func hasSeries(r collector.Result, metric string) bool {
+	return !deployedMetric(metric) || r.Service.Deployed != nil || r.Deployed != nil
+}
+
 // deployedMetric reports whether a metric reads the deployed version.
 func deployedMetric(metric string) bool {
 	switch metric {
@@ -280,6 +290,9 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			r.Notices = append(r.Notices, fmt.Sprintf("more than %d releases in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
 		}
 		for j, m := range metrics {
+			if !hasSeries(r, m) {
+				continue
+			}
 			if values[j] == nil {
 				values[j] = []*float64{}
 			}
@@ -307,6 +320,9 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 	p = p.OrDefaults()
 	for _, r := range results {
 		for _, m := range metrics {
+			if !hasSeries(r, m) {
+				continue
+			}
 			values := []*float64{value(r, m, at, p)}
 			f := data.NewFrame(r.Service.Name+" "+m,
 				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)))
@@ -442,8 +458,8 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 		data.NewField("verdict", nil, verdict),
 		data.NewField("verdict_code", nil, verdictCode).SetConfig(&data.FieldConfig{Mappings: data.ValueMappings{verdictMapping}}),
 		data.NewField("verdict_releases", nil, vReleases),
-		unit(data.NewField("verdict_delay_median", nil, vMedian), "s", fmt.Sprintf("delay median (%s)", days(p.Window))),
-		unit(data.NewField("verdict_delay_p90", nil, vP90), "s", fmt.Sprintf("delay p90 (%s)", days(p.Window))),
+		unit(data.NewField("verdict_delay_median", nil, vMedian), "s", "verdict delay median"),
+		unit(data.NewField("verdict_delay_p90", nil, vP90), "s", "verdict delay p90"),
 		data.NewField("next_expected_ship", nil, nextShip),
 		data.NewField("overdue_releases", nil, overdue),
 		data.NewField("error", nil, errs),
@@ -454,9 +470,6 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 	f.Meta.PreferredVisualization = data.VisTypeTable
 	return f
 }
-
-// days writes a whole number of days.
-func days(d time.Duration) string { return fmt.Sprintf("%d d", int(d/(24*time.Hour))) }
 
 type event struct {
 	t                                   time.Time

@@ -66,12 +66,12 @@ func results(t *testing.T) []collector.Result {
 func TestLagFrames(t *testing.T) {
 	rs := results(t)
 	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
-	fs := frames.Lag(context.Background(), rs, models.LagMetrics, from, to, time.Hour, 1000)
+	fs := frames.Lag(context.Background(), rs, chartMetrics, from, to, time.Hour, 1000)
 	if err := dataplanetest.CheckTimeSeriesMulti(fs); err != nil {
 		t.Fatal(err)
 	}
-	if len(fs) != len(rs)*len(models.LagMetrics) {
-		t.Fatalf("%d frames, want %d", len(fs), len(rs)*len(models.LagMetrics))
+	if len(fs) != len(rs)*len(chartMetrics) {
+		t.Fatalf("%d frames, want %d", len(fs), len(rs)*len(chartMetrics))
 	}
 	for _, f := range fs {
 		value := f.Fields[1]

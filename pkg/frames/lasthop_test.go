@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/dataplanetest"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
@@ -34,11 +35,13 @@ func secs(d string) float64 {
 
 // The last hop and the verdict in a current query, on the real fixtures at
 // the worked example's time: Ollama 0.11.10 runs (engine test
-// TestDeployedOnFixtures has the same numbers); ChromaDB has no deployed
-// version (null, never zero); the broken service stays with nulls.
+// TestDeployedOnFixtures has the same numbers); ChromaDB says nothing of
+// what runs (no last-hop series); the broken service says it runs 1.0.0 but
+// failed (null, never zero: NoData for that alert instance only).
 func TestCurrentLastHopAndVerdict(t *testing.T) {
 	rs := results(t)
 	rs[0].Deployed = pinned(t, "0.11.10")
+	rs[2].Service.Deployed = &catalog.Deployed{Version: "1.0.0"}
 	at := ts("2025-09-30T00:00:00Z")
 	metrics := append(append([]string{}, lastHop...), models.MetricVerdict)
 	fs := frames.Current(rs, metrics, at, engine.VerdictParams{})
@@ -67,9 +70,14 @@ func TestCurrentLastHopAndVerdict(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, v, w)
 		}
 	}
-	for _, k := range []string{"chromadb deployed_lag", "chromadb rollout_lag", "broken deployed_lag", "broken verdict"} {
+	for _, k := range []string{"broken deployed_lag", "broken rollout_lag", "broken verdict"} {
 		if v, ok := got[k]; !ok || v != nil {
 			t.Errorf("%s = %v (present %v), want a null value", k, v, ok)
+		}
+	}
+	for _, k := range []string{"chromadb deployed_lag", "chromadb rollout_lag", "chromadb deployed_versions_behind"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("%s = %v: a service that says nothing of what it runs has no last-hop series", k, v)
 		}
 	}
 	for _, f := range fs {
@@ -92,8 +100,9 @@ func TestLabelSetsUnique(t *testing.T) {
 		}
 		seen[key] = true
 	}
-	if len(seen) != len(rs)*len(models.Metrics) {
-		t.Errorf("%d label sets for %d services × %d metrics", len(seen), len(rs), len(models.Metrics))
+	// Ollama all metrics; the others all but the three last-hop ones.
+	if want := len(rs)*len(models.Metrics) - 2*len(lastHop); len(seen) != want {
+		t.Errorf("%d label sets, want %d", len(seen), want)
 	}
 }
 
@@ -146,14 +155,24 @@ func TestLagLastHopHistory(t *testing.T) {
 	if v := at(models.MetricRolloutLag, to); v == nil || *v != 0 {
 		t.Errorf("rollout_lag at the end = %v: no chart ships anything newer than 0.12.2 by then", v)
 	}
-	// Without a deployed version the series exist, with nulls only.
+	// A deployed version the catalog names but that could not be read: the
+	// series exist, with nulls only. None named: no series.
 	rs[0].Deployed = nil
-	for _, f := range frames.Lag(context.Background(), rs, lastHop, from, to, 6*time.Hour, 1000) {
+	rs[0].Service.Deployed = &catalog.Deployed{Prometheus: &catalog.DeployedPrometheus{Query: "up", Label: "version"}}
+	fs = frames.Lag(context.Background(), rs, lastHop, from, to, 6*time.Hour, 1000)
+	if len(fs) != len(lastHop) {
+		t.Fatalf("%d frames for a service whose deployed version failed", len(fs))
+	}
+	for _, f := range fs {
 		for i := 0; i < f.Fields[1].Len(); i++ {
 			if f.Fields[1].At(i).(*float64) != nil {
 				t.Fatalf("%s has a value without a deployed version", f.Name)
 			}
 		}
+	}
+	rs[0].Service.Deployed = nil
+	if fs := frames.Lag(context.Background(), rs, lastHop, from, to, 6*time.Hour, 1000); len(fs) != 0 {
+		t.Errorf("%d last-hop frames for a service that names no deployed version", len(fs))
 	}
 }
 
