@@ -248,6 +248,22 @@ async function queryEditor(page) {
     'changes call onRunQuery'
   );
 
+  // What-if version: checked with semver in the browser; an invalid one is named and never sent.
+  const whatIf = page.locator('#lagwatch-what-if-version');
+  await whatIf.fill('newest');
+  await whatIf.press('Enter');
+  await page.getByText('"newest"').first().waitFor();
+  h = await harness(page);
+  check(h.query.deployedVersion === undefined, 'what-if "newest" is refused with its value named, not sent', h.query);
+  await page.setViewportSize({ width: 1100, height: 420 });
+  await screenshot(page, 'query-editor-what-if.png');
+  await whatIf.fill('v0.12');
+  await page.getByText('Read as 0.12.0').waitFor();
+  check(true, 'what-if "v0.12" is read as 0.12.0 while typing');
+  await whatIf.press('Enter');
+  h = await harnessWhen(page, (x) => x.query.deployedVersion === '0.12.0');
+  check(h.query.deployedVersion === '0.12.0', 'what-if "v0.12" is sent as deployedVersion 0.12.0', h.query);
+
   // Screenshot with the services menu open: the catalog's services and their descriptions.
   await page.setViewportSize({ width: 1100, height: 580 });
   await page.locator('#lagwatch-services').click();
