@@ -253,7 +253,7 @@ func TestReportLastHop(t *testing.T) {
 	for service, want := range map[string][]string{
 		// DEPLOYED, DEPLOYED LAG, ROLLOUT LAG, VERDICT, NEXT SHIP, OVERDUE
 		"ollama":       {"0.11.10", "17d", "12d", "chart keeps up", "2025-10-02", "0"},
-		"chromadb":     {"-", "-", "-", "possibly abandoned", "2025-06-28", "6"},
+		"chromadb":     {"-", "-", "-", "possibly abandoned", "2025-10-13", "6"}, // 1.0.21: the earliest p50 still ahead
 		"gpu-operator": {"25.3.3", "12d", "11d", "chart keeps up", "-", "0"},
 	} {
 		row := tableRow(t, out, service)

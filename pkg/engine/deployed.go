@@ -149,3 +149,49 @@ func (d Deployed) Changes(from, to time.Time) []DeployedChange {
 	}
 	return out
 }
+
+// DeployedSweep computes DeployedAt at each of times (ascending) in one pass:
+// for each deployed version it finds once the upstream releases newer than
+// it and the first chart shipping something newer, then reads every time
+// by binary search, instead of scanning every release at every time.
+// DeployedAt stays the reference (property-tested against this).
+func (tl *Timeline) DeployedSweep(d Deployed, times []time.Time, fn func(i int, st DeployedState, known bool)) {
+	type hop struct {
+		newer      []time.Time // upstream releases newer than the version, time-ordered
+		firstChart time.Time   // the first chart shipping something newer
+		hasChart   bool
+	}
+	hops := map[*semver.Version]*hop{}
+	for i, t := range times {
+		v := d.At(t)
+		if v == nil {
+			fn(i, DeployedState{}, false)
+			continue
+		}
+		h := hops[v]
+		if h == nil {
+			h = &hop{}
+			for _, r := range tl.Upstream {
+				if r.Version.GreaterThan(v) {
+					h.newer = append(h.newer, r.Time)
+				}
+			}
+			for _, c := range tl.Charts {
+				if c.App.GreaterThan(v) {
+					h.firstChart, h.hasChart = c.Created, true
+					break
+				}
+			}
+			hops[v] = h
+		}
+		st := DeployedState{Version: v}
+		st.VersionsBehind = sort.Search(len(h.newer), func(k int) bool { return h.newer[k].After(t) })
+		if st.VersionsBehind > 0 {
+			st.Lag = t.Sub(h.newer[0])
+		}
+		if h.hasChart && !h.firstChart.After(t) {
+			st.RolloutLag = t.Sub(h.firstChart)
+		}
+		fn(i, st, true)
+	}
+}

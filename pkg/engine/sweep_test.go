@@ -96,3 +96,67 @@ func TestSweepMatchesAtOnRandomTimelines(t *testing.T) {
 		sameStates(t, fmt.Sprintf("seed %d", seed), tl, probeTimes(tl, 7*time.Hour))
 	}
 }
+
+// sameDeployed fails when DeployedSweep and DeployedAt disagree.
+func sameDeployed(t *testing.T, name string, tl *engine.Timeline, d engine.Deployed, times []time.Time) {
+	t.Helper()
+	n := 0
+	tl.DeployedSweep(d, times, func(i int, got engine.DeployedState, known bool) {
+		n++
+		want, ok := tl.DeployedAt(d, times[i])
+		if ok != known || !reflect.DeepEqual(want, got) {
+			t.Fatalf("%s at %s: DeployedAt %+v (%v), DeployedSweep %+v (%v)", name, times[i].Format(time.RFC3339), want, ok, got, known)
+		}
+	})
+	if n != len(times) {
+		t.Fatalf("%s: %d calls for %d times", name, n, len(times))
+	}
+}
+
+// The last hop in one pass equals the reference on the fixtures (pinned
+// versions and a history of upgrades) and on random timelines.
+func TestDeployedSweepMatchesAt(t *testing.T) {
+	for name, svc := range map[string]fixtureService{"ollama": ollama, "chromadb": chromadb, "vllm-stack": vllmStack, "gpu-operator": gpuOperator} {
+		tl, _ := svc.timeline(t)
+		times := probeTimes(tl, 24*time.Hour)
+		var samples []engine.DeployedSample
+		for i, r := range tl.Upstream {
+			if i%3 == 0 { // upgrade to every third release a week after it
+				samples = append(samples, engine.DeployedSample{At: r.Time.Add(7 * 24 * time.Hour), Versions: []string{r.Version.String()}})
+			}
+		}
+		hist, _ := engine.NewDeployed(samples)
+		sameDeployed(t, name+" history", tl, hist, times)
+		for _, r := range tl.Upstream[:min(5, len(tl.Upstream))] {
+			d, err := engine.PinnedDeployed(r.Version.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameDeployed(t, name+" pinned "+r.Tag, tl, d, times)
+		}
+	}
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		at := func() time.Time { return base.Add(time.Duration(rng.IntN(60)) * 12 * time.Hour) }
+		ver := func() string { return fmt.Sprintf("%d.%d.%d", rng.IntN(2), rng.IntN(4), rng.IntN(4)) }
+		var ups []sources.Release
+		for range rng.IntN(40) {
+			ups = append(ups, sources.Release{Tag: "v" + ver(), Time: at()})
+		}
+		var charts []sources.ChartVersion
+		for range rng.IntN(25) {
+			charts = append(charts, sources.ChartVersion{Version: ver(), AppVersion: ver(), Created: at()})
+		}
+		var samples []engine.DeployedSample
+		for range rng.IntN(10) {
+			samples = append(samples, engine.DeployedSample{At: at(), Versions: []string{ver(), ver()}[:1+rng.IntN(2)]})
+		}
+		tl, _, err := engine.Build(engine.Spec{}, ups, charts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := engine.NewDeployed(samples)
+		sameDeployed(t, fmt.Sprintf("seed %d", seed), tl, d, probeTimes(tl, 7*time.Hour))
+	}
+}

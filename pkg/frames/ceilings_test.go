@@ -54,7 +54,7 @@ func TestLagCeilings(t *testing.T) {
 			t.Errorf("%d points in a series, ceiling %d", f.points, frames.MaxPointsPerSeries)
 		}
 	}
-	if !strings.Contains(fs[0].notices, "showing at most 11000") || !strings.Contains(fs[0].notices, "more than 20000 releases in the time range") {
+	if !strings.Contains(fs[0].notices, "showing at most 11000") || !strings.Contains(fs[0].notices, "more than 20000 release and deployment events in the time range") {
 		t.Errorf("notices: %s", fs[0].notices)
 	}
 	if peak > 256<<20 {

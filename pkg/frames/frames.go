@@ -264,18 +264,21 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			for j := range metrics {
 				slabs[j], values[j] = make([]float64, len(grid)), make([]*float64, len(grid))
 			}
+			var (
+				hops  []engine.DeployedState
+				known []bool
+			)
+			if withDeployed {
+				hops, known = make([]engine.DeployedState, len(grid)), make([]bool, len(grid))
+				r.Timeline.DeployedSweep(*r.Deployed, grid, func(i int, st engine.DeployedState, ok bool) { hops[i], known[i] = st, ok })
+			}
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
-				var (
-					ds    engine.DeployedState
-					known bool
-				)
-				if withDeployed {
-					ds, known = r.Timeline.DeployedAt(*r.Deployed, grid[i])
-				}
 				for j, m := range metrics {
 					v, ok := 0.0, false
 					if deployedMetric(m) {
-						v, ok = deployedNumber(ds, known, m)
+						if withDeployed {
+							v, ok = deployedNumber(hops[i], known[i], m)
+						}
 					} else {
 						v, ok = metricNumber(*st, m)
 					}
@@ -287,7 +290,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			})
 		}
 		if dropped {
-			r.Notices = append(r.Notices, fmt.Sprintf("more than %d releases in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
+			r.Notices = append(r.Notices, fmt.Sprintf("more than %d release and deployment events in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
 		}
 		for j, m := range metrics {
 			if !hasSeries(r, m) {
@@ -414,16 +417,13 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 		}
 		if len(fcs) > 0 {
 			var od int64
-			next := fcs[0].P50
 			for _, fc := range fcs {
-				if fc.P50.Before(next) {
-					next = fc.P50
-				}
 				if fc.Overdue {
 					od++
 				}
 			}
-			nextShip[i], overdue[i] = &next, &od
+			overdue[i] = &od
+			nextShip[i] = nextExpected(fcs, to)
 		} else if reason == "" {
 			var none int64
 			overdue[i] = &none // nothing open: nothing overdue
@@ -469,6 +469,27 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 	}
 	f.Meta.PreferredVisualization = data.VisTypeTable
 	return f
+}
+
+// nextExpected is the next expected chart release at t: the earliest p50
+// still ahead of t; when every p50 has passed, the earliest p90 still ahead;
+// nil when all are overdue (overdue_releases counts them).
+func nextExpected(fcs []engine.Forecast, t time.Time) *time.Time {
+	var next *time.Time
+	for _, pick := range []func(engine.Forecast) time.Time{
+		func(f engine.Forecast) time.Time { return f.P50 },
+		func(f engine.Forecast) time.Time { return f.P90 },
+	} {
+		for _, fc := range fcs {
+			if at := pick(fc); !at.Before(t) && (next == nil || at.Before(*next)) {
+				next = &at
+			}
+		}
+		if next != nil {
+			return next
+		}
+	}
+	return nil
 }
 
 type event struct {

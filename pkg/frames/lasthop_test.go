@@ -203,7 +203,12 @@ func TestStatusLastHop(t *testing.T) {
 	if d50, _ := cell("verdict_delay_median", 0).(float64); d50-secs("70h44m38s") > 1 || secs("70h44m38s")-d50 > 1 {
 		t.Errorf("ollama verdict d50 = %v", d50)
 	}
-	// ChromaDB: 11 open releases, 6 overdue (engine.TestForecastOnFixtures), no deployed version.
+	// ChromaDB: 11 open releases, 6 overdue (engine.TestForecastOnFixtures),
+	// no deployed version; the next expected chart release is 1.0.21's p50,
+	// the earliest still ahead (1.0.18 to 1.0.20 are past p50, before p90).
+	if next, _ := cell("next_expected_ship", 1).(time.Time); !next.Round(time.Second).Equal(ts("2025-10-13T04:18:21Z")) {
+		t.Errorf("chromadb next expected ship = %v", next)
+	}
 	if cell("deployed", 1) != "" || cell("deployed_lag", 1) != nil || cell("overdue_releases", 1) != int64(6) || cell("verdict", 1) != string(engine.VerdictAbandoned) {
 		t.Errorf("chromadb: deployed %q lag %v overdue %v verdict %v", cell("deployed", 1), cell("deployed_lag", 1), cell("overdue_releases", 1), cell("verdict", 1))
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/lagwatch/lagwatch/pkg/engine"
@@ -50,7 +51,7 @@ var (
 	// CurrentOnlyMetrics have one value at a time, not a history.
 	CurrentOnlyMetrics = []string{MetricVerdict}
 	// LagMetrics are the metrics of lag queries: all but the current-only ones.
-	LagMetrics = Metrics[:len(Metrics)-len(CurrentOnlyMetrics)]
+	LagMetrics = slices.Clip(Metrics[:len(Metrics)-len(CurrentOnlyMetrics)])
 )
 
 // Query is the JSON model of one Lagwatch query; src/types.ts declares the same

@@ -69,3 +69,19 @@ func BenchmarkQueryLag100ServicesYear(b *testing.B) {
 func BenchmarkQueryCurrent100Services(b *testing.B) {
 	benchQuery(b, "current", `{"metrics":["lag","versions_behind","drift","chart_age","is_current"]}`, time.Hour, time.Minute, 100, 500)
 }
+
+// The last hop and the verdict for 100 services (a what-if version makes
+// every service deployed): an alert rule on every hop.
+func BenchmarkQueryCurrentLastHop100Services(b *testing.B) {
+	benchQuery(b, "current", `{"metrics":["deployed_versions_behind","deployed_lag","rollout_lag","verdict"],"deployedVersion":"1.0.0"}`, time.Hour, time.Minute, 100, 400)
+}
+
+// The three hops of 100 services over 90 days at 1 h.
+func BenchmarkQueryLagLastHop100Services90Days(b *testing.B) {
+	benchQuery(b, "lag", `{"metrics":["lag","rollout_lag","deployed_lag"],"deployedVersion":"1.0.0"}`, 90*24*time.Hour, time.Hour, 2161, 300)
+}
+
+// The status table of 100 services: verdict, evidence and forecast included.
+func BenchmarkQueryStatus100Services(b *testing.B) {
+	benchQuery(b, "status", `{}`, 90*24*time.Hour, time.Hour, 100, 1)
+}
