@@ -171,6 +171,15 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		return nil, nil, exitUsage, false
 	}
 	token := strings.TrimSpace(getenv("GITHUB_TOKEN"))
+	promUser, promPassword, promToken := getenv("LAGWATCH_PROMETHEUS_USER"), getenv("LAGWATCH_PROMETHEUS_PASSWORD"), strings.TrimSpace(getenv("LAGWATCH_PROMETHEUS_TOKEN"))
+	switch {
+	case promPassword != "" && promUser == "":
+		fmt.Fprintf(stderr, "lagwatch %s: LAGWATCH_PROMETHEUS_PASSWORD is set but LAGWATCH_PROMETHEUS_USER is not: set the user, or unset the password\n", command)
+		return nil, nil, exitUsage, false
+	case promToken != "" && promUser != "":
+		fmt.Fprintf(stderr, "lagwatch %s: both LAGWATCH_PROMETHEUS_USER (basic auth) and LAGWATCH_PROMETHEUS_TOKEN are set: keep one of them\n", command)
+		return nil, nil, exitUsage, false
+	}
 	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: LAGWATCH_OCI_CREDENTIALS: %v\n", command, err)
@@ -181,9 +190,9 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		TokenHint:      "set the GITHUB_TOKEN environment variable",
 		OCICredentials: ociCreds, OCIBudget: o.ociBudget, OCICacheDir: o.ociCacheDir,
 		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
-		PrometheusURL:      o.promURL, PrometheusToken: strings.TrimSpace(getenv("LAGWATCH_PROMETHEUS_TOKEN")),
-		PrometheusUser: getenv("LAGWATCH_PROMETHEUS_USER"), PrometheusPassword: getenv("LAGWATCH_PROMETHEUS_PASSWORD"),
-		PrometheusHint: "pass --prometheus-url URL",
+		PrometheusURL:      o.promURL, PrometheusToken: promToken, PrometheusUser: promUser, PrometheusPassword: promPassword,
+		PrometheusHint:     "pass --prometheus-url URL",
+		PrometheusAuthHint: "LAGWATCH_PROMETHEUS_TOKEN, or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)

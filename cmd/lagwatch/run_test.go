@@ -261,12 +261,25 @@ func TestReportLastHop(t *testing.T) {
 			t.Errorf("%s: %q, want %q", service, got, want)
 		}
 	}
-	if !strings.Contains(errOut, "Prometheus 1") {
+	if !strings.Contains(errOut, "Prometheus 2") { // a range and an instant query
 		t.Errorf("the request summary does not count Prometheus:\n%s", errOut)
 	}
 	code, _, errOut = runCLI(t, withToken, "report", "--catalog", s.catalog, "--at", at, "--github-url", s.gh.URL(), "--services", "gpu-operator")
 	if code != 0 || !strings.Contains(errOut, "no Prometheus URL is set: pass --prometheus-url URL") {
 		t.Errorf("without --prometheus-url: exit %d\n%s", code, errOut)
+	}
+	for vars, want := range map[string]string{
+		"LAGWATCH_PROMETHEUS_PASSWORD": "LAGWATCH_PROMETHEUS_PASSWORD is set but LAGWATCH_PROMETHEUS_USER is not",
+		"LAGWATCH_PROMETHEUS_TOKEN":    "both LAGWATCH_PROMETHEUS_USER (basic auth) and LAGWATCH_PROMETHEUS_TOKEN are set",
+	} {
+		e := map[string]string{vars: "x"}
+		if vars == "LAGWATCH_PROMETHEUS_TOKEN" {
+			e["LAGWATCH_PROMETHEUS_USER"] = "grafana"
+		}
+		code, _, errOut := runCLI(t, env(e), "report", "--catalog", s.catalog, "--prometheus-url", s.prom.URL())
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d %q", vars, code, errOut)
+		}
 	}
 	for _, args := range [][]string{
 		{"--prometheus-url", "localhost:9090"},

@@ -219,10 +219,11 @@ func (c *Cache[V]) Put(key string, e Entry[V]) {
 	c.mu.Unlock()
 }
 
-// Delete forgets key.
+// Delete forgets key: its entry and its remembered failure.
 func (c *Cache[V]) Delete(key string) {
 	c.mu.Lock()
 	delete(c.entries, key)
+	delete(c.failures, key)
 	c.mu.Unlock()
 }
 
@@ -231,4 +232,11 @@ func (c *Cache[V]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries)
+}
+
+// Failures is the number of remembered failures.
+func (c *Cache[V]) Failures() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.failures)
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -237,5 +238,20 @@ func TestFailuresAreRemembered(t *testing.T) {
 	_, _ = c0.Get(ctx, "k", failing)
 	if fetches != 2 {
 		t.Fatalf("TTL 0: %d fetches, want 2", fetches)
+	}
+}
+
+// Delete forgets a remembered failure too: a caller that bounds its keys
+// (the Prometheus source) must not leak failure records.
+func TestDeleteForgetsFailures(t *testing.T) {
+	c := New[int](Options{TTL: time.Minute})
+	fail := errors.New("HTTP 502")
+	for i := range 100 {
+		key := fmt.Sprint(i)
+		_, _ = c.Get(context.Background(), key, func(context.Context, *Entry[int]) (Entry[int], error) { return Entry[int]{}, fail })
+		c.Delete(key)
+	}
+	if c.Failures() != 0 || c.Len() != 0 {
+		t.Errorf("after Delete: %d failures, %d entries remembered", c.Failures(), c.Len())
 	}
 }

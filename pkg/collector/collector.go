@@ -191,11 +191,9 @@ func Spec(svc catalog.Service) engine.Spec {
 }
 
 // DeployedRange is what the last hop of a query reads: the deployed version
-// over [From, To] (its history only when History is set: lag and events
-// queries), or the what-if version WhatIf for every service.
+// over [From, To], or the what-if version WhatIf for every service.
 type DeployedRange struct {
 	From, To time.Time
-	History  bool
 	WhatIf   string // a version checked by models.ParseQuery; "" for the catalog's
 }
 
@@ -248,7 +246,7 @@ func (c *Collector) AddDeployed(ctx context.Context, results []Result, r Deploye
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			samples, notes, err := c.Deployed.Deployed(ctx, ref, r.From, r.To, r.History)
+			samples, notes, err := c.Deployed.Deployed(ctx, ref, r.From, r.To)
 			for _, n := range notes {
 				res.Notices = append(res.Notices, string(n))
 			}

@@ -145,3 +145,72 @@ func TestTimelinesAreReused(t *testing.T) {
 		t.Fatalf("after a new release of b: %d builds, b has %d releases", c.builds.Load(), len(changed[1].Timeline.Upstream))
 	}
 }
+
+// deployedStub answers "up" with version 1.0.0 and fails "down".
+type deployedStub struct{ calls atomic.Int32 }
+
+func (d *deployedStub) Deployed(ctx context.Context, ref sources.DeployedRef, from, to time.Time) ([]sources.DeployedSample, []sources.Notice, error) {
+	d.calls.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if ref.Query == "down" {
+		return nil, nil, errors.New("Prometheus at p:9090 unreachable")
+	}
+	return []sources.DeployedSample{{At: from, Versions: []string{"1.0.0"}}}, nil, nil
+}
+
+// The last hop per service: pinned, from Prometheus, failing there (a
+// notice, nothing else lost), none, a failed service (not asked), and a
+// what-if version for all.
+func TestAddDeployed(t *testing.T) {
+	withDeployed := func(s catalog.Service, d catalog.Deployed) catalog.Service { s.Deployed = &d; return s }
+	prom := func(q string) catalog.Deployed {
+		return catalog.Deployed{Prometheus: &catalog.DeployedPrometheus{Query: q, Label: "version"}}
+	}
+	services := []catalog.Service{
+		withDeployed(svc("pinned", "acme/a"), catalog.Deployed{Version: "v1.1.0"}),
+		withDeployed(svc("prom", "acme/b"), prom("up")),
+		withDeployed(svc("down", "acme/c"), prom("down")),
+		svc("none", "acme/d"),
+		withDeployed(svc("broken", "acme/broken"), prom("up")),
+	}
+	dep := &deployedStub{}
+	c := &Collector{Upstreams: &stub{}, Charts: &stub{}, Deployed: dep}
+	rs := c.Collect(context.Background(), services, nil)
+	from, to := time.Unix(1000, 0), time.Unix(3000, 0)
+	c.AddDeployed(context.Background(), rs, DeployedRange{From: from, To: to})
+	version := func(r Result) string {
+		if r.Deployed == nil || r.Deployed.At(to) == nil {
+			return ""
+		}
+		return r.Deployed.At(to).String()
+	}
+	for i, want := range []string{"1.1.0", "1.0.0", "", "", ""} {
+		if got := version(rs[i]); got != want {
+			t.Errorf("%s: deployed %q, want %q", rs[i].Service.Name, got, want)
+		}
+	}
+	if n := strings.Join(rs[2].Notices, "|"); !strings.Contains(n, "deployed version unknown: Prometheus at p:9090 unreachable") || rs[2].Err != nil || rs[2].Timeline == nil {
+		t.Errorf("failing Prometheus: notices %q, err %v", n, rs[2].Err)
+	}
+	if dep.calls.Load() != 2 {
+		t.Errorf("Prometheus asked %d times, want 2 (not for the pinned, the one without deployed nor the failed service)", dep.calls.Load())
+	}
+
+	rs = c.Collect(context.Background(), services, nil)
+	c.AddDeployed(context.Background(), rs, DeployedRange{From: from, To: to, WhatIf: "2.0.0"})
+	for _, r := range rs {
+		if version(r) != "2.0.0" {
+			t.Errorf("what-if: %s runs %q", r.Service.Name, version(r))
+		}
+	}
+
+	// Without a Prometheus: a notice naming where to set it.
+	c = &Collector{Upstreams: &stub{}, Charts: &stub{}, PrometheusHint: "pass --prometheus-url URL"}
+	rs = c.Collect(context.Background(), services[1:2], nil)
+	c.AddDeployed(context.Background(), rs, DeployedRange{From: from, To: to})
+	if rs[0].Deployed != nil || !strings.Contains(strings.Join(rs[0].Notices, "|"), "no Prometheus URL is set: pass --prometheus-url URL") {
+		t.Errorf("no Prometheus: %v %q", rs[0].Deployed, rs[0].Notices)
+	}
+}

@@ -37,6 +37,7 @@ type SourcesConfig struct {
 	PrometheusPassword string
 	PrometheusToken    string // bearer token, when no user is set
 	PrometheusHint     string // how the user sets the Prometheus URL, in their surface's words
+	PrometheusAuthHint string // where the user sets the Prometheus login, in their surface's words
 }
 
 // Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI
@@ -65,7 +66,8 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	var prom *prometheus.Source
 	if cfg.PrometheusURL != "" {
 		prom, err = prometheus.New(prometheus.Config{URL: cfg.PrometheusURL, User: cfg.PrometheusUser,
-			Password: cfg.PrometheusPassword, Token: cfg.PrometheusToken, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout})
+			Password: cfg.PrometheusPassword, Token: cfg.PrometheusToken, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout,
+			AuthHint: cfg.PrometheusAuthHint})
 		if err != nil {
 			return nil, err
 		}

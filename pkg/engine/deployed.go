@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -39,9 +40,9 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
 	var d Deployed
 	var notices []string
-	several := false
+	var several *DeployedSample // the newest sample with several versions
 	bad := map[string]bool{}
-	for _, s := range sorted {
+	for k, s := range sorted {
 		var lowest *semver.Version
 		for _, raw := range s.Versions {
 			v, err := parseVersion(raw)
@@ -53,7 +54,7 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 				continue
 			}
 			if lowest != nil && !v.Equal(lowest) {
-				several = true
+				several = &sorted[k]
 			}
 			if lowest == nil || v.LessThan(lowest) {
 				lowest = v
@@ -63,8 +64,16 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 			d.at, d.versions = append(d.at, s.At.UTC()), append(d.versions, lowest)
 		}
 	}
-	if several {
-		notices = append(notices, "several versions were running at once; the lowest counts")
+	if several != nil {
+		vs := make([]string, len(several.Versions))
+		for i, raw := range several.Versions {
+			vs[i] = sources.Quote(raw)
+		}
+		if len(vs) > 5 {
+			vs = append(vs[:5], fmt.Sprintf("and %d more", len(vs)-5))
+		}
+		notices = append(notices, fmt.Sprintf("several versions were running at once (%s, last seen %s); the lowest counts",
+			strings.Join(vs, ", "), several.At.UTC().Format(time.RFC3339)))
 	}
 	return d, notices
 }

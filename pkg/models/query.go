@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -123,6 +124,9 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 		return q, err
 	}
 	if q.DeployedVersion != "" {
+		if q.QueryType == QueryEvents {
+			return q, errors.New("deployedVersion (what-if version) applies to lag, current and status queries, not events: remove it")
+		}
 		if _, err := engine.PinnedDeployed(q.DeployedVersion); err != nil {
 			return q, fmt.Errorf("deployedVersion (what-if version): %v", err)
 		}

@@ -142,6 +142,9 @@ func TestLastHopQuery(t *testing.T) {
 			t.Errorf("%s: %v, want %q", raw, err, want)
 		}
 	}
+	if _, err := ParseQuery(json.RawMessage(`{"deployedVersion":"1.0.0"}`), "events"); err == nil || !strings.Contains(err.Error(), "not events") {
+		t.Errorf("what-if on events: %v", err)
+	}
 	if q, err := ParseQuery(json.RawMessage(`{"metrics":["verdict","lag"]}`), "current"); err != nil || q.NeedsDeployed() {
 		t.Errorf("verdict in current: %+v %v", q, err)
 	}

@@ -154,6 +154,12 @@ func (st *Settings) applyDefaults() error {
 			return fmt.Errorf("jsonData.prometheusUrl %q holds credentials: set the Prometheus user and password fields instead", u.Redacted())
 		}
 	}
+	switch {
+	case st.PrometheusPassword != "" && st.PrometheusUser == "":
+		return errors.New("secureJsonData.prometheusPassword is set but jsonData.prometheusUser is empty: set the Prometheus user, or clear the password")
+	case st.PrometheusToken != "" && st.PrometheusUser != "":
+		return errors.New("both a Prometheus user (basic auth) and a Prometheus token are set: keep one of them")
+	}
 	for _, d := range []struct {
 		field string
 		v     *int

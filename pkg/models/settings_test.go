@@ -75,12 +75,25 @@ func TestLastHopSettings(t *testing.T) {
 	}
 	st, err = LoadSettings(backend.DataSourceInstanceSettings{
 		JSONData:                []byte(`{"prometheusUrl":"http://prometheus:9090/","prometheusUser":"grafana","verdictWindowDays":180,"verdictToleranceDays":3,"verdictAbandonmentDays":60}`),
-		DecryptedSecureJSONData: map[string]string{"prometheusPassword": "pw", "prometheusToken": " tok "},
+		DecryptedSecureJSONData: map[string]string{"prometheusPassword": "pw"},
 	})
 	day := 24 * time.Hour
-	if err != nil || st.PrometheusURL != "http://prometheus:9090" || st.PrometheusUser != "grafana" || st.PrometheusPassword != "pw" || st.PrometheusToken != "tok" ||
+	if err != nil || st.PrometheusURL != "http://prometheus:9090" || st.PrometheusUser != "grafana" || st.PrometheusPassword != "pw" ||
 		st.Verdict() != (engine.VerdictParams{Window: 180 * day, Tolerance: 3 * day, Abandonment: 60 * day}) {
 		t.Errorf("settings = %+v, %v", st, err)
+	}
+	for secure, want := range map[string]string{
+		"prometheusPassword": "secureJsonData.prometheusPassword is set but jsonData.prometheusUser is empty",
+		"prometheusToken":    "both a Prometheus user (basic auth) and a Prometheus token are set",
+	} {
+		jd := `{}`
+		if secure == "prometheusToken" {
+			jd = `{"prometheusUser":"grafana"}`
+		}
+		_, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: []byte(jd), DecryptedSecureJSONData: map[string]string{secure: "s3cret-value"}})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s alone: %v", secure, err)
+		}
 	}
 	for raw, want := range map[string]string{
 		`{"prometheusUrl":"prometheus:9090"}`:                `jsonData.prometheusUrl "prometheus:9090" is not an http(s) URL`,

@@ -58,7 +58,8 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, OCICacheDir: st.OCICacheDir,
 		PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
 		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
-		PrometheusHint: "set the Prometheus URL in the datasource settings",
+		PrometheusHint:     "set the Prometheus URL in the datasource settings",
+		PrometheusAuthHint: "the Prometheus user, password or token in the datasource settings",
 	})
 	if err != nil {
 		return nil, err
@@ -100,7 +101,7 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	results := d.collector.Collect(ctx, d.catalog.Filter(qm.Services, qm.Maintainer), nil)
 	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
 	if qm.NeedsDeployed() {
-		d.collector.AddDeployed(ctx, results, collector.DeployedRange{From: from, To: to, History: qm.QueryType != models.QueryCurrent && qm.QueryType != models.QueryStatus, WhatIf: qm.DeployedVersion})
+		d.collector.AddDeployed(ctx, results, collector.DeployedRange{From: from, To: to, WhatIf: qm.DeployedVersion})
 	}
 	results = append(results, d.unknownServices(qm.Services)...)
 	var resp backend.DataResponse

@@ -71,9 +71,12 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	switch {
 	case d.sources.Prometheus != nil:
 		if v, err := d.sources.Prometheus.Check(ctx); err != nil {
-			failed = append(failed, fmt.Sprintf("Prometheus at %s (deployed versions): %v", d.settings.PrometheusURL, err))
+			failed = append(failed, fmt.Sprintf("deployed versions: %v", err))
 		} else {
-			ok = append(ok, fmt.Sprintf("Prometheus %s reachable for the deployed versions of %d services", v, len(promServices)))
+			if v != "" {
+				v = " " + v
+			}
+			ok = append(ok, fmt.Sprintf("Prometheus%s reachable for the deployed versions of %d services", v, len(promServices)))
 		}
 	case len(promServices) > 0:
 		// Not a failure: their other numbers work; the last hop stays null.

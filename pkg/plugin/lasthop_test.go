@@ -76,8 +76,8 @@ func TestCurrentEveryHop(t *testing.T) {
 	if notes["gpu-operator"] != "" {
 		t.Errorf("gpu-operator notices: %s", notes["gpu-operator"])
 	}
-	if e.prom.RequestsTo("/api/v1/query") != 1 || e.prom.RequestsTo("/api/v1/query_range") != 0 {
-		t.Errorf("a current query asks Prometheus once, at the range end: %d instant, %d range",
+	if e.prom.RequestsTo("/api/v1/query") != 1 || e.prom.RequestsTo("/api/v1/query_range") != 1 {
+		t.Errorf("a current query asks Prometheus for the range and its end: %d instant, %d range",
 			e.prom.RequestsTo("/api/v1/query"), e.prom.RequestsTo("/api/v1/query_range"))
 	}
 }
@@ -85,12 +85,19 @@ func TestCurrentEveryHop(t *testing.T) {
 // The what-if version replaces every service's deployed version for one query.
 func TestWhatIf(t *testing.T) {
 	e := newEnv(t, nil)
-	got, _ := values(t, e.query(t, `{"queryType":"current","services":["ollama","chromadb"],"metrics":["deployed_versions_behind","rollout_lag"],"deployedVersion":"0.12.3"}`))
-	if !near(got["ollama deployed_versions_behind"], 0) || !near(got["ollama rollout_lag"], 0) || !near(got["chromadb deployed_versions_behind"], 20) {
-		t.Errorf("what-if 0.12.3: %v %v %v", *got["ollama deployed_versions_behind"], got["ollama rollout_lag"], got["chromadb deployed_versions_behind"])
+	// gpu-operator reads its version from Prometheus (25.3.3, 1 behind); "if
+	// we ran 25.3.4" it is current, and Prometheus is not asked.
+	got, _ := values(t, e.query(t, `{"queryType":"current","services":["gpu-operator"],"metrics":["deployed_versions_behind","rollout_lag"],"deployedVersion":"v25.3.4"}`))
+	if !near(got["gpu-operator deployed_versions_behind"], 0) || !near(got["gpu-operator rollout_lag"], 0) {
+		t.Errorf("what-if v25.3.4: %v %v", got["gpu-operator deployed_versions_behind"], got["gpu-operator rollout_lag"])
 	}
 	if e.prom.Requests() != 0 {
 		t.Errorf("a what-if query asked Prometheus %d times", e.prom.Requests())
+	}
+	// Services that name no deployed version get the last hop too.
+	got, _ = values(t, e.query(t, `{"queryType":"current","services":["ollama","chromadb"],"metrics":["deployed_versions_behind","rollout_lag"],"deployedVersion":"0.12.3"}`))
+	if !near(got["ollama deployed_versions_behind"], 0) || !near(got["ollama rollout_lag"], 0) || !near(got["chromadb deployed_versions_behind"], 20) {
+		t.Errorf("what-if 0.12.3: %v %v %v", got["ollama deployed_versions_behind"], got["ollama rollout_lag"], got["chromadb deployed_versions_behind"])
 	}
 	dr := e.query(t, `{"queryType":"current","metrics":["deployed_lag"],"deployedVersion":"newest"}`)
 	if dr.Error == nil || !strings.Contains(dr.Error.Error(), `deployedVersion (what-if version): deployed version "newest" does not parse as semver`) {
@@ -246,4 +253,50 @@ func TestStatusAndEventsLastHop(t *testing.T) {
 		t.Errorf("deployed events: %v %v", dr.Error, dr.Frames[0])
 	}
 	_ = models.EventDeployed
+}
+
+// A lag panel's last point and an alert's value are the same number, for a
+// version read from Prometheus as for a pinned one.
+func TestLagEndEqualsCurrent(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, svc := range []string{"gpu-operator", "ollama"} {
+		for _, m := range []string{"deployed_versions_behind", "deployed_lag", "rollout_lag"} {
+			model := `{"services":["` + svc + `"],"metrics":["` + m + `"]}`
+			lag := e.query(t, `{"queryType":"lag",`+model[1:])
+			cur, _ := values(t, e.query(t, `{"queryType":"current",`+model[1:]))
+			if lag.Error != nil || len(lag.Frames) != 1 {
+				t.Fatalf("%s %s: %v", svc, m, lag.Error)
+			}
+			f := lag.Frames[0].Fields[1]
+			last := f.At(f.Len() - 1).(*float64)
+			if want := cur[svc+" "+m]; last == nil || want == nil || *last != *want {
+				t.Errorf("%s %s: lag ends at %v, current says %v", svc, m, last, want)
+			}
+		}
+	}
+}
+
+// A failed service that names a deployed version keeps its last-hop series
+// and columns, null; a pinned version makes no deployed events.
+func TestFailedServiceLastHop(t *testing.T) {
+	e := newEnv(t, nil)
+	e.helm.Fail("NVIDIA__gpu-operator", http.StatusBadGateway)
+	got, _ := values(t, e.query(t, `{"queryType":"current","services":["gpu-operator"],"metrics":["deployed_lag","verdict"]}`))
+	for _, k := range []string{"gpu-operator deployed_lag", "gpu-operator verdict"} {
+		if v, ok := got[k]; !ok || v != nil {
+			t.Errorf("%s = %v (present %v), want a null instance", k, v, ok)
+		}
+	}
+	dr := e.query(t, `{"queryType":"status","services":["gpu-operator"]}`)
+	f := dr.Frames[0]
+	for _, name := range []string{"deployed_lag", "rollout_lag", "deployed_versions_behind", "verdict_code", "overdue_releases"} {
+		fd, _ := f.FieldByName(name)
+		if _, ok := fd.ConcreteAt(0); ok {
+			t.Errorf("failed service: %s has a value", name)
+		}
+	}
+	dr = e.query(t, `{"queryType":"events","services":["ollama"],"eventKinds":["deployed"]}`)
+	if n, _ := dr.Frames[0].RowLen(); dr.Error != nil || n != 0 {
+		t.Errorf("pinned version: %d deployed events, %v", n, dr.Error)
+	}
 }

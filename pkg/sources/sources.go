@@ -81,10 +81,9 @@ type DeployedSample struct {
 	Versions []string
 }
 
-// DeployedSource returns what ran at and before to: with history, samples
-// over [from, to]; without, the newest sample at to only.
+// DeployedSource returns what ran over [from, to]: samples in time order.
 type DeployedSource interface {
-	Deployed(ctx context.Context, ref DeployedRef, from, to time.Time, history bool) ([]DeployedSample, []Notice, error)
+	Deployed(ctx context.Context, ref DeployedRef, from, to time.Time) ([]DeployedSample, []Notice, error)
 }
 
 // MaxQuoted is how much of an outside value a message quotes.

@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/lagwatch/lagwatch/pkg/fakes"
@@ -22,7 +23,8 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(502, []byte("<html>Bad Gateway</html>"))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		samples, err := Decode(status, body, sources.DeployedRef{Query: "q", Label: "version"})
+		a, err := Decode(status, body, sources.DeployedRef{Query: "q", Label: "version"}, "the login")
+		samples := a.Samples
 		if err != nil {
 			if bad := fakes.GoTypeIn(err.Error()); bad != "" {
 				t.Errorf("message %q shows %q", err, bad)
@@ -32,6 +34,9 @@ func FuzzDecode(f *testing.F) {
 		for i := 1; i < len(samples); i++ {
 			if !samples[i-1].At.Before(samples[i].At) {
 				t.Fatalf("samples not in strict time order at %d: %v", i, samples)
+			}
+			if slices.Equal(samples[i-1].Versions, samples[i].Versions) {
+				t.Fatalf("samples %d and %d say the same: %v", i-1, i, samples)
 			}
 		}
 	})

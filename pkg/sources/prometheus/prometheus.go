@@ -18,10 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,9 +37,10 @@ const (
 	MaxSteps        = 500 // points of a range query (Prometheus' own limit is 11 000)
 	MinStep         = time.Minute
 	MaxCacheTTL     = time.Minute // answers move with time: they are kept at most this long
-	maxBodyBytes    = 16 << 20
-	maxSeries       = 1000
-	keysPerQuery    = 8 // cached answers kept per query (older time ranges are dropped)
+	maxBodyBytes    = 4 << 20
+	maxSeries       = 100     // a deployed query names one service: a handful of series
+	maxPoints       = 100_000 // samples of one answer
+	keysPerQuery    = 8       // cached answers kept per query (older time ranges are dropped)
 	maxQuotedErrors = 200
 )
 
@@ -52,13 +54,17 @@ type Config struct {
 	CacheTTL   time.Duration // capped at MaxCacheTTL
 	Timeout    time.Duration // one request; none besides the client's when 0
 	Now        func() time.Time
+	// AuthHint says where the login is set, in the words of the user's
+	// surface ("the Prometheus user, password or token in the datasource
+	// settings"), for a refused request and a URL with credentials.
+	AuthHint string
 }
 
 // Source is a sources.DeployedSource backed by the Prometheus HTTP API.
 type Source struct {
 	cfg   Config
 	base  *url.URL
-	cache *cache.Cache[[]sources.DeployedSample]
+	cache *cache.Cache[Answer]
 
 	mu   sync.Mutex
 	keys map[string][]string // query -> its cached keys, oldest first
@@ -73,7 +79,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("Prometheus URL %s is not an http(s) URL", sources.Quote(cfg.URL))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("Prometheus URL %q holds credentials: give them as the Prometheus user and password instead", u.Redacted())
+		return nil, fmt.Errorf("Prometheus URL %q holds credentials: give them as %s instead", u.Redacted(), cmpOr(cfg.AuthHint, "the Prometheus user and password"))
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = http.DefaultClient
@@ -83,7 +89,14 @@ func New(cfg Config) (*Source, error) {
 	}
 	ttl := min(cfg.CacheTTL, MaxCacheTTL)
 	return &Source{cfg: cfg, base: u, keys: map[string][]string{},
-		cache: cache.New[[]sources.DeployedSample](cache.Options{TTL: ttl, FetchTimeout: cfg.Timeout, Now: cfg.Now})}, nil
+		cache: cache.New[Answer](cache.Options{TTL: ttl, FetchTimeout: cfg.Timeout, Now: cfg.Now})}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // SetClient sets the HTTP client (the shared allow-listed one, made after
@@ -102,33 +115,53 @@ func Step(from, to time.Time) time.Duration {
 	return max(step, MinStep)
 }
 
-// Deployed implements sources.DeployedSource.
-func (s *Source) Deployed(ctx context.Context, ref sources.DeployedRef, from, to time.Time, history bool) ([]sources.DeployedSample, []sources.Notice, error) {
-	at := to.Truncate(time.Minute)
-	params := url.Values{"query": {ref.Query}}
-	path := "/api/v1/query"
-	params.Set("time", strconv.FormatInt(at.Unix(), 10))
-	var out []sources.DeployedSample
-	var notices []sources.Notice
-	if history && from.Before(at) {
-		step := Step(from, to)
+// Deployed implements sources.DeployedSource: the samples of a range query
+// over [from, at] and of an instant query at at, where at is the range's
+// end (never after now) rounded down to the minute. Both answers, so that
+// the value at the end is the newest sample at or before it within the
+// range, whatever the query type: a lag panel's last point and an alert
+// read the same version. When one of the two fails, the other is used
+// with a notice.
+func (s *Source) Deployed(ctx context.Context, ref sources.DeployedRef, from, to time.Time) ([]sources.DeployedSample, []sources.Notice, error) {
+	at := to
+	if now := s.cfg.Now(); now.Before(at) {
+		at = now // a range ending in the future (forecast dashboards)
+	}
+	at = at.Truncate(time.Minute)
+	instant := url.Values{"query": {ref.Query}, "time": {strconv.FormatInt(at.Unix(), 10)}}
+	var (
+		out     []sources.DeployedSample
+		notices []sources.Notice
+		failed  []error
+	)
+	if from.Before(at) {
+		step := Step(from, at)
 		rp := url.Values{"query": {ref.Query},
 			"start": {strconv.FormatInt(from.Truncate(step).Unix(), 10)},
 			"end":   {strconv.FormatInt(at.Truncate(step).Unix(), 10)},
 			"step":  {strconv.FormatInt(int64(step/time.Second), 10)}}
 		samples, n, err := s.get(ctx, ref, "/api/v1/query_range", rp)
 		if err != nil {
-			return nil, nil, err
+			failed = append(failed, err)
 		}
 		out, notices = append(out, samples...), append(notices, n...)
 	}
-	samples, n, err := s.get(ctx, ref, path, params)
+	samples, n, err := s.get(ctx, ref, "/api/v1/query", instant)
 	if err != nil {
-		return nil, nil, err
+		failed = append(failed, err)
 	}
 	out, notices = append(out, samples...), append(notices, n...)
-	if len(out) == 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned no series: deployed version unknown", sources.Quote(ref.Query))))
+	switch {
+	case len(failed) == 0:
+	case len(out) == 0 && (len(failed) == 2 || !from.Before(at)):
+		return nil, nil, failed[0]
+	case err != nil:
+		notices = append(notices, sources.Notice(fmt.Sprintf("the deployed version at the end of the range could not be read, the newest before it counts: %v", err)))
+	default:
+		notices = append(notices, sources.Notice(fmt.Sprintf("the history of the deployed version could not be read, only its value at the end: %v", failed[0])))
+	}
+	if len(out) == 0 && len(failed) == 0 {
+		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned no series in the time range: deployed version unknown", sources.Quote(ref.Query))))
 	}
 	return out, unique(notices), nil
 }
@@ -151,40 +184,38 @@ func (s *Source) get(ctx context.Context, ref sources.DeployedRef, path string, 
 	u.Path += path
 	u.RawQuery = params.Encode()
 	key := ref.Label + " " + u.String()
-	s.remember(ref.Query, key)
-	res, err := s.cache.Get(ctx, key, func(ctx context.Context, _ *cache.Entry[[]sources.DeployedSample]) (cache.Entry[[]sources.DeployedSample], error) {
+	res, err := s.cache.Get(ctx, key, func(ctx context.Context, _ *cache.Entry[Answer]) (cache.Entry[Answer], error) {
 		v, err := s.fetch(ctx, &u, ref)
-		return cache.Entry[[]sources.DeployedSample]{Value: v}, err
+		return cache.Entry[Answer]{Value: v}, err
 	})
+	// After the answer (or the failure) is stored: older keys go.
+	s.remember(ref.Query, key)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("Prometheus at %s did not answer within the query's time limit", s.base.Host)
+		}
 		return nil, nil, s.redact(err)
 	}
 	var notices []sources.Notice
 	if res.Notice != "" {
 		notices = append(notices, sources.Notice(s.redactText(res.Notice)))
 	}
-	for _, smp := range res.Value {
-		if len(smp.Versions) == 0 {
-			notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned series without the label %q: those series are left out", sources.Quote(ref.Query), ref.Label)))
-			break
-		}
+	if res.Value.Unlabeled > 0 {
+		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned %d series without the label %q: those series are left out", sources.Quote(ref.Query), res.Value.Unlabeled, ref.Label)))
 	}
-	return res.Value, notices, nil
+	return res.Value.Samples, notices, nil
 }
 
 // remember keeps the cache's key space bounded: the newest keysPerQuery keys
-// of each query stay, older ones are dropped.
+// of each query stay, older ones (and their remembered failures) are
+// dropped. Called after the key's answer is stored, so a fetch in flight
+// cannot put back a key already dropped.
 func (s *Source) remember(query, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := s.keys[query]
-	for _, k := range keys {
-		if k == key {
-			return
-		}
-	}
+	keys := slices.DeleteFunc(s.keys[query], func(k string) bool { return k == key })
 	keys = append(keys, key)
-	if len(keys) > keysPerQuery {
+	for len(keys) > keysPerQuery {
 		s.cache.Delete(keys[0])
 		keys = keys[1:]
 	}
@@ -211,24 +242,35 @@ type series struct {
 	Values [][]json.RawMessage `json:"values"` // matrix: [[time, "value"], …]
 }
 
-func (s *Source) fetch(ctx context.Context, u *url.URL, ref sources.DeployedRef) ([]sources.DeployedSample, error) {
+func (s *Source) fetch(ctx context.Context, u *url.URL, ref sources.DeployedRef) (Answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return Answer{}, err
 	}
 	resp, err := s.do(req)
 	if err != nil {
-		return nil, err
+		return Answer{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("Prometheus at %s: the answer could not be read: %w", s.base.Host, err)
+		return Answer{}, fmt.Errorf("Prometheus at %s: the answer could not be read: %w", s.base.Host, err)
 	}
 	if len(body) > maxBodyBytes {
-		return nil, fmt.Errorf("Prometheus at %s: the answer to %s is larger than %d MiB: narrow the query", s.base.Host, sources.Quote(ref.Query), maxBodyBytes>>20)
+		return Answer{}, fmt.Errorf("Prometheus at %s: the answer to %s is larger than %d MiB: narrow the query", s.base.Host, sources.Quote(ref.Query), maxBodyBytes>>20)
 	}
-	return Decode(resp.StatusCode, body, ref)
+	// Before anything of it is cut short or quoted: a cut secret would no
+	// longer be found.
+	body = []byte(s.redactText(string(body)))
+	return Decode(resp.StatusCode, body, ref, s.authHint())
+}
+
+// authHint says where the Prometheus login is set.
+func (s *Source) authHint() string {
+	if s.cfg.AuthHint != "" {
+		return s.cfg.AuthHint
+	}
+	return "the Prometheus user, password or token"
 }
 
 // do sends a request with the configured credentials.
@@ -251,57 +293,74 @@ func (s *Source) do(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// Decode reads an answer of /api/v1/query or /api/v1/query_range into
-// samples: one per time, with the version label of every series that has a
-// sample then (samples of series without the label have no versions).
-func Decode(status int, body []byte, ref sources.DeployedRef) ([]sources.DeployedSample, error) {
+// Answer is what one Prometheus answer says ran: one sample per time at
+// which the running versions changed, and how many series lacked the label.
+type Answer struct {
+	Samples   []sources.DeployedSample
+	Unlabeled int
+}
+
+// Decode reads an answer of /api/v1/query or /api/v1/query_range: one
+// sample per time, with the version label of every series that has a sample
+// then; a sample whose versions equal the previous one's is left out (the
+// version at t is that of the newest sample at or before t, so nothing
+// changes). authHint says where the Prometheus login is set.
+func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (Answer, error) {
 	var r apiResponse
 	if err := json.Unmarshal(body, &r); err != nil || (r.Status != "success" && r.Status != "error") {
 		switch {
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			return nil, fmt.Errorf("Prometheus refused the request (HTTP %d): check the Prometheus user, password or token in the datasource settings", status)
+			return Answer{}, fmt.Errorf("Prometheus refused the request (HTTP %d): check %s", status, authHint)
 		case status != http.StatusOK:
-			return nil, fmt.Errorf("Prometheus answered HTTP %d without an API answer: is the Prometheus URL right?", status)
+			return Answer{}, fmt.Errorf("Prometheus answered HTTP %d without an API answer: is the Prometheus URL right?", status)
 		}
-		return nil, errors.New("Prometheus answered with something that is not a Prometheus API answer: is the Prometheus URL right?")
+		return Answer{}, errors.New("Prometheus answered with something that is not a Prometheus API answer: is the Prometheus URL right?")
 	}
 	if r.Status == "error" {
-		msg := r.Error
+		msg := []rune(strings.Join(strings.Fields(r.Error), " "))
 		if len(msg) > maxQuotedErrors {
-			msg = msg[:maxQuotedErrors] + "…"
+			msg = append(msg[:maxQuotedErrors], '…')
 		}
 		if r.ErrorType == "bad_data" {
-			return nil, fmt.Errorf("Prometheus rejected the query %s: %s", sources.Quote(ref.Query), msg)
+			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", sources.Quote(ref.Query), string(msg))
 		}
-		return nil, fmt.Errorf("Prometheus could not run the query %s (%s): %s", sources.Quote(ref.Query), r.ErrorType, msg)
+		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", sources.Quote(ref.Query), sources.Quote(r.ErrorType), string(msg))
 	}
 	var d queryData
 	if err := json.Unmarshal(r.Data, &d); err != nil {
-		return nil, errors.New("Prometheus answer: data is not a query result")
+		return Answer{}, errors.New("Prometheus answer: data is not a query result")
 	}
 	var list []series
 	switch d.ResultType {
 	case "vector", "matrix":
 		if err := json.Unmarshal(d.Result, &list); err != nil {
-			return nil, fmt.Errorf("Prometheus answer: the %s result is not a list of series", d.ResultType)
+			return Answer{}, fmt.Errorf("Prometheus answer: the %s result is not a list of series", d.ResultType)
 		}
 	default:
-		return nil, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", sources.Quote(ref.Query), quoteType(d.ResultType))
+		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", sources.Quote(ref.Query), quoteType(d.ResultType))
 	}
 	if len(list) > maxSeries {
-		return nil, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers", sources.Quote(ref.Query), len(list), maxSeries)
+		return Answer{}, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), len(list), maxSeries, ref.Label)
 	}
+	var a Answer
 	byTime := map[int64][]string{}
+	points := 0
 	for _, sr := range list {
-		points := sr.Values
+		ps := sr.Values
 		if d.ResultType == "vector" {
-			points = [][]json.RawMessage{sr.Value}
+			ps = [][]json.RawMessage{sr.Value}
+		}
+		if points += len(ps); points > maxPoints {
+			return Answer{}, fmt.Errorf("the query %s returns more than %d samples: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), maxPoints, ref.Label)
 		}
 		version, ok := sr.Metric[ref.Label]
-		for _, p := range points {
+		if !ok || version == "" {
+			a.Unlabeled++
+		}
+		for _, p := range ps {
 			ms, err := sampleTime(p)
 			if err != nil {
-				return nil, err
+				return Answer{}, err
 			}
 			vs := byTime[ms]
 			if ok && version != "" {
@@ -310,12 +369,18 @@ func Decode(status int, body []byte, ref sources.DeployedRef) ([]sources.Deploye
 			byTime[ms] = vs
 		}
 	}
-	out := make([]sources.DeployedSample, 0, len(byTime))
-	for ms, vs := range byTime {
-		out = append(out, sources.DeployedSample{At: time.UnixMilli(ms).UTC(), Versions: vs})
+	times := slices.Sorted(maps.Keys(byTime))
+	var last []string
+	for k, ms := range times {
+		vs := byTime[ms]
+		slices.Sort(vs)
+		if k > 0 && slices.Equal(vs, last) {
+			continue
+		}
+		last = vs
+		a.Samples = append(a.Samples, sources.DeployedSample{At: time.UnixMilli(ms).UTC(), Versions: vs})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	return out, nil
+	return a, nil
 }
 
 func quoteType(t string) string {
@@ -361,7 +426,8 @@ func (s *Source) redactText(t string) string {
 
 // Check asks Prometheus for its build information (GET
 // /api/v1/status/buildinfo), for the health check: its version, or why it
-// cannot be reached.
+// cannot be reached. A server without that endpoint is asked a query
+// instead; its version is then "".
 func (s *Source) Check(ctx context.Context) (string, error) {
 	u := *s.base
 	u.Path += "/api/v1/status/buildinfo"
@@ -374,6 +440,17 @@ func (s *Source) Check(ctx context.Context) (string, error) {
 		return "", s.redact(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		// A Prometheus-compatible server (or a proxy) without the build
+		// information endpoint: a query that always answers tells enough.
+		q := *s.base
+		q.Path += "/api/v1/query"
+		q.RawQuery = url.Values{"query": {"vector(1)"}}.Encode()
+		if _, err := s.fetch(ctx, &q, sources.DeployedRef{Query: "vector(1)"}); err != nil && !strings.Contains(err.Error(), "not series with labels") {
+			return "", s.redact(err)
+		}
+		return "", nil
+	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var r struct {
 		Status string `json:"status"`
@@ -382,7 +459,7 @@ func (s *Source) Check(ctx context.Context) (string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		if _, derr := Decode(resp.StatusCode, body, sources.DeployedRef{}); derr != nil {
+		if _, derr := Decode(resp.StatusCode, body, sources.DeployedRef{}, s.authHint()); derr != nil {
 			return "", s.redact(derr)
 		}
 		return "", errors.New("Prometheus answered with something that is not a Prometheus API answer: is the Prometheus URL right?")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,25 +44,26 @@ func deployedAt(t *testing.T, samples []sources.DeployedSample, at string) strin
 	return ""
 }
 
-// The value at the range end comes from one instant query; the history of
-// a range from a range query too. Both read the label of every series.
+// A range query gives the history, an instant query the value at the
+// range's end; both read the label of every series, and consecutive samples
+// of the same versions are kept once.
 func TestInstantAndRange(t *testing.T) {
 	p := fakes.NewPrometheus(t)
 	p.Set(gpuRef.Query, fakes.GPUOperatorDeployed...)
 	s := newSource(t, p.URL(), Config{CacheTTL: time.Minute})
 	ctx := context.Background()
 
-	samples, notices, err := s.Deployed(ctx, gpuRef, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), false)
-	if err != nil || len(notices) != 0 || len(samples) != 1 || p.RequestsTo("/api/v1/query") != 1 || p.RequestsTo("/api/v1/query_range") != 0 {
-		t.Fatalf("instant: %v %q %v (%d requests)", samples, notices, err, p.Requests())
+	samples, notices, err := s.Deployed(ctx, gpuRef, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
+	if err != nil || len(notices) != 0 || p.RequestsTo("/api/v1/query") != 1 || p.RequestsTo("/api/v1/query_range") != 1 {
+		t.Fatalf("%v %q %v (%d instant, %d range requests)", samples, notices, err, p.RequestsTo("/api/v1/query"), p.RequestsTo("/api/v1/query_range"))
 	}
 	if got := deployedAt(t, samples, "2025-09-30T00:00:00Z"); got != "25.3.3" {
 		t.Errorf("deployed at the range end = %q", got)
 	}
-
-	samples, _, err = s.Deployed(ctx, gpuRef, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), true)
-	if err != nil || p.RequestsTo("/api/v1/query_range") != 1 {
-		t.Fatalf("range: %v (%d range requests)", err, p.RequestsTo("/api/v1/query_range"))
+	// 500 steps, but the versions change three times (25.3.1; both within
+	// the lookback; 25.3.3) and the instant sample repeats the last.
+	if len(samples) > 4 {
+		t.Errorf("%d samples: repeats of the same versions are kept", len(samples))
 	}
 	for at, want := range map[string]string{
 		"2025-09-01T00:00:00Z": "25.3.1", "2025-09-11T23:00:00Z": "25.3.1",
@@ -87,27 +89,114 @@ func TestCache(t *testing.T) {
 	ctx := context.Background()
 	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:10Z")
 	for range 3 {
-		if _, _, err := s.Deployed(ctx, gpuRef, from, to, true); err != nil {
+		if _, _, err := s.Deployed(ctx, gpuRef, from, to); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := p.Requests(); n != 2 {
-		t.Errorf("3 identical queries sent %d requests, want 2 (one instant, one range)", n)
+		t.Errorf("3 identical queries sent %d requests, want 2 (one range, one instant)", n)
 	}
 	// A query a few seconds later falls in the same minute: still cached.
-	if _, _, err := s.Deployed(ctx, gpuRef, from, to.Add(20*time.Second), true); err != nil || p.Requests() != 2 {
+	if _, _, err := s.Deployed(ctx, gpuRef, from, to.Add(20*time.Second)); err != nil || p.Requests() != 2 {
 		t.Errorf("same minute: %d requests, %v", p.Requests(), err)
 	}
 	if s.cache.TTL() != MaxCacheTTL {
 		t.Errorf("TTL = %s: answers move with time and are kept at most %s", s.cache.TTL(), MaxCacheTTL)
 	}
+	// Concurrent queries of many time ranges (any Viewer can send them),
+	// and failures: the cache stays bounded.
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _ = s.Deployed(ctx, gpuRef, from, to.Add(-time.Duration(i)*time.Hour))
+		}()
+	}
+	wg.Wait()
+	if n := s.cache.Len() + s.cache.Failures(); n > keysPerQuery {
+		t.Errorf("%d cached answers after 200 time ranges; at most %d", n, keysPerQuery)
+	}
+	p.Close()
 	for i := range 50 {
-		if _, _, err := s.Deployed(ctx, gpuRef, from, to.Add(time.Duration(i)*time.Hour), true); err != nil {
-			t.Fatal(err)
+		if _, _, err := s.Deployed(ctx, gpuRef, from, to.Add(-time.Duration(300+i)*time.Hour)); err == nil {
+			t.Fatal("Prometheus is down")
 		}
 	}
-	if n := s.cache.Len(); n > keysPerQuery {
-		t.Errorf("%d cached answers after 50 time ranges; at most %d", n, keysPerQuery)
+	if n := s.cache.Len() + s.cache.Failures(); n > keysPerQuery {
+		t.Errorf("%d cached answers and failures after 50 failing time ranges; at most %d", n, keysPerQuery)
+	}
+}
+
+// A range ending in the future (a forecast dashboard) reads the value now.
+func TestRangeInTheFuture(t *testing.T) {
+	p := fakes.NewPrometheus(t)
+	p.Set(gpuRef.Query, fakes.GPUOperatorDeployed...)
+	now := ts("2025-09-30T00:00:00Z")
+	s := newSource(t, p.URL(), Config{Now: func() time.Time { return now }})
+	samples, _, err := s.Deployed(context.Background(), gpuRef, now.Add(-24*time.Hour), now.Add(30*24*time.Hour))
+	if err != nil || deployedAt(t, samples, "2025-09-30T00:00:00Z") != "25.3.3" {
+		t.Errorf("%v %v", samples, err)
+	}
+}
+
+// One of the two queries failing leaves the other's answer, with a notice.
+func TestHalfFailure(t *testing.T) {
+	for _, failing := range []string{"/api/v1/query_range", "/api/v1/query"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == failing {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprint(w, `{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}`)
+				return
+			}
+			if r.URL.Path == "/api/v1/query" {
+				fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"version":"1.2.0"},"value":[1759190400,"1"]}]}}`)
+				return
+			}
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"version":"1.1.0"},"values":[[1759104000,"1"]]}]}}`)
+		}))
+		s := newSource(t, srv.URL, Config{})
+		samples, notices, err := s.Deployed(context.Background(), sources.DeployedRef{Query: "x_build_info", Label: "version"}, ts("2025-09-29T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
+		if err != nil || len(samples) != 1 || len(notices) != 1 || !strings.Contains(string(notices[0]), "query timed out") {
+			t.Errorf("%s failing: %v %q %v", failing, samples, notices, err)
+		}
+		srv.Close()
+	}
+}
+
+// Answers too large to be a deployed version are refused before they cost
+// memory: too many series, too many samples.
+func TestDecodeLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"status":"success","data":{"resultType":"vector","result":[`)
+	for i := range maxSeries + 1 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"metric":{"version":"1.0.%d","pod":"p%d"},"value":[1759190400,"1"]}`, i, i)
+	}
+	b.WriteString(`]}}`)
+	if _, err := Decode(200, []byte(b.String()), sources.DeployedRef{Query: "kube_pod_container_info", Label: "version"}, ""); err == nil || !strings.Contains(err.Error(), "more than the limit of 100") || !strings.Contains(err.Error(), "max by (version)") {
+		t.Errorf("too many series: %v", err)
+	}
+	b.Reset()
+	b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
+	for i := range 2 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"metric":{"version":"1.0.%d"},"values":[`, i)
+		for k := range maxPoints/2 + 1 {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `[%d,"1"]`, 1700000000+k)
+		}
+		b.WriteString(`]}`)
+	}
+	b.WriteString(`]}}`)
+	if _, err := Decode(200, []byte(b.String()), sources.DeployedRef{Query: "q", Label: "version"}, ""); err == nil || !strings.Contains(err.Error(), "more than 100000 samples") {
+		t.Errorf("too many samples: %v", err)
 	}
 }
 
@@ -137,7 +226,7 @@ func TestFailures(t *testing.T) {
 	t.Run("no series", func(t *testing.T) {
 		p := fakes.NewPrometheus(t)
 		s := newSource(t, p.URL(), Config{})
-		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "nginx_build_info", Label: "version"}, from, to, true)
+		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "nginx_build_info", Label: "version"}, from, to)
 		if err != nil || len(samples) != 0 || len(notices) != 1 || !strings.Contains(string(notices[0]), `"nginx_build_info" returned no series`) {
 			t.Errorf("%v %q %v", samples, notices, err)
 		}
@@ -146,7 +235,7 @@ func TestFailures(t *testing.T) {
 		p := fakes.NewPrometheus(t)
 		p.Reject("max by (version (x)", "1:20: parse error: unclosed left parenthesis")
 		s := newSource(t, p.URL(), Config{})
-		_, _, err := s.Deployed(ctx, sources.DeployedRef{Query: "max by (version (x)", Label: "version"}, from, to, false)
+		_, _, err := s.Deployed(ctx, sources.DeployedRef{Query: "max by (version (x)", Label: "version"}, from, to)
 		if err == nil || !strings.Contains(err.Error(), `rejected the query "max by (version (x)"`) || !strings.Contains(err.Error(), "unclosed left parenthesis") {
 			t.Errorf("err = %v", err)
 		}
@@ -155,7 +244,7 @@ func TestFailures(t *testing.T) {
 		p := fakes.NewPrometheus(t)
 		s := newSource(t, p.URL(), Config{})
 		p.Close()
-		_, _, err := s.Deployed(ctx, gpuRef, from, to, false)
+		_, _, err := s.Deployed(ctx, gpuRef, from, to)
 		if err == nil || !strings.Contains(err.Error(), "unreachable") || fakes.GoTypeIn(err.Error()) != "" {
 			t.Errorf("err = %v", err)
 		}
@@ -164,7 +253,7 @@ func TestFailures(t *testing.T) {
 		p := fakes.NewPrometheus(t)
 		p.FailWith(http.StatusBadGateway)
 		s := newSource(t, p.URL(), Config{})
-		_, _, err := s.Deployed(ctx, gpuRef, from, to, false)
+		_, _, err := s.Deployed(ctx, gpuRef, from, to)
 		if err == nil || !strings.Contains(err.Error(), "HTTP 502 without an API answer") {
 			t.Errorf("err = %v", err)
 		}
@@ -174,8 +263,9 @@ func TestFailures(t *testing.T) {
 		p.Set("up", fakes.PromSeries{Labels: map[string]string{"version": "1.2.0"}}, fakes.PromSeries{Labels: map[string]string{"version": "1.1.0"}},
 			fakes.PromSeries{Labels: map[string]string{"job": "x"}})
 		s := newSource(t, p.URL(), Config{})
-		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to, false)
-		if err != nil || len(notices) != 0 || len(samples) != 1 || len(samples[0].Versions) != 2 {
+		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to)
+		// The range's first sample and the instant one; the job-only series is named.
+		if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), "1 series without the label") || len(samples) != 2 || len(samples[1].Versions) != 2 {
 			t.Fatalf("%v %q %v", samples, notices, err)
 		}
 		d, dn := engine.NewDeployed(samples)
@@ -187,13 +277,13 @@ func TestFailures(t *testing.T) {
 		p := fakes.NewPrometheus(t)
 		p.Set("up", fakes.PromSeries{Labels: map[string]string{"job": "x"}})
 		s := newSource(t, p.URL(), Config{})
-		_, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to, false)
+		_, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to)
 		if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), `without the label "version"`) {
 			t.Errorf("%q %v", notices, err)
 		}
 	})
 	t.Run("scalar", func(t *testing.T) {
-		_, err := Decode(200, []byte(`{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`), sources.DeployedRef{Query: "1"})
+		_, err := Decode(200, []byte(`{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`), sources.DeployedRef{Query: "1"}, "")
 		if err == nil || !strings.Contains(err.Error(), `gives a "scalar"`) {
 			t.Errorf("err = %v", err)
 		}
@@ -209,22 +299,29 @@ func TestAuth(t *testing.T) {
 	p := fakes.NewPrometheus(t)
 	p.Set(gpuRef.Query, fakes.GPUOperatorDeployed...)
 	p.RequireToken(token)
-	if _, _, err := newSource(t, p.URL(), Config{}).Deployed(ctx, gpuRef, from, to, false); err == nil || !strings.Contains(err.Error(), "token in the datasource settings") {
+	hint := "LAGWATCH_PROMETHEUS_TOKEN"
+	if _, _, err := newSource(t, p.URL(), Config{AuthHint: hint}).Deployed(ctx, gpuRef, from, to); err == nil || !strings.Contains(err.Error(), "HTTP 401") || !strings.Contains(err.Error(), "check "+hint) {
 		t.Errorf("without token: %v", err)
 	}
-	if _, _, err := newSource(t, p.URL(), Config{Token: token}).Deployed(ctx, gpuRef, from, to, false); err != nil {
+	if _, _, err := newSource(t, p.URL(), Config{Token: token}).Deployed(ctx, gpuRef, from, to); err != nil {
 		t.Errorf("with token: %v", err)
 	}
-	// A proxy that echoes the request headers in its error.
+	// A proxy that echoes the request headers in its error, after enough
+	// text that a message cut short would cut the token (and in the result
+	// type, which is quoted short too).
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"bad request with %s"}`, r.Header.Get("Authorization"))
+		if r.URL.Path == "/api/v1/query_range" {
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"%s %s","result":[]}}`, strings.Repeat("x", 70), r.Header.Get("Authorization"))
+			return
+		}
+		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"%s bad request with %s"}`, strings.Repeat("x", 180), r.Header.Get("Authorization"))
 	}))
 	defer echo.Close()
 	for _, cfg := range []Config{{Token: token}, {User: "grafana", Password: token}} {
 		s := newSource(t, echo.URL, cfg)
-		_, _, err := s.Deployed(ctx, gpuRef, from, to, false)
-		if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "[redacted]") {
+		_, _, err := s.Deployed(ctx, gpuRef, from, to)
+		if err == nil || strings.Contains(err.Error(), token[:8]) {
 			t.Errorf("echoed error: %v", err)
 		}
 		if _, err := s.Check(ctx); err == nil || strings.Contains(err.Error(), token) {
@@ -246,6 +343,22 @@ func TestCheck(t *testing.T) {
 	p := fakes.NewPrometheus(t)
 	v, err := newSource(t, p.URL(), Config{}).Check(context.Background())
 	if err != nil || v != "3.5.0" {
+		t.Errorf("Check = %q, %v", v, err)
+	}
+}
+
+// A Prometheus-compatible server without /api/v1/status/buildinfo passes
+// the check when it answers queries.
+func TestCheckWithoutBuildinfo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/query" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1759190400,"1"]}]}}`)
+	}))
+	defer srv.Close()
+	if v, err := newSource(t, srv.URL, Config{}).Check(context.Background()); err != nil || v != "" {
 		t.Errorf("Check = %q, %v", v, err)
 	}
 }
