@@ -5,11 +5,10 @@ package collector
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
-	"strconv"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,22 +159,49 @@ func (c *Collector) build(svc catalog.Service, ups []sources.Release, charts []s
 	return tl, notices, nil
 }
 
-// fingerprint hashes everything engine.Build reads (FNV-1a, 64 bits).
+// fingerprintSeed keys the fingerprints of this process (they are never
+// stored or compared across processes).
+var fingerprintSeed = maphash.MakeSeed()
+
+// fingerprint hashes everything engine.Build reads. It runs for every
+// service of every query, so it writes strings and numbers without
+// allocating (maphash, no formatting).
 func fingerprint(spec engine.Spec, ups []sources.Release, charts []sources.ChartVersion) uint64 {
-	h := fnv.New64a()
-	w := func(parts ...string) {
-		for _, p := range parts {
-			_, _ = io.WriteString(h, p)
-			_, _ = h.Write([]byte{0})
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	var num [8]byte
+	str := func(v string) {
+		_, _ = h.WriteString(v)
+		_ = h.WriteByte(0)
+	}
+	i64 := func(v int64) {
+		binary.LittleEndian.PutUint64(num[:], uint64(v))
+		_, _ = h.Write(num[:])
+	}
+	flag := func(v bool) {
+		if v {
+			_ = h.WriteByte(1)
+		} else {
+			_ = h.WriteByte(0)
 		}
 	}
-	w(spec.TagPattern, spec.VersionPattern, strconv.FormatBool(spec.Prereleases), strconv.FormatBool(spec.FromVersion))
+	str(spec.TagPattern)
+	str(spec.VersionPattern)
+	flag(spec.Prereleases)
+	flag(spec.FromVersion)
+	i64(int64(len(ups)))
 	for _, r := range ups {
-		w(r.Tag, strconv.FormatInt(r.Time.UnixNano(), 10), strconv.FormatBool(r.Prerelease))
+		str(r.Tag)
+		i64(r.Time.UnixNano())
+		flag(r.Prerelease)
 	}
-	w("charts")
+	i64(int64(len(charts)))
 	for _, cv := range charts {
-		w(cv.Version, cv.AppVersion, strconv.FormatInt(cv.Created.UnixNano(), 10), cv.CreatedRaw, strconv.FormatBool(cv.Deprecated))
+		str(cv.Version)
+		str(cv.AppVersion)
+		i64(cv.Created.UnixNano())
+		str(cv.CreatedRaw)
+		flag(cv.Deprecated)
 	}
 	return h.Sum64()
 }

@@ -250,7 +250,10 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			grid    []time.Time
 			dropped bool
 		)
-		// One slab per series: a pointer per point, not an allocation.
+		// One slab of numbers per series. A series with a null (before the
+		// first chart, or while the deployed version is unknown) also gets
+		// pointers into its slab, from its first null on; one without is sent
+		// as plain numbers, which costs the garbage collector nothing to scan.
 		slabs, values := make([][]float64, len(metrics)), make([][]*float64, len(metrics))
 		if r.Timeline != nil {
 			events := r.Timeline.EventTimes(from, to)
@@ -262,7 +265,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			}
 			grid, dropped = Grid(from, to, interval, maxPoints, events)
 			for j := range metrics {
-				slabs[j], values[j] = make([]float64, len(grid)), make([]*float64, len(grid))
+				slabs[j] = make([]float64, len(grid))
 			}
 			var (
 				hops  []engine.DeployedState
@@ -282,9 +285,17 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 					} else {
 						v, ok = metricNumber(*st, m)
 					}
-					if ok {
+					switch {
+					case ok:
 						slabs[j][i] = v
-						values[j][i] = &slabs[j][i]
+						if values[j] != nil {
+							values[j][i] = &slabs[j][i]
+						}
+					case values[j] == nil:
+						values[j] = make([]*float64, len(grid))
+						for k := range i {
+							values[j][k] = &slabs[j][k]
+						}
 					}
 				}
 			})
@@ -296,12 +307,18 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			if !hasSeries(r, m) {
 				continue
 			}
-			if values[j] == nil {
-				values[j] = []*float64{}
+			var field *data.Field // NewField copies
+			switch {
+			case values[j] != nil:
+				field = data.NewField(m, labels(r, m), values[j])
+			case slabs[j] != nil:
+				field = data.NewField(m, labels(r, m), slabs[j])
+			default: // a failed service: no points
+				field = data.NewField(m, labels(r, m), []*float64{})
 			}
 			f := data.NewFrame(r.Service.Name+" "+m,
-				data.NewField("time", nil, grid), // NewField copies
-				data.NewField(m, labels(r, m), values[j]).SetConfig(valueConfig(r, m)),
+				data.NewField("time", nil, grid),
+				field.SetConfig(valueConfig(r, m)),
 			)
 			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: typeVersion})
 			if capNotice != "" && len(out) == 0 {

@@ -132,7 +132,8 @@ func TestLagLastHopHistory(t *testing.T) {
 		f := series[metric]
 		for i := 0; i < f.Fields[0].Len(); i++ {
 			if f.Fields[0].At(i).(time.Time).Equal(when) {
-				return f.Fields[1].At(i).(*float64)
+				v, _ := f.Fields[1].NullableFloatAt(i)
+				return v
 			}
 		}
 		t.Fatalf("%s has no point at %s", metric, when)
@@ -165,7 +166,7 @@ func TestLagLastHopHistory(t *testing.T) {
 	}
 	for _, f := range fs {
 		for i := 0; i < f.Fields[1].Len(); i++ {
-			if f.Fields[1].At(i).(*float64) != nil {
+			if v, _ := f.Fields[1].NullableFloatAt(i); v != nil {
 				t.Fatalf("%s has a value without a deployed version", f.Name)
 			}
 		}

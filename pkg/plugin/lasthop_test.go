@@ -154,7 +154,7 @@ func TestLagDeployedHistory(t *testing.T) {
 	at := func(t time.Time) *float64 { // the step function's value at t
 		var v *float64
 		for i := 0; i < f.Fields[0].Len() && !f.Fields[0].At(i).(time.Time).After(t); i++ {
-			v = f.Fields[1].At(i).(*float64)
+			v, _ = f.Fields[1].NullableFloatAt(i)
 		}
 		return v
 	}
@@ -268,7 +268,7 @@ func TestLagEndEqualsCurrent(t *testing.T) {
 				t.Fatalf("%s %s: %v", svc, m, lag.Error)
 			}
 			f := lag.Frames[0].Fields[1]
-			last := f.At(f.Len() - 1).(*float64)
+			last, _ := f.NullableFloatAt(f.Len() - 1)
 			if want := cur[svc+" "+m]; last == nil || want == nil || *last != *want {
 				t.Errorf("%s %s: lag ends at %v, current says %v", svc, m, last, want)
 			}
