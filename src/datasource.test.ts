@@ -124,6 +124,64 @@ describe('applyTemplateVariables', () => {
     expect(ds.applyTemplateVariables({ refId: 'A', metrics: ['*' as never] }, {}).metrics).not.toContain('verdict');
   });
 
+  describe('what-if version (deployedVersion)', () => {
+    const run = (deployedVersion: string, scopedVars: ScopedVars = {}) =>
+      ds.applyTemplateVariables(q({ queryType: 'current', deployedVersion }), scopedVars);
+
+    beforeEach(() =>
+      setTemplateSrv(
+        fakeTemplateSrv({
+          version: { current: '0.12.3', options: ['0.12.3', '0.12.2'] },
+          shortVersion: { current: 'v0.12', options: ['v0.12'] },
+          rc: { current: '0.12-rc1', options: ['0.12-rc1'] },
+          nightly: { current: 'nightly', options: ['nightly'] },
+          several: { current: ['0.12.3', '0.12.2'], options: ['0.12.3', '0.12.2'], multi: true },
+          all: { current: '$__all', options: ['0.12.3', '0.12.2'], includeAll: true },
+        })
+      )
+    );
+
+    it.each(['$version', '${version}', '${version:raw}', '[[version]]', ' $version '])('interpolates %j', (stored) => {
+      expect(run(stored)).toEqual({ refId: 'A', queryType: 'current', deployedVersion: '0.12.3' });
+    });
+
+    it('normalises the value of the variable when it is a version, keeping a prerelease', () => {
+      expect(run('$shortVersion').deployedVersion).toBe('0.12.0');
+      expect(run('$rc').deployedVersion).toBe('0.12.0-rc1');
+    });
+
+    it('prefers scoped variables (repeated panels and rows)', () => {
+      expect(run('$version', { version: { text: 'v0.11', value: 'v0.11' } }).deployedVersion).toBe('0.11.0');
+    });
+
+    it('sends a value that is no version as it is, for the backend to refuse by name', () => {
+      expect(run('$nightly').deployedVersion).toBe('nightly');
+      // A format in the template wins: ${several:raw} joins the values, which is no version.
+      expect(run('${several:raw}').deployedVersion).toBe('0.12.3,0.12.2');
+    });
+
+    it('leaves a variable the dashboard does not define as typed: the backend names it', () => {
+      // The backend answers "deployedVersion: template variable $app_version was not replaced".
+      expect(run('$app_version').deployedVersion).toBe('$app_version');
+      expect(run('${app_version}').deployedVersion).toBe('${app_version}');
+    });
+
+    it.each([
+      ['several values', '$several'],
+      ['All', '$all'],
+    ])('sends no what-if version when the variable has %s (the catalog deployed version counts)', (_, stored) => {
+      const out = run(stored);
+      expect(out).toEqual({ refId: 'A', queryType: 'current' });
+      expect('deployedVersion' in out).toBe(false);
+    });
+
+    it('normalises a literal version and drops an empty one', () => {
+      expect(run('0.11.10').deployedVersion).toBe('0.11.10');
+      expect(run('v1.2').deployedVersion).toBe('1.2.0');
+      expect('deployedVersion' in run('  ')).toBe(false);
+    });
+  });
+
   it('sends the what-if version and the new event kinds as they are', () => {
     setVariables('ollama');
     expect(ds.applyTemplateVariables(q({ queryType: 'status', deployedVersion: '0.11.10' }), {})).toEqual({
@@ -240,6 +298,35 @@ describe('versions variable', () => {
     setVariables('ollama');
     const { run } = setup();
     expect(await run({ service: 'ollama', versionKind: 'chart' })).toEqual(['1.30.0', '1.29.0', '1.4.0']);
+  });
+
+  it('lists the upstream versions the charts ship for kind packaged, each once, newest first', async () => {
+    setVariables('ollama');
+    const { getResource, run } = setup({
+      ...VERSIONS,
+      chart: [
+        ...VERSIONS.chart,
+        // Two chart releases shipping one upstream version, one shipping a prerelease, one not semver.
+        { version: '1.30.1', packaged: '0.12.2', time: '2025-09-26T00:00:00Z' },
+        { version: '1.31.0-rc.1', packaged: '0.12.3-rc0', time: '2025-09-27T00:00:00Z' },
+        { version: '1.0.0', packaged: 'latest', time: '2024-01-01T00:00:00Z' },
+        { version: '0.9.0', packaged: '', time: '2023-01-01T00:00:00Z' },
+      ],
+    });
+    expect(await run({ service: 'ollama', versionKind: 'packaged' })).toEqual([
+      '0.12.3-rc0',
+      '0.12.2',
+      '0.11.11',
+      '0.6.0',
+      'latest',
+    ]);
+    expect(getResource).toHaveBeenCalledWith('versions', { service: 'ollama' });
+  });
+
+  it('reads chart entries without packaged as shipping nothing', async () => {
+    setVariables('ollama');
+    const { run } = setup({ service: 'ollama', upstream: [], chart: [{ version: '1.0.0', time: '' }] });
+    expect(await run({ service: 'ollama', versionKind: 'packaged' })).toEqual([]);
   });
 
   it('interpolates $service, scoped variables first', async () => {

@@ -2,7 +2,7 @@ import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend } from '@grafana/runtime';
 
 import { lagwatchAnnotations } from './annotations';
-import { expandList, interpolateMaintainer } from './interpolate';
+import { expandList, interpolateDeployedVersion, interpolateMaintainer } from './interpolate';
 import { metricsFor } from './queryModel';
 import {
   DEFAULT_QUERY,
@@ -46,6 +46,14 @@ export class DataSource extends DataSourceWithBackend<LagwatchQuery, LagwatchOpt
     }
     if (query.eventKinds) {
       out.eventKinds = expandList(query.eventKinds, scopedVars, EVENT_KIND_VALUES) as EventKind[];
+    }
+    if (query.deployedVersion !== undefined) {
+      const deployedVersion = interpolateDeployedVersion(query.deployedVersion, scopedVars);
+      if (deployedVersion === undefined) {
+        delete out.deployedVersion;
+      } else {
+        out.deployedVersion = deployedVersion;
+      }
     }
     return out;
   }

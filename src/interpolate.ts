@@ -2,6 +2,7 @@ import { ScopedVars } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
 
 import { isAllMarker, normalizeNames } from './queryModel';
+import { normalizeVersion } from './versions';
 
 /**
  * Expands every entry with the template service: a multi-value variable gives
@@ -41,4 +42,22 @@ export function interpolateSingle(field: string, scopedVars: ScopedVars): string
     })
     .trim();
   return isAllMarker(value) ? '' : value;
+}
+
+/**
+ * The what-if version to send: the stored text (a version, or a variable such
+ * as `$version`) interpolated as one value (`interpolateSingle`), then
+ * normalised when it is a version (`v0.12` → 0.12.0). Anything else is sent
+ * as it is, for the backend to name: an unknown variable stays as typed
+ * ("deployedVersion: template variable $x was not replaced"), a value that is
+ * no version is refused by its semver check. Undefined (no what-if version,
+ * the catalog's deployed version) when the text is empty, or the variable has
+ * no single value (several values, All).
+ */
+export function interpolateDeployedVersion(stored: string, scopedVars: ScopedVars): string | undefined {
+  const value = interpolateSingle(stored, scopedVars);
+  if (value === '') {
+    return undefined;
+  }
+  return normalizeVersion(value) ?? value;
 }

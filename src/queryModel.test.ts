@@ -1,7 +1,15 @@
 import fs from 'fs';
 import path from 'path';
 
-import { metricsFor, normalizeNames, parseQuery, validateQuery } from './queryModel';
+import {
+  coversSeveralServices,
+  hasLastHopMetric,
+  metricsFor,
+  normalizeNames,
+  parseQuery,
+  showsWhatIfVersion,
+  validateQuery,
+} from './queryModel';
 import { LagwatchQuery } from './types';
 
 const QUERIES_DIR = path.resolve(__dirname, '..', 'testdata', 'queries');
@@ -99,7 +107,14 @@ describe('validateQuery mirrors models.ParseQuery', () => {
     expect(validateQuery({ refId: 'A', queryType: 'status', deployedVersion })).toEqual([]);
   });
 
-  it.each(['latest', 'v1.2', '1', '=1.2.3'])(
+  it.each(['$version', '${version}', '${version:raw}', '[[version]]'])(
+    'accepts the dashboard variable %s as what-if version (interpolated before the backend reads it)',
+    (deployedVersion) => {
+      expect(validateQuery({ refId: 'A', queryType: 'current', deployedVersion })).toEqual([]);
+    }
+  );
+
+  it.each(['latest', 'v1.2', '1', '=1.2.3', 'v$version'])(
     'rejects the what-if version %s, which the backend does not read as semver',
     (deployedVersion) => {
       expect(validateQuery({ refId: 'A', queryType: 'lag', deployedVersion })).toEqual([
@@ -115,6 +130,70 @@ describe('metricsFor', () => {
     expect(metricsFor('lag')).toContain('rollout_lag');
     expect(metricsFor(undefined)).toEqual(metricsFor('lag'));
     expect(metricsFor('current')).toEqual([...metricsFor('lag'), 'verdict']);
+  });
+});
+
+describe('what-if version field', () => {
+  it('counts the last-hop metrics only', () => {
+    expect(hasLastHopMetric({ metrics: ['lag', 'deployed_lag'] })).toBe(true);
+    expect(hasLastHopMetric({ metrics: ['deployed_versions_behind'] })).toBe(true);
+    expect(hasLastHopMetric({ metrics: ['rollout_lag'] })).toBe(true);
+    expect(
+      hasLastHopMetric({ metrics: ['lag', 'versions_behind', 'drift', 'chart_age', 'is_current', 'verdict'] })
+    ).toBe(false);
+    expect(hasLastHopMetric({})).toBe(false);
+  });
+
+  it('is shown for status always, for lag and current with a last-hop metric, never for events', () => {
+    expect(showsWhatIfVersion({ refId: 'A' }, 'status')).toBe(true);
+    for (const queryType of ['lag', 'current'] as const) {
+      expect(showsWhatIfVersion({ refId: 'A', metrics: ['lag', 'drift'] }, queryType)).toBe(false);
+      expect(showsWhatIfVersion({ refId: 'A' }, queryType)).toBe(false);
+      expect(showsWhatIfVersion({ refId: 'A', metrics: ['lag', 'rollout_lag'] }, queryType)).toBe(true);
+    }
+    expect(showsWhatIfVersion({ refId: 'A', metrics: ['deployed_lag'], deployedVersion: '1.0.0' }, 'events')).toBe(
+      false
+    );
+  });
+
+  it('stays shown while a lag or current query holds a what-if version, so that it can be removed', () => {
+    expect(showsWhatIfVersion({ refId: 'A', metrics: ['lag'], deployedVersion: '0.12.3' }, 'lag')).toBe(true);
+    expect(showsWhatIfVersion({ refId: 'A', metrics: ['lag'], deployedVersion: ' ' }, 'current')).toBe(false);
+  });
+
+  describe('coversSeveralServices', () => {
+    const variables = [
+      { name: 'service', multi: true, includeAll: true },
+      { name: 'multi', multi: true },
+      { name: 'withAll', includeAll: true },
+      { name: 'single', multi: false, includeAll: false },
+    ];
+
+    it.each([
+      ['no services (every one)', []],
+      ['an all marker', ['$__all']],
+      ['several services', ['ollama', 'chromadb']],
+      ['several names in one entry', ['ollama, chromadb']],
+      ['a multi-value variable', ['$service']],
+      ['a multi-value variable as ${name:csv}', ['${multi:csv}']],
+      ['a variable with All', ['[[withAll]]']],
+      ['two single-value variables', ['$single', 'ollama']],
+    ])('is true for %s', (_, services) => {
+      expect(coversSeveralServices(services, variables)).toBe(true);
+    });
+
+    it('is true when services is unset', () => {
+      expect(coversSeveralServices(undefined, variables)).toBe(true);
+    });
+
+    it.each([
+      ['one service', ['ollama']],
+      ['one service twice', ['ollama', ' ollama ']],
+      ['a single-value variable', ['$single']],
+      ['a variable the dashboard does not define', ['$unknown']],
+    ])('is false for %s', (_, services) => {
+      expect(coversSeveralServices(services, variables)).toBe(false);
+    });
   });
 });
 

@@ -1,6 +1,8 @@
+import { templateVariable, templateVariableNames } from './templateVariables';
 import {
   ALL_MARKERS,
   CURRENT_ONLY_METRICS,
+  LAST_HOP_METRICS,
   EVENT_KIND_VALUES,
   EventKind,
   LagwatchQuery,
@@ -8,6 +10,7 @@ import {
   METRIC_VALUES,
   QUERY_TYPE_VALUES,
   QueryType,
+  WHAT_IF_QUERY_TYPES,
 } from './types';
 import { isSemver } from './versions';
 
@@ -25,7 +28,8 @@ export function metricsFor(queryType: QueryType | undefined): Metric[] {
 /**
  * Checks a query against the rules of the Go `models.ParseQuery`: a known
  * queryType (empty means lag), known metrics (verdict in current queries
- * only), known event kinds and a semver what-if version. Returns one message
+ * only), known event kinds and a semver what-if version (or a dashboard
+ * variable, which is interpolated before the backend reads it). Returns one message
  * per problem; empty when the backend would accept the query.
  */
 export function validateQuery(q: LagwatchQuery): string[] {
@@ -45,7 +49,9 @@ export function validateQuery(q: LagwatchQuery): string[] {
       errors.push(`event kind "${k}" is not one of ${EVENT_KIND_VALUES.join(', ')}`);
     }
   }
-  if (q.deployedVersion !== undefined && q.deployedVersion.trim() !== '' && !isSemver(q.deployedVersion.trim())) {
+  const deployed = q.deployedVersion?.trim() ?? '';
+  // A dashboard variable is interpolated (and normalised) by applyTemplateVariables before the backend reads it.
+  if (deployed !== '' && templateVariable(deployed) === null && !isSemver(deployed)) {
     errors.push(`deployedVersion (what-if version) "${q.deployedVersion}" is not a semver version`);
   }
   return errors;
@@ -122,4 +128,50 @@ export function normalizeNames(entries: string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * True when the query's metrics include a last-hop metric (deployed versions
+ * behind, deployed lag, rollout lag), the only ones a what-if version changes.
+ * An empty list means `["lag"]`.
+ */
+export function hasLastHopMetric(q: Pick<LagwatchQuery, 'metrics'>): boolean {
+  return (q.metrics ?? []).some((m) => LAST_HOP_METRICS.includes(m));
+}
+
+/**
+ * Whether the editor shows the what-if version field: always for status
+ * queries; for lag and current queries when a last-hop metric is selected, or
+ * when the query already holds a what-if version (so that it stays visible and
+ * removable); never for events.
+ */
+export function showsWhatIfVersion(q: LagwatchQuery, queryType: QueryType): boolean {
+  if (!WHAT_IF_QUERY_TYPES.includes(queryType)) {
+    return false;
+  }
+  return queryType === 'status' || hasLastHopMetric(q) || (q.deployedVersion ?? '').trim() !== '';
+}
+
+/** What the editor knows of a dashboard variable (Grafana's TypedVariableModel has these fields). */
+export interface VariableInfo {
+  name: string;
+  multi?: boolean;
+  includeAll?: boolean;
+}
+
+/**
+ * True when the services of a query may be more than one: empty (every
+ * service), an all marker, several names, or a variable that can hold several
+ * values (multi-value, or with an All option). A what-if version then applies
+ * to each of them.
+ */
+export function coversSeveralServices(services: string[] | undefined, variables: VariableInfo[]): boolean {
+  const names = normalizeNames(services ?? []);
+  if (names.length !== 1) {
+    return true;
+  }
+  return templateVariableNames(names[0]).some((name) => {
+    const v = variables.find((x) => x.name === name);
+    return !!v && (!!v.multi || !!v.includeAll);
+  });
 }

@@ -39,8 +39,11 @@ export interface LagwatchQuery extends DataQuery {
   /**
    * The what-if version ("if we ran X"): the backend treats it as the pinned
    * deployed version of every service of the query, instead of the catalog's
-   * `deployed`. The editor only stores a semver version, normalised by
-   * `normalizeVersion` (src/versions.ts); unset means the catalog's deployed version.
+   * `deployed`. The editor stores a semver version, normalised by
+   * `normalizeVersion` (src/versions.ts), or a dashboard variable as typed
+   * (`$version`, `${version}`, `${version:raw}`, `[[version]]`), which
+   * `applyTemplateVariables` interpolates and normalises; unset means the
+   * catalog's deployed version.
    */
   deployedVersion?: string;
 }
@@ -194,6 +197,13 @@ export const CURRENT_ONLY_METRICS: Metric[] = ['verdict'];
 /** Query types whose `deployedVersion` (what-if version) field the editor offers. */
 export const WHAT_IF_QUERY_TYPES: QueryType[] = ['lag', 'current', 'status'];
 
+/**
+ * The last-hop metrics: the only metrics measured against the deployed (or
+ * what-if) version. The editor offers the what-if version in lag and current
+ * queries only when one of them is selected (status queries: always).
+ */
+export const LAST_HOP_METRICS: Metric[] = ['deployed_versions_behind', 'deployed_lag', 'rollout_lag'];
+
 /** A new panel shows the lag of every service without touching the editor. */
 export const DEFAULT_QUERY: Partial<LagwatchQuery> = {
   queryType: 'lag',
@@ -256,8 +266,12 @@ export interface ChartVersion {
   time: string;
 }
 
-/** Which versions a `versions` variable lists. */
-export type VersionKind = 'upstream' | 'chart';
+/**
+ * Which versions a `versions` variable lists: the upstream releases, the chart
+ * versions, or the upstream versions the charts ship (`packaged`, the list to
+ * feed a what-if version).
+ */
+export type VersionKind = 'upstream' | 'chart' | 'packaged';
 
 /** Query of a dashboard variable backed by this datasource. */
 export interface LagwatchVariableQuery extends DataQuery {
@@ -267,6 +281,6 @@ export interface LagwatchVariableQuery extends DataQuery {
   maintainer?: string;
   /** With list=versions: the one service whose versions are listed (may be a variable such as `$service`). */
   service?: string;
-  /** With list=versions: upstream releases (default) or chart versions. */
+  /** With list=versions: upstream releases (default), chart versions or the upstream versions the charts ship. */
   versionKind?: VersionKind;
 }

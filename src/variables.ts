@@ -6,18 +6,16 @@ import { VariableQueryEditor } from './components/VariableQueryEditor';
 import type { DataSource } from './datasource';
 import { interpolateMaintainer, interpolateSingle } from './interpolate';
 import { isAllMarker } from './queryModel';
+import { UNREPLACED } from './templateVariables';
 import { LagwatchVariableQuery, ServicesResponse, VersionKind, VersionsResponse } from './types';
 import { sortVersionsNewestFirst } from './versions';
 
 export const DEFAULT_VARIABLE_QUERY: Omit<LagwatchVariableQuery, 'refId'> = { list: 'services' };
 
-/** A template variable Grafana left as it was: $name, ${name}, ${name:csv}, [[name]]. */
-const UNREPLACED = /\$\{[^}]*\}|\$[A-Za-z_]\w*|\[\[[^\]]*\]\]/;
-
 /**
  * Dashboard variables backed by GET /services (the catalog's services, all or
  * those of one maintainer, or its maintainers) and GET /versions (the
- * upstream or chart versions of one service, newest first).
+ * upstream, chart or packaged versions of one service, newest first).
  */
 export class LagwatchVariableSupport extends CustomVariableSupport<DataSource, LagwatchVariableQuery> {
   editor = VariableQueryEditor;
@@ -69,13 +67,24 @@ export function variableValues(
 }
 
 /**
- * The versions a versions variable lists: the upstream versions, or the chart
- * versions (not the upstream versions they ship), newest first by semver,
- * values that are not semver last, each once.
+ * The versions a versions variable lists: the upstream versions, the chart
+ * versions, or the upstream versions the charts ship (`packaged`, several
+ * chart versions may ship one), newest first by semver, values that are not
+ * semver last, each once.
  */
 export function versionValues(r: VersionsResponse, kind: VersionKind): string[] {
-  const versions = kind === 'chart' ? r.chart.map((c) => c.version) : r.upstream.map((u) => u.version);
-  return sortVersionsNewestFirst(versions);
+  let versions: Array<string | undefined>;
+  switch (kind) {
+    case 'chart':
+      versions = r.chart.map((c) => c.version);
+      break;
+    case 'packaged':
+      versions = r.chart.map((c) => c.packaged);
+      break;
+    default:
+      versions = r.upstream.map((u) => u.version);
+  }
+  return sortVersionsNewestFirst(versions.filter((v): v is string => typeof v === 'string'));
 }
 
 function namesFrame(names: string[]) {

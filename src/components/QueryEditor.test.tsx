@@ -180,21 +180,188 @@ describe('AnnotationQueryEditor', () => {
 
 describe('QueryEditor: what-if version', () => {
   const field = () => screen.getByLabelText(/What-if version/);
+  const noField = () => expect(screen.queryByLabelText(/What-if version/)).not.toBeInTheDocument();
   const ERROR = /is not a semver version/;
+  const SEVERAL = 'applies to every service of this query';
+  const VARIABLE_HINT = 'a dashboard variable: its value is checked when the query runs';
 
-  it.each(['lag', 'current', 'status'] as const)('is offered for %s queries', async (queryType) => {
-    setup({ queryType });
+  it('is offered for status queries, whatever their metrics', async () => {
+    setup({ queryType: 'status' });
     await catalogLoaded();
     expect(field()).toHaveValue('');
+  });
+
+  it.each(['lag', 'current'] as const)('is offered for %s queries only with a last-hop metric', async (queryType) => {
+    const { user } = setup({ queryType, metrics: ['lag', 'versions_behind'] });
+    await catalogLoaded();
+    noField();
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Deployed lag/);
+    await user.keyboard('{Escape}');
+    expect(field()).toHaveValue('');
+  });
+
+  it.each([['deployed_versions_behind'], ['deployed_lag'], ['rollout_lag']] as const)(
+    'is offered for a current query with %s',
+    async (metric) => {
+      setup({ queryType: 'current', metrics: ['lag', metric] });
+      await catalogLoaded();
+      expect(field()).toBeInTheDocument();
+    }
+  );
+
+  it('is not offered for a new (lag) query', async () => {
+    setup();
+    await catalogLoaded();
+    noField();
+  });
+
+  it('is not offered for a current query of the verdict alone', async () => {
+    setup({ queryType: 'current', metrics: ['verdict'] });
+    await catalogLoaded();
+    noField();
+  });
+
+  it('is hidden again when the last last-hop metric is removed, and shown again when one is added', async () => {
+    const { onChange, user } = setup({ queryType: 'current', metrics: ['rollout_lag'] });
+    await catalogLoaded();
+    expect(field()).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Remove Rollout lag' }));
+    expect(lastQuery(onChange).metrics).toEqual(['lag']);
+    noField();
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Deployed versions behind/);
+    await user.keyboard('{Escape}');
+    expect(lastQuery(onChange).metrics).toEqual(['lag', 'deployed_versions_behind']);
+    expect(field()).toBeInTheDocument();
+  });
+
+  it('stays visible, with a warning, while a lag query without last-hop metric holds a what-if version', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['lag'], deployedVersion: '0.12.3' });
+    await catalogLoaded();
+    expect(field()).toHaveValue('0.12.3');
+    expect(
+      screen.getByText('no selected metric uses it: add deployed versions behind, deployed lag or rollout lag')
+    ).toBeInTheDocument();
+    await user.clear(field());
+    await user.tab();
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', metrics: ['lag'] });
+    noField();
+  });
+
+  it('keeps the what-if version when a status query becomes a current query', async () => {
+    const { onChange, user } = setup({ queryType: 'status', deployedVersion: '0.11.10' });
+    await user.click(screen.getByRole('radio', { name: 'Current' }));
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'current', deployedVersion: '0.11.10' });
+    expect(field()).toHaveValue('0.11.10');
+    expect(screen.getByText(/^no selected metric uses it/)).toBeInTheDocument();
   });
 
   it('is not offered for events queries, and switching to events drops it', async () => {
     const { onChange, user } = setup({ queryType: 'status', deployedVersion: '0.11.10' });
     expect(field()).toHaveValue('0.11.10');
     await user.click(screen.getByRole('radio', { name: 'Events' }));
-    expect(screen.queryByLabelText(/What-if version/)).not.toBeInTheDocument();
+    noField();
     expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'events' });
   });
+
+  it('switching a lag query with a last-hop metric to events drops it too', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['deployed_lag'], deployedVersion: '0.11.10' });
+    await user.click(screen.getByRole('radio', { name: 'Events' }));
+    noField();
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'events', metrics: ['deployed_lag'] });
+  });
+
+  describe('warns when it applies to several services', () => {
+    beforeEach(() => {
+      setTemplateSrv(
+        fakeTemplateSrv({
+          service: { current: 'ollama', options: ['ollama', 'chromadb'], multi: true, includeAll: true },
+          one: { current: 'ollama', options: ['ollama', 'chromadb'] },
+        })
+      );
+    });
+
+    it.each([
+      ['every service (empty)', undefined],
+      ['every service (empty list)', []],
+      ['several services', ['ollama', 'chromadb']],
+      ['a multi-value variable', ['$service']],
+    ])('for %s', async (_, services) => {
+      setup({ queryType: 'status', services });
+      await catalogLoaded();
+      expect(screen.getByText(SEVERAL)).toBeInTheDocument();
+    });
+
+    it.each([
+      ['one service', ['ollama']],
+      ['a single-value variable', ['$one']],
+    ])('not for %s', async (_, services) => {
+      setup({ queryType: 'status', services });
+      await catalogLoaded();
+      expect(field()).toBeInTheDocument();
+      expect(screen.queryByText(SEVERAL)).not.toBeInTheDocument();
+    });
+
+    it('updates the warning as services are picked', async () => {
+      const { user } = setup({ queryType: 'current', metrics: ['deployed_lag'], services: ['ollama'] });
+      await catalogLoaded();
+      expect(screen.queryByText(SEVERAL)).not.toBeInTheDocument();
+      await pick(user, screen.getByRole('combobox', { name: /Services/ }), /^chromadb/);
+      await user.keyboard('{Escape}');
+      expect(screen.getByText(SEVERAL)).toBeInTheDocument();
+    });
+  });
+
+  it.each(['$version', '${version}', '${version:raw}', '[[version]]'])(
+    'stores the dashboard variable %s as typed, with its hint',
+    async (typed) => {
+      const { onChange, onRunQuery, user } = setup({ queryType: 'status', services: ['ollama'] });
+      await user.type(
+        field(),
+        typed.replace(/[[{]/g, (c) => c + c)
+      );
+      expect(field()).toHaveValue(typed);
+      expect(screen.getByText(VARIABLE_HINT)).toBeInTheDocument();
+      expect(screen.queryByText(ERROR)).not.toBeInTheDocument();
+      await user.tab();
+      expect(lastQuery(onChange)).toEqual({
+        refId: 'A',
+        queryType: 'status',
+        services: ['ollama'],
+        deployedVersion: typed,
+      });
+      expect(onRunQuery).toHaveBeenCalledTimes(1);
+      expect(field()).toHaveValue(typed);
+      expect(screen.getByText(VARIABLE_HINT)).toBeInTheDocument();
+    }
+  );
+
+  it('shows a stored variable with its hint and replaces it with a version', async () => {
+    const { onChange, user } = setup({ queryType: 'status', deployedVersion: '$version' });
+    expect(field()).toHaveValue('$version');
+    expect(screen.getByText(VARIABLE_HINT)).toBeInTheDocument();
+    await user.clear(field());
+    await user.type(field(), '0.12-rc1');
+    expect(screen.getByText('Read as 0.12.0-rc1')).toBeInTheDocument();
+    await user.keyboard('{Enter}');
+    expect(lastQuery(onChange).deployedVersion).toBe('0.12.0-rc1');
+    expect(screen.queryByText(VARIABLE_HINT)).not.toBeInTheDocument();
+  });
+
+  it.each(['main2', '2024-01-15', '1.2.3.4', '99999999999999999.0.0', 'v$version'])(
+    'does not guess a version from %s',
+    async (typed) => {
+      const { onChange, user } = setup({ queryType: 'status' });
+      await user.type(
+        field(),
+        typed.replace(/[[{]/g, (c) => c + c)
+      );
+      await user.tab();
+      expect(
+        screen.getByText(new RegExp(`^"${typed.replace(/[.$]/g, '\\$&')}" is not a semver version`))
+      ).toBeInTheDocument();
+      expect(onChange).not.toHaveBeenCalled();
+    }
+  );
 
   it('sends a valid version on blur and runs the query', async () => {
     const { onChange, onRunQuery, user } = setup({ queryType: 'current', metrics: ['deployed_versions_behind'] });
@@ -212,7 +379,7 @@ describe('QueryEditor: what-if version', () => {
   });
 
   it('coerces v1.2 to 1.2.0, shows the normalised value and sends it on Enter', async () => {
-    const { onChange, user } = setup({ queryType: 'lag' });
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['deployed_lag'] });
     await user.type(field(), 'v1.2');
     expect(screen.getByText('Read as 1.2.0')).toBeInTheDocument();
     await user.keyboard('{Enter}');
@@ -236,7 +403,7 @@ describe('QueryEditor: what-if version', () => {
   });
 
   it('keeps the previous version while the text is invalid', async () => {
-    const { onChange, user } = setup({ queryType: 'lag', deployedVersion: '0.12.3' });
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['rollout_lag'], deployedVersion: '0.12.3' });
     await user.clear(field());
     await user.type(field(), 'main');
     await user.tab();
@@ -247,21 +414,26 @@ describe('QueryEditor: what-if version', () => {
     await user.clear(field());
     await user.type(field(), '0.12.2');
     await user.tab();
-    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', deployedVersion: '0.12.2' });
+    expect(lastQuery(onChange)).toEqual({
+      refId: 'A',
+      queryType: 'lag',
+      metrics: ['rollout_lag'],
+      deployedVersion: '0.12.2',
+    });
     expect(screen.queryByText(ERROR)).not.toBeInTheDocument();
   });
 
   it('drops the version when the field is emptied', async () => {
-    const { onChange, user } = setup({ queryType: 'current', deployedVersion: '0.12.3' });
+    const { onChange, user } = setup({ queryType: 'current', metrics: ['deployed_lag'], deployedVersion: '0.12.3' });
     await user.clear(field());
     await user.tab();
     const q = lastQuery(onChange);
-    expect(q).toEqual({ refId: 'A', queryType: 'current' });
+    expect(q).toEqual({ refId: 'A', queryType: 'current', metrics: ['deployed_lag'] });
     expect('deployedVersion' in q).toBe(false);
   });
 
   it('does not run the query again when the text normalises to the same version', async () => {
-    const { onChange, user } = setup({ queryType: 'lag', deployedVersion: '1.2.0' });
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['deployed_lag'], deployedVersion: '1.2.0' });
     await user.clear(field());
     await user.type(field(), 'v1.2');
     await user.tab();

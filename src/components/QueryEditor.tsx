@@ -1,9 +1,10 @@
 import { QueryEditorProps } from '@grafana/data';
+import { getTemplateSrv } from '@grafana/runtime';
 import { Checkbox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack, Text } from '@grafana/ui';
 import React, { useMemo } from 'react';
 
 import type { DataSource } from '../datasource';
-import { metricsFor } from '../queryModel';
+import { coversSeveralServices, hasLastHopMetric, metricsFor, showsWhatIfVersion, VariableInfo } from '../queryModel';
 import {
   CURRENT_ONLY_METRICS,
   DEFAULT_QUERY,
@@ -27,6 +28,12 @@ export type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions>
   /** Annotation editor: the query type is fixed to events. */
   fixedQueryType?: QueryType;
 };
+
+/** Under the what-if version when the query may cover several services. */
+export const SEVERAL_SERVICES_WARNING = 'applies to every service of this query';
+/** Under a stored what-if version that no selected metric of a lag or current query uses. */
+export const NO_LAST_HOP_WARNING =
+  'no selected metric uses it: add deployed versions behind, deployed lag or rollout lag';
 
 const queryTypeOptions = QUERY_TYPES.map((t) => ({ label: t.label, value: t.value, description: t.hint }));
 const metricOption = (m: (typeof METRICS)[number]): ComboboxOption<string> => ({
@@ -75,6 +82,22 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
     .map((m) => `${METRICS.find((c) => c.value === m)?.label ?? m} is only answered by Current queries`);
 
   const variables = useMemo(() => variableOptions(), []);
+  const variableInfo = useMemo(
+    (): VariableInfo[] =>
+      getTemplateSrv()
+        .getVariables()
+        .map((v) => {
+          const m = v as { name: string; multi?: boolean; includeAll?: boolean };
+          return { name: m.name, multi: m.multi, includeAll: m.includeAll };
+        }),
+    []
+  );
+  const queryWithMetrics = { ...query, metrics };
+  const showWhatIf = showsWhatIfVersion(queryWithMetrics, queryType);
+  const whatIfWarnings = [
+    ...(coversSeveralServices(query.services, variableInfo) ? [SEVERAL_SERVICES_WARNING] : []),
+    ...(queryType !== 'status' && !hasLastHopMetric(queryWithMetrics) ? [NO_LAST_HOP_WARNING] : []),
+  ];
   const serviceChoices = useMemo(
     () => serviceOptions(catalog.services, variables, query.services ?? []),
     [catalog.services, variables, query.services]
@@ -162,8 +185,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
             />
           </Field>
         )}
-        {WHAT_IF_QUERY_TYPES.includes(queryType) && (
-          <WhatIfVersionField value={query.deployedVersion} onChange={changeWhatIf} />
+        {showWhatIf && (
+          <WhatIfVersionField value={query.deployedVersion} onChange={changeWhatIf} warnings={whatIfWarnings} />
         )}
         {queryType === 'events' && (
           <Field label="Event kinds" noMargin>

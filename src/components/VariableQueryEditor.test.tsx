@@ -63,6 +63,27 @@ describe('VariableQueryEditor', () => {
 
     await user.click(screen.getByRole('radio', { name: 'Chart releases' }));
     expect(last()).toEqual({ refId: 'V', list: 'versions', service: '$service', versionKind: 'chart' });
+
+    // The upstream versions the charts ship: what a what-if version variable should list.
+    await user.click(screen.getByRole('radio', { name: 'Packaged versions' }));
+    expect(last()).toEqual({ refId: 'V', list: 'versions', service: '$service', versionKind: 'packaged' });
+    expect(screen.getByRole('radio', { name: 'Packaged versions' })).toBeChecked();
+    await user.click(screen.getByRole('radio', { name: 'Upstream releases' }));
+    expect(last()).toEqual({ refId: 'V', list: 'versions', service: '$service', versionKind: 'upstream' });
+  });
+
+  it('shows a stored packaged versions variable and drops its kind when switching to maintainers', async () => {
+    const { last, user } = setup({ list: 'versions', service: 'ollama', versionKind: 'packaged' });
+    expect(screen.getByRole('radio', { name: 'Packaged versions' })).toBeChecked();
+    expect(screen.getByRole('radio', { name: 'Chart releases' })).not.toBeChecked();
+    await user.click(screen.getByRole('radio', { name: 'Maintainers' }));
+    expect(last()).toEqual({
+      refId: 'V',
+      list: 'maintainers',
+      maintainer: undefined,
+      service: undefined,
+      versionKind: undefined,
+    });
   });
 
   it('picks a catalog service for a versions variable and drops the versions fields when switching back', async () => {

@@ -12,17 +12,27 @@ type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions, Lagwat
 const listOptions: Array<{ label: string; value: LagwatchVariableQuery['list']; description: string }> = [
   { label: 'Services', value: 'services', description: 'Service names of the catalog' },
   { label: 'Maintainers', value: 'maintainers', description: 'Maintainers of the catalog (vendor, community, …)' },
-  { label: 'Versions', value: 'versions', description: 'Upstream or chart versions of one service, newest first' },
+  {
+    label: 'Versions',
+    value: 'versions',
+    description: 'Upstream, chart or packaged versions of one service, newest first',
+  },
 ];
 
 const kindOptions: Array<{ label: string; value: VersionKind; description: string }> = [
   { label: 'Upstream releases', value: 'upstream', description: 'The versions the upstream project released' },
   { label: 'Chart releases', value: 'chart', description: 'The chart versions of the Helm repository' },
+  {
+    label: 'Packaged versions',
+    value: 'packaged',
+    description: 'The upstream versions the chart releases ship (appVersion): the list to feed a what-if version',
+  },
 ];
 
 /**
  * Variable query editor: list the services (all, or of one maintainer), the
- * maintainers, or the versions of one service (upstream or chart).
+ * maintainers, or the versions of one service (upstream, chart, or the
+ * upstream versions the charts ship).
  */
 export function VariableQueryEditor({ query, onChange, datasource }: Props) {
   const catalog = useCatalog(datasource);

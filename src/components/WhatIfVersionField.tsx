@@ -5,19 +5,28 @@ import { checkWhatIfVersion } from '../versions';
 
 const INPUT_ID = 'lagwatch-what-if-version';
 
+/** Shown under a dashboard variable in the field. */
+export const VARIABLE_HINT = 'a dashboard variable: its value is checked when the query runs';
+
 interface Props {
-  /** The query's deployedVersion: a normalised version, or undefined (the catalog's deployed version). */
+  /** The query's deployedVersion: a normalised version, a dashboard variable as typed, or undefined (the catalog's deployed version). */
   value?: string;
-  /** Called on blur or Enter with the normalised version, or undefined when the field was emptied; never with an invalid value. */
+  /**
+   * Called on blur or Enter with the normalised version, the variable as typed
+   * (trimmed), or undefined when the field was emptied; never with an invalid value.
+   */
   onChange: (version: string | undefined) => void;
+  /** Short warnings shown under the field (the query covers several services, no metric uses the version). */
+  warnings?: string[];
 }
 
 /**
  * The what-if version ("if we ran X"): checked and normalised in the browser
- * (checkWhatIfVersion), sent only when it is a version. While the text is
- * invalid its error names it and the query keeps its previous value.
+ * (checkWhatIfVersion), sent only when it is a version or a dashboard
+ * variable. While the text is invalid its error names it and the query keeps
+ * its previous value.
  */
-export function WhatIfVersionField({ value, onChange }: Props) {
+export function WhatIfVersionField({ value, onChange, warnings = [] }: Props) {
   const [text, setText] = useState(value ?? '');
   // A new value from outside (a commit normalised the text, another editor,
   // undo) replaces the text; an invalid text never becomes the value.
@@ -32,7 +41,7 @@ export function WhatIfVersionField({ value, onChange }: Props) {
     if (check.state === 'invalid') {
       return;
     }
-    const next = check.state === 'valid' ? check.version : undefined;
+    const next = check.state === 'valid' ? check.version : check.state === 'variable' ? check.variable : undefined;
     if (next !== value) {
       onChange(next);
     } else {
@@ -43,7 +52,7 @@ export function WhatIfVersionField({ value, onChange }: Props) {
   return (
     <Field
       label="What-if version"
-      description="If we ran this version: every service of the query is measured as if it were deployed. Empty = the catalog's deployed version."
+      description="If we ran this version: every service of the query is measured as if it were deployed. A version (0.12.3) or a dashboard variable ($version); empty = the catalog's deployed version."
       invalid={check.state === 'invalid'}
       error={check.state === 'invalid' ? check.error : undefined}
       htmlFor={INPUT_ID}
@@ -54,7 +63,7 @@ export function WhatIfVersionField({ value, onChange }: Props) {
           id={INPUT_ID}
           invalid={check.state === 'invalid'}
           width={24}
-          placeholder="e.g. 0.12.3"
+          placeholder="e.g. 0.12.3 or $version"
           value={text}
           onChange={(e) => setText(e.currentTarget.value)}
           onBlur={commit}
@@ -64,12 +73,25 @@ export function WhatIfVersionField({ value, onChange }: Props) {
             }
           }}
         />
-        {check.state === 'valid' && check.version !== text.trim() && (
-          <Text variant="bodySmall" color="secondary">
-            Read as {check.version}
-          </Text>
-        )}
+        {check.state === 'valid' && check.version !== text.trim() && <Note>Read as {check.version}</Note>}
+        {check.state === 'variable' && <Note>{VARIABLE_HINT}</Note>}
+        {warnings.map((w) => (
+          <Note key={w} warning>
+            {w}
+          </Note>
+        ))}
       </>
     </Field>
+  );
+}
+
+/** One line under the input. */
+function Note({ children, warning = false }: { children: NonNullable<React.ReactNode>; warning?: boolean }) {
+  return (
+    <div>
+      <Text variant="bodySmall" color={warning ? 'warning' : 'secondary'}>
+        {children}
+      </Text>
+    </div>
   );
 }

@@ -9,11 +9,15 @@ export interface FakeVariable {
   options: string[];
   /** The variable's custom all value, e.g. "*". */
   allValue?: string;
+  /** Multi-value, as the variable model reports it to the editors (getVariables). */
+  multi?: boolean;
+  /** Has an All option, as the variable model reports it to the editors (getVariables). */
+  includeAll?: boolean;
 }
 
 /**
  * A small stand-in for Grafana's template service, for tests: `$name`,
- * `${name}` and `${name:format}`, scoped variables first, "All" expanded to
+ * `${name}`, `${name:format}`, `[[name]]` and `[[name:format]]`, scoped variables first, "All" expanded to
  * every option or to the custom all value, and the formats csv, raw, a custom
  * function and the default (glob `{a,b}` for several values).
  */
@@ -50,18 +54,30 @@ export function fakeTemplateSrv(variables: Record<string, FakeVariable>): Templa
   };
   return {
     getVariables: () =>
-      Object.keys(variables).map((name) => ({ name, type: 'custom' }) as unknown as TypedVariableModel),
+      Object.entries(variables).map(
+        ([name, v]) =>
+          ({
+            name,
+            type: 'custom',
+            multi: v.multi ?? false,
+            includeAll: v.includeAll ?? false,
+          }) as unknown as TypedVariableModel
+      ),
     replace: (target?: string, scopedVars?: ScopedVars, fmt?: string | Function) =>
-      (target ?? '').replace(/\$(\w+)|\$\{(\w+)(?::(\w+))?\}/g, (match, a?: string, b?: string, f?: string) => {
-        const name = (a ?? b)!;
-        const value = resolve(name, scopedVars);
-        if (value === undefined) {
-          return match;
+      (target ?? '').replace(
+        /\$(\w+)|\$\{(\w+)(?::(\w+))?\}|\[\[(\w+?)(?::(\w+))?\]\]/g,
+        (match, a?: string, b?: string, f?: string, c?: string, g?: string) => {
+          const name = (a ?? b ?? c)!;
+          const value = resolve(name, scopedVars);
+          if (value === undefined) {
+            return match;
+          }
+          const custom = variables[name]?.allValue;
+          // A format in the template wins over the one the caller passes, as in Grafana.
+          return format(value, f ?? g ?? fmt, custom !== undefined && value === custom);
         }
-        const custom = variables[name]?.allValue;
-        return format(value, f ?? fmt, custom !== undefined && value === custom);
-      }),
-    containsTemplate: (target?: string) => !!target && /\$\w+|\$\{\w+/.test(target),
+      ),
+    containsTemplate: (target?: string) => !!target && /\$\w+|\$\{\w+|\[\[\w+/.test(target),
     updateTimeRange: () => {},
   };
 }

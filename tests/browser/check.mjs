@@ -204,6 +204,12 @@ async function queryEditor(page) {
     );
     const kindsShown = await page.getByText('Upstream releases', { exact: true }).isVisible();
     check(kindsShown === (value === 'events'), `Event kinds ${kindsShown ? 'shown' : 'hidden'} for ${value}`);
+    // The what-if version: always for status; for lag and current only with a last-hop metric (not the default lag).
+    const whatIfShown = await page.locator('#lagwatch-what-if-version').isVisible();
+    check(
+      whatIfShown === (value === 'status'),
+      `What-if version ${whatIfShown ? 'shown' : 'hidden'} for ${value} (metrics: lag)`
+    );
   }
 
   // Services come from GET /services (plus the dashboard variables).
@@ -247,9 +253,23 @@ async function queryEditor(page) {
     h.requests.some((r) => r.method === 'RUN'),
     'changes call onRunQuery'
   );
+  const whatIf = page.locator('#lagwatch-what-if-version');
+  check(!(await whatIf.isVisible()), 'What-if version hidden: no last-hop metric selected');
+
+  // A last-hop metric brings the what-if version field.
+  await page.locator('#lagwatch-metrics').click();
+  await page.getByRole('option', { name: /^Deployed lag/ }).click();
+  await page.keyboard.press('Escape');
+  const lastHop = '["lag","versions_behind","drift","deployed_lag"]';
+  h = await harnessWhen(page, (x) => JSON.stringify(x.query.metrics) === lastHop);
+  check(JSON.stringify(h.query.metrics) === lastHop, 'picked the last-hop metric deployed lag', h.query.metrics);
+  await whatIf.waitFor();
+  check(await whatIf.isVisible(), 'What-if version shown once a last-hop metric is selected');
+  // Two services: the what-if version applies to each.
+  await page.getByText('applies to every service of this query', { exact: true }).waitFor();
+  check(true, 'What-if version warns "applies to every service of this query" for two services');
 
   // What-if version: checked with semver in the browser; an invalid one is named and never sent.
-  const whatIf = page.locator('#lagwatch-what-if-version');
   await whatIf.fill('newest');
   await whatIf.press('Enter');
   await page.getByText('"newest"').first().waitFor();
@@ -263,6 +283,28 @@ async function queryEditor(page) {
   await whatIf.press('Enter');
   h = await harnessWhen(page, (x) => x.query.deployedVersion === '0.12.0');
   check(h.query.deployedVersion === '0.12.0', 'what-if "v0.12" is sent as deployedVersion 0.12.0', h.query);
+
+  // No guessing: a name with a digit is refused (semver.coerce would read main2 as 2.0.0).
+  await whatIf.fill('main2');
+  await whatIf.press('Enter');
+  await page.getByText('"main2" is not a semver version', { exact: false }).first().waitFor();
+  h = await harness(page);
+  check(h.query.deployedVersion === '0.12.0', 'what-if "main2" is refused, the previous 0.12.0 is kept', h.query);
+
+  // A dashboard variable is stored as typed, with its hint.
+  await whatIf.fill('$version');
+  await page.getByText('a dashboard variable: its value is checked when the query runs', { exact: true }).waitFor();
+  await whatIf.press('Enter');
+  h = await harnessWhen(page, (x) => x.query.deployedVersion === '$version');
+  check(
+    h.query.deployedVersion === '$version',
+    'what-if "$version" is stored as typed, with the variable hint',
+    h.query
+  );
+  await whatIf.fill('v0.12');
+  await whatIf.press('Enter');
+  h = await harnessWhen(page, (x) => x.query.deployedVersion === '0.12.0');
+  check(h.query.deployedVersion === '0.12.0', 'what-if back to 0.12.0', h.query);
 
   // Screenshot with the services menu open: the catalog's services and their descriptions.
   await page.setViewportSize({ width: 1100, height: 580 });
