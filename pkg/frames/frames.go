@@ -183,30 +183,56 @@ func notices(f *data.Frame, r collector.Result) {
 // most MaxPointsPerSeries) bounds the regular points; events are added only
 // while there are at most MaxEventPoints of them (dropped reports that).
 func Grid(from, to time.Time, interval time.Duration, maxPoints int64, events []time.Time) (grid []time.Time, dropped bool) {
+	return mergeGrid(gridTicks(from, to, interval, maxPoints), from, to, events)
+}
+
+// gridTicks are the regular points of a grid: from, every multiple of the
+// step inside the range, and to. They are the same for every service of a
+// query, so a query computes them once.
+func gridTicks(from, to time.Time, interval time.Duration, maxPoints int64) []time.Time {
 	if maxPoints <= 0 {
 		maxPoints = DefaultMaxPoints
 	}
 	maxPoints = min(maxPoints, MaxPointsPerSeries)
+	if to.Before(from) {
+		return nil // a range that ends before it starts: no points
+	}
 	step := max(interval, to.Sub(from)/time.Duration(maxPoints), time.Second)
 	ticks := make([]time.Time, 1, max(int64(to.Sub(from)/step), 0)+3)
-	ticks[0] = from
+	ticks[0] = from.UTC()
 	for t := from.Truncate(step); !t.After(to); t = t.Add(step) {
 		if t.After(from) {
-			ticks = append(ticks, t)
+			ticks = append(ticks, t.UTC())
 		}
 	}
-	ticks = append(ticks, to)
+	if to.After(ticks[len(ticks)-1]) {
+		ticks = append(ticks, to.UTC())
+	}
+	return ticks
+}
+
+// mergeGrid adds the release events inside [from, to] to the ticks, sorted
+// and without duplicates, while there are at most MaxEventPoints of them
+// (dropped reports that). With no event inside, the ticks themselves are
+// returned (callers do not modify a grid).
+func mergeGrid(ticks []time.Time, from, to time.Time, events []time.Time) (grid []time.Time, dropped bool) {
 	var evs []time.Time
 	if len(events) > MaxEventPoints {
 		dropped = true
 	} else {
-		evs = slices.Clone(events)
+		for _, e := range events {
+			if !e.Before(from) && !e.After(to) {
+				evs = append(evs, e)
+			}
+		}
 		slices.SortFunc(evs, time.Time.Compare)
 	}
-	// Merge the two sorted lists, inside [from, to], without duplicates.
+	if len(evs) == 0 {
+		return ticks, dropped
+	}
 	out := make([]time.Time, 0, len(ticks)+len(evs))
 	add := func(t time.Time) {
-		if !t.Before(from) && !t.After(to) && (len(out) == 0 || t.After(out[len(out)-1])) {
+		if len(out) == 0 || t.After(out[len(out)-1]) {
 			out = append(out, t.UTC())
 		}
 	}
@@ -238,6 +264,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		maxPoints = max(MaxPointsPerResponse/series, 2)
 	}
 	maxPoints = min(maxPoints, MaxPointsPerSeries)
+	ticks := gridTicks(from, to, interval, maxPoints)
 	var capNotice string
 	if maxPoints < asked {
 		capNotice = fmt.Sprintf("the query asks for up to %d points per series; showing at most %d (at most %d per series and %d per query): widen the interval or shorten the time range", asked, maxPoints, MaxPointsPerSeries, MaxPointsPerResponse)
@@ -263,7 +290,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 					events = append(events, c.At)
 				}
 			}
-			grid, dropped = Grid(from, to, interval, maxPoints, events)
+			grid, dropped = mergeGrid(ticks, from, to, events)
 			for j := range metrics {
 				slabs[j] = make([]float64, len(grid))
 			}
