@@ -149,33 +149,15 @@ func TestComposeProject(t *testing.T) {
 		if !regexp.MustCompile(`^prom/prometheus:v\d+\.\d+\.\d+$`).MatchString(pr.Image) {
 			t.Errorf("prometheus image %q is not pinned to a release", pr.Image)
 		}
-		cfg := mount(t, pr, "/etc/prometheus/prometheus.yml")
-		var pc struct {
-			ScrapeConfigs []struct {
-				JobName       string `yaml:"job_name"`
-				MetricsPath   string `yaml:"metrics_path"`
-				StaticConfigs []struct {
-					Targets []string `yaml:"targets"`
-				} `yaml:"static_configs"`
-			} `yaml:"scrape_configs"`
-		}
-		rel, _ := filepath.Rel(dir, cfg.Source)
-		readYAML(t, filepath.ToSlash(rel), &pc)
+		jobs := scrapeJobs(t) // checks the metrics paths too
 		targets := map[string]string{}
-		for _, sc := range pc.ScrapeConfigs {
-			for _, st := range sc.StaticConfigs {
-				for _, tg := range st.Targets {
-					targets[tg] = sc.JobName
-				}
+		for job, tgs := range jobs {
+			for _, tg := range tgs {
+				targets[tg] = job
 			}
 		}
 		if targets["grafana:3000"] == "" || targets["localhost:9090"] == "" || targets["exporter:9465"] == "" {
 			t.Errorf("prometheus.yml must scrape itself (localhost:9090), grafana:3000 and exporter:9465, scrapes %v", targets)
-		}
-		for _, sc := range pc.ScrapeConfigs {
-			if sc.JobName == "grafana" && sc.MetricsPath != "/metrics" {
-				t.Errorf("job grafana scrapes %q, want /metrics", sc.MetricsPath)
-			}
 		}
 	})
 

@@ -72,24 +72,8 @@ func TestSweepMatchesAtOnFixtures(t *testing.T) {
 func TestSweepMatchesAtOnRandomTimelines(t *testing.T) {
 	for seed := range uint64(300) {
 		rng := rand.New(rand.NewPCG(seed, 42))
-		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		at := func() time.Time { return base.Add(time.Duration(rng.IntN(60)) * 12 * time.Hour) }
-		ver := func() string {
-			v := fmt.Sprintf("%d.%d.%d", rng.IntN(2), rng.IntN(4), rng.IntN(4))
-			if rng.IntN(10) == 0 {
-				v += "-rc.1"
-			}
-			return v
-		}
-		var ups []sources.Release
-		for range rng.IntN(40) {
-			ups = append(ups, sources.Release{Tag: "v" + ver(), Time: at()})
-		}
-		var charts []sources.ChartVersion
-		for range rng.IntN(25) {
-			charts = append(charts, sources.ChartVersion{Version: ver(), AppVersion: ver(), Created: at()})
-		}
-		tl, _, err := engine.Build(engine.Spec{Prereleases: rng.IntN(2) == 0}, ups, charts)
+		r := newRandomTimeline(rng, true)
+		tl, _, err := engine.Build(engine.Spec{Prereleases: rng.IntN(2) == 0}, r.ups, r.charts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,26 +121,49 @@ func TestDeployedSweepMatchesAt(t *testing.T) {
 	}
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		at := func() time.Time { return base.Add(time.Duration(rng.IntN(60)) * 12 * time.Hour) }
-		ver := func() string { return fmt.Sprintf("%d.%d.%d", rng.IntN(2), rng.IntN(4), rng.IntN(4)) }
-		var ups []sources.Release
-		for range rng.IntN(40) {
-			ups = append(ups, sources.Release{Tag: "v" + ver(), Time: at()})
-		}
-		var charts []sources.ChartVersion
-		for range rng.IntN(25) {
-			charts = append(charts, sources.ChartVersion{Version: ver(), AppVersion: ver(), Created: at()})
-		}
+		r := newRandomTimeline(rng, false)
 		var samples []engine.DeployedSample
 		for range rng.IntN(10) {
-			samples = append(samples, engine.DeployedSample{At: at(), Versions: []string{ver(), ver()}[:1+rng.IntN(2)]})
+			samples = append(samples, engine.DeployedSample{At: r.at(), Versions: []string{r.ver(), r.ver()}[:1+rng.IntN(2)]})
 		}
-		tl, _, err := engine.Build(engine.Spec{}, ups, charts)
+		tl, _, err := engine.Build(engine.Spec{}, r.ups, r.charts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d, _ := engine.NewDeployed(samples)
 		sameDeployed(t, fmt.Sprintf("seed %d", seed), tl, d, probeTimes(tl, 7*time.Hour))
 	}
+}
+
+// randomTimeline is a random upstream and chart history: 60 half-days,
+// versions 0–1.0–3.0–3 (with prereleases when asked), equal times and
+// out-of-order versions included.
+type randomTimeline struct {
+	rng    *rand.Rand
+	pre    bool
+	ups    []sources.Release
+	charts []sources.ChartVersion
+}
+
+func newRandomTimeline(rng *rand.Rand, prereleases bool) *randomTimeline {
+	r := &randomTimeline{rng: rng, pre: prereleases}
+	for range rng.IntN(40) {
+		r.ups = append(r.ups, sources.Release{Tag: "v" + r.ver(), Time: r.at()})
+	}
+	for range rng.IntN(25) {
+		r.charts = append(r.charts, sources.ChartVersion{Version: r.ver(), AppVersion: r.ver(), Created: r.at()})
+	}
+	return r
+}
+
+func (r *randomTimeline) at() time.Time {
+	return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.rng.IntN(60)) * 12 * time.Hour)
+}
+
+func (r *randomTimeline) ver() string {
+	v := fmt.Sprintf("%d.%d.%d", r.rng.IntN(2), r.rng.IntN(4), r.rng.IntN(4))
+	if r.pre && r.rng.IntN(10) == 0 {
+		v += "-rc.1"
+	}
+	return v
 }
