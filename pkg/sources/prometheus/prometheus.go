@@ -12,6 +12,8 @@
 package prometheus
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -66,6 +68,10 @@ type Source struct {
 	base  *url.URL
 	cache *cache.Cache[Answer]
 
+	// secrets are the login as it could come back in an answer: in clear
+	// and as the basic-auth header a proxy might echo.
+	secrets []string
+
 	mu   sync.Mutex
 	keys map[string][]string // query -> its cached keys, oldest first
 }
@@ -78,8 +84,9 @@ func New(cfg Config) (*Source, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("Prometheus URL %s is not an http(s) URL", sources.Quote(cfg.URL))
 	}
+	cfg.AuthHint = cmp.Or(cfg.AuthHint, "the Prometheus user, password or token")
 	if u.User != nil {
-		return nil, fmt.Errorf("Prometheus URL %q holds credentials: give them as %s instead", u.Redacted(), cmpOr(cfg.AuthHint, "the Prometheus user and password"))
+		return nil, fmt.Errorf("Prometheus URL %q holds credentials: give them as %s instead", u.Redacted(), cfg.AuthHint)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = http.DefaultClient
@@ -87,16 +94,18 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ttl := min(cfg.CacheTTL, MaxCacheTTL)
-	return &Source{cfg: cfg, base: u, keys: map[string][]string{},
-		cache: cache.New[Answer](cache.Options{TTL: ttl, FetchTimeout: cfg.Timeout, Now: cfg.Now})}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
+	var secrets []string
+	for _, secret := range []string{cfg.Password, cfg.Token} {
+		if len(secret) >= 4 {
+			secrets = append(secrets, secret)
+		}
 	}
-	return b
+	if cfg.User != "" {
+		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(cfg.User+":"+cfg.Password)))
+	}
+	ttl := min(cfg.CacheTTL, MaxCacheTTL)
+	return &Source{cfg: cfg, base: u, keys: map[string][]string{}, secrets: secrets,
+		cache: cache.New[Answer](cache.Options{TTL: ttl, FetchTimeout: cfg.Timeout, Now: cfg.Now})}, nil
 }
 
 // SetClient sets the HTTP client (the shared allow-listed one, made after
@@ -260,17 +269,13 @@ func (s *Source) fetch(ctx context.Context, u *url.URL, ref sources.DeployedRef)
 		return Answer{}, fmt.Errorf("Prometheus at %s: the answer to %s is larger than %d MiB: narrow the query", s.base.Host, sources.Quote(ref.Query), maxBodyBytes>>20)
 	}
 	// Before anything of it is cut short or quoted: a cut secret would no
-	// longer be found.
-	body = []byte(s.redactText(string(body)))
-	return Decode(resp.StatusCode, body, ref, s.authHint())
-}
-
-// authHint says where the Prometheus login is set.
-func (s *Source) authHint() string {
-	if s.cfg.AuthHint != "" {
-		return s.cfg.AuthHint
+	// longer be found. Copied only when a secret is in it.
+	for _, secret := range s.secrets {
+		if bytes.Contains(body, []byte(secret)) {
+			body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
+		}
 	}
-	return "the Prometheus user, password or token"
+	return Decode(resp.StatusCode, body, ref, s.cfg.AuthHint)
 }
 
 // do sends a request with the configured credentials.
@@ -410,16 +415,12 @@ func (s *Source) redact(err error) error {
 	return errors.New(s.redactText(err.Error()))
 }
 
+// redacted stands where a secret was.
+const redacted = "[redacted]"
+
 func (s *Source) redactText(t string) string {
-	secrets := []string{s.cfg.Password, s.cfg.Token}
-	if s.cfg.User != "" {
-		// What a proxy echoing the Authorization header shows.
-		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(s.cfg.User+":"+s.cfg.Password)))
-	}
-	for _, secret := range secrets {
-		if len(secret) >= 4 {
-			t = strings.ReplaceAll(t, secret, "[redacted]")
-		}
+	for _, secret := range s.secrets {
+		t = strings.ReplaceAll(t, secret, redacted)
 	}
 	return t
 }
@@ -459,7 +460,7 @@ func (s *Source) Check(ctx context.Context) (string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		if _, derr := Decode(resp.StatusCode, body, sources.DeployedRef{}, s.authHint()); derr != nil {
+		if _, derr := Decode(resp.StatusCode, body, sources.DeployedRef{}, s.cfg.AuthHint); derr != nil {
 			return "", s.redact(derr)
 		}
 		return "", errors.New("Prometheus answered with something that is not a Prometheus API answer: is the Prometheus URL right?")
