@@ -338,11 +338,15 @@ func TestDashboardQueries(t *testing.T) {
 
 // checkPipelineSeries: the pipeline row's series are the one service's, and
 // its last-hop metrics have numbers exactly where the catalog says what runs.
+// lastHopMetrics are the metric names of the pipeline panels' last hop, as
+// the dashboard spells them.
+var lastHopMetrics = []string{"deployed_lag", "rollout_lag", "deployed_versions_behind"}
+
 // onlyLastHop reports whether a query asks for last-hop metrics only.
 func onlyLastHop(model map[string]any) bool {
 	ms := strSlice(toAnySlice(model["metrics"]))
 	for _, m := range ms {
-		if !slices.Contains([]string{"deployed_lag", "rollout_lag", "deployed_versions_behind"}, m) {
+		if !slices.Contains(lastHopMetrics, m) {
 			return false
 		}
 	}
@@ -361,7 +365,7 @@ func checkPipelineSeries(t *testing.T, model map[string]any, frames data.Frames,
 		nums, nulls := values(f)
 		_, known := deployed[service]
 		switch {
-		case !slices.Contains([]string{"deployed_lag", "rollout_lag", "deployed_versions_behind"}, metric):
+		case !slices.Contains(lastHopMetrics, metric):
 			if metric == "verdict" && (len(nums) != 1 || nums[0] < 0 || nums[0] > 4) {
 				t.Errorf("%s verdict = %v, want one code 0..4", service, nums)
 			}

@@ -116,16 +116,7 @@ var verdictColors = map[engine.Verdict]string{
 // that never says so has none, so a rule over every service does not hold a
 // NoData instance per service that has no last hop.
 func hasSeries(r collector.Result, metric string) bool {
-	return !deployedMetric(metric) || r.Service.Deployed != nil || r.Deployed != nil
-}
-
-// deployedMetric reports whether a metric reads the deployed version.
-func deployedMetric(metric string) bool {
-	switch metric {
-	case models.MetricDeployedVersionsBehind, models.MetricDeployedLag, models.MetricRolloutLag:
-		return true
-	}
-	return false
+	return !models.IsLastHop(metric) || r.Service.Deployed != nil || r.Deployed != nil
 }
 
 // deployedNumber reads one last-hop metric; false when the deployed version
@@ -151,7 +142,7 @@ func value(r collector.Result, metric string, at time.Time, p engine.VerdictPara
 	switch {
 	case tl == nil:
 		return nil
-	case deployedMetric(metric):
+	case models.IsLastHop(metric):
 		if r.Deployed == nil {
 			return nil
 		}
@@ -265,6 +256,10 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 	}
 	maxPoints = min(maxPoints, MaxPointsPerSeries)
 	ticks := gridTicks(from, to, interval, maxPoints)
+	lastHop := make([]bool, len(metrics)) // looked up once, not at every point
+	for j, m := range metrics {
+		lastHop[j] = models.IsLastHop(m)
+	}
 	var capNotice string
 	if maxPoints < asked {
 		capNotice = fmt.Sprintf("the query asks for up to %d points per series; showing at most %d (at most %d per series and %d per query): widen the interval or shorten the time range", asked, maxPoints, MaxPointsPerSeries, MaxPointsPerResponse)
@@ -284,7 +279,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		slabs, values := make([][]float64, len(metrics)), make([][]*float64, len(metrics))
 		if r.Timeline != nil {
 			events := r.Timeline.EventTimes(from, to)
-			withDeployed := r.Deployed != nil && slices.ContainsFunc(metrics, deployedMetric)
+			withDeployed := r.Deployed != nil && slices.ContainsFunc(metrics, models.IsLastHop)
 			if withDeployed {
 				for _, c := range r.Deployed.Changes(from, to) {
 					events = append(events, c.At)
@@ -305,7 +300,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
 				for j, m := range metrics {
 					v, ok := 0.0, false
-					if deployedMetric(m) {
+					if lastHop[j] {
 						if withDeployed {
 							v, ok = deployedNumber(hops[i], known[i], m)
 						}

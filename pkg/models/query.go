@@ -51,6 +51,8 @@ var (
 	EventKinds = []string{EventUpstream, EventChart, EventDeployed, EventForecast}
 	// CurrentOnlyMetrics have one value at a time, not a history.
 	CurrentOnlyMetrics = []string{MetricVerdict}
+	// LastHopMetrics read the deployed version.
+	LastHopMetrics = []string{MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag}
 	// LagMetrics are the metrics of lag queries: all but the current-only ones.
 	LagMetrics = slices.Clip(Metrics[:len(Metrics)-len(CurrentOnlyMetrics)])
 )
@@ -206,11 +208,8 @@ func (q Query) NeedsDeployed() bool {
 	case QueryEvents:
 		return contains(q.EventKinds, EventDeployed)
 	}
-	for _, m := range q.Metrics {
-		switch m {
-		case MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag:
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(q.Metrics, IsLastHop)
 }
+
+// IsLastHop reports whether a metric reads the deployed version.
+func IsLastHop(metric string) bool { return contains(LastHopMetrics, metric) }
