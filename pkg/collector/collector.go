@@ -61,10 +61,6 @@ type built struct {
 // Collect returns one Result per service, in the order given.
 func (c *Collector) Collect(ctx context.Context, services []catalog.Service, progress Progress) []Result {
 	out := make([]Result, len(services))
-	limit := c.Concurrency
-	if limit <= 0 {
-		limit = DefaultConcurrency
-	}
 	if p, ok := c.Upstreams.(sources.Prefetcher); ok {
 		refs := make([]sources.UpstreamRef, len(services))
 		for i, s := range services {
@@ -72,7 +68,7 @@ func (c *Collector) Collect(ctx context.Context, services []catalog.Service, pro
 		}
 		p.Prefetch(ctx, refs)
 	}
-	sem := make(chan struct{}, limit)
+	sem := make(chan struct{}, c.limit())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
@@ -93,6 +89,14 @@ func (c *Collector) Collect(ctx context.Context, services []catalog.Service, pro
 	}
 	wg.Wait()
 	return out
+}
+
+// limit is how many services are fetched at once.
+func (c *Collector) limit() int {
+	if c.Concurrency <= 0 {
+		return DefaultConcurrency
+	}
+	return c.Concurrency
 }
 
 func (c *Collector) one(ctx context.Context, svc catalog.Service) Result {
@@ -239,11 +243,7 @@ func (c *Collector) AddDeployed(ctx context.Context, results []Result, r Deploye
 		}
 		return
 	}
-	limit := c.Concurrency
-	if limit <= 0 {
-		limit = DefaultConcurrency
-	}
-	sem := make(chan struct{}, limit)
+	sem := make(chan struct{}, c.limit())
 	var wg sync.WaitGroup
 	for i := range results {
 		dep := results[i].Service.Deployed
