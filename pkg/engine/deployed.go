@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,25 +33,38 @@ func PinnedDeployed(version string) (Deployed, error) {
 }
 
 // NewDeployed reads samples (in any order). Where a sample holds several
-// versions, the lowest counts and a notice says so; a value that does not
-// parse is left out with a notice naming it, and a sample with no version
-// left is skipped.
+// versions, the lowest counts and a notice says so; values that do not
+// parse are left out with one notice counting them and naming up to three,
+// and a sample with no version left is skipped.
 func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 	sorted := append([]DeployedSample(nil), samples...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
 	var d Deployed
 	var notices []string
 	var several *DeployedSample // the newest sample with several versions
-	bad := map[string]bool{}
+	// Every distinct string is parsed once and shares one *semver.Version
+	// (nil when it does not parse): a label flipping between two versions
+	// at every sample holds two versions, not one per sample.
+	parsed := map[string]*semver.Version{}
+	var (
+		bad      []string // the first three values that do not parse
+		badCount int      // distinct values that do not parse
+	)
 	for k, s := range sorted {
 		var lowest *semver.Version
 		for _, raw := range s.Versions {
-			v, err := parseVersion(raw)
-			if err != nil {
-				if !bad[raw] {
-					bad[raw] = true
-					notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", sources.Quote(raw)))
+			v, seen := parsed[raw]
+			if !seen {
+				var err error
+				if v, err = parseVersion(raw); err != nil {
+					if len(bad) < 3 {
+						bad = append(bad, sources.Quote(raw))
+					}
+					badCount++
 				}
+				parsed[raw] = v
+			}
+			if v == nil {
 				continue
 			}
 			if lowest != nil && !v.Equal(lowest) {
@@ -63,6 +77,12 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 		if lowest != nil {
 			d.at, d.versions = append(d.at, s.At.UTC()), append(d.versions, lowest)
 		}
+	}
+	switch {
+	case badCount == 1:
+		notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", bad[0]))
+	case badCount > 1:
+		notices = append(notices, fmt.Sprintf("%d deployed versions do not parse as semver, e.g. %s; left out", badCount, strings.Join(bad, ", ")))
 	}
 	if several != nil {
 		vs := make([]string, len(several.Versions))
@@ -159,48 +179,121 @@ func (d Deployed) Changes(from, to time.Time) []DeployedChange {
 	return out
 }
 
-// DeployedSweep computes DeployedAt at each of times (ascending) in one pass:
-// for each deployed version it finds once the upstream releases newer than
-// it and the first chart shipping something newer, then reads every time
-// by binary search, instead of scanning every release at every time.
-// DeployedAt stays the reference (property-tested against this).
-func (tl *Timeline) DeployedSweep(d Deployed, times []time.Time, fn func(i int, st DeployedState, known bool)) {
-	type hop struct {
-		newer      []time.Time // upstream releases newer than the version, time-ordered
-		firstChart time.Time   // the first chart shipping something newer
-		hasChart   bool
+// GridChanges lists the times in (from, to] at which the deployed version
+// changes (those of Changes), for a lag series' grid. While there are at
+// most max of them, all are listed; beyond that, between two consecutive
+// ticks (ascending) only the last change is kept, where the version the next
+// tick shows began, and folded counts the others. The value at every time of
+// the grid stays exact either way (deployed(t) is read at each point); only
+// steps between two ticks go undrawn.
+func (d Deployed) GridChanges(from, to time.Time, ticks []time.Time, max int) (times []time.Time, folded int) {
+	var changes []int // indexes in d.at
+	for i, at := range d.at {
+		if at.IsZero() || (i > 0 && d.versions[i].Equal(d.versions[i-1])) || !at.After(from) || at.After(to) {
+			continue
+		}
+		changes = append(changes, i)
 	}
-	hops := map[*semver.Version]*hop{}
+	if len(changes) <= max {
+		times = make([]time.Time, len(changes))
+		for k, i := range changes {
+			times[k] = d.at[i]
+		}
+		return times, 0
+	}
+	tick := 0 // the first tick after the change
+	for k, i := range changes {
+		at := d.at[i]
+		for tick < len(ticks) && !ticks[tick].After(at) {
+			tick++
+		}
+		onTick := tick > 0 && ticks[tick-1].Equal(at)
+		if !onTick && k+1 < len(changes) && (tick == len(ticks) || d.at[changes[k+1]].Before(ticks[tick])) {
+			folded++ // another change comes before the next tick
+			continue
+		}
+		times = append(times, at)
+	}
+	return times, folded
+}
+
+// sweepCheckEvery is how many points DeployedSweep computes between two
+// looks at its context.
+const sweepCheckEvery = 1024
+
+// DeployedSweep computes DeployedAt at each of times (ascending) in one pass,
+// as Sweep does for the chart: it walks the upstream releases once, keeping
+// per version rank how many are out and the earliest (the segment tree of
+// Sweep), and reads the releases newer than deployed(t) as one range of
+// ranks; the first chart shipping something newer is a binary search over
+// the highest version the charts have shipped so far; both are found once
+// per distinct deployed version. Memory is linear in the releases, charts
+// and distinct deployed versions, never their product (a list of newer
+// release times per deployed version took gigabytes for a version label
+// that flips at every sample). It looks at ctx every sweepCheckEvery
+// points and returns its error when the query has ended. DeployedAt stays
+// the reference (property-tested against this).
+func (tl *Timeline) DeployedSweep(ctx context.Context, d Deployed, times []time.Time, fn func(i int, st DeployedState, known bool)) error {
+	ups := tl.Upstream
+	rank, versions := versionRanks(ups)
+	tree := newReleaseTree(len(versions))
+	// highest[j]: the highest version charts 0..j ship. The earliest chart
+	// shipping something newer than v is the first j with highest[j] > v.
+	highest := make([]*semver.Version, len(tl.Charts))
+	for j, c := range tl.Charts {
+		highest[j] = c.App
+		if j > 0 && !c.App.GreaterThan(highest[j-1]) {
+			highest[j] = highest[j-1]
+		}
+	}
+	// Per deployed version: the rank of the first upstream version newer
+	// than it, and the earliest chart shipping something newer. Two ints
+	// per distinct version (NewDeployed gives each distinct version string
+	// one pointer), found by two binary searches.
+	type hop struct{ newer, chart int }
+	hops := map[*semver.Version]hop{}
+	var (
+		nextUp, nextSample int
+		v                  *semver.Version // deployed(t)
+		h                  hop
+	)
 	for i, t := range times {
-		v := d.At(t)
-		if v == nil {
+		if i%sweepCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		for ; nextUp < len(ups) && !ups[nextUp].Time.After(t); nextUp++ {
+			tree.add(rank[nextUp], nextUp)
+		}
+		for nextSample < len(d.at) && !d.at[nextSample].After(t) {
+			nextSample++
+		}
+		if nextSample == 0 {
 			fn(i, DeployedState{}, false)
 			continue
 		}
-		h := hops[v]
-		if h == nil {
-			h = &hop{}
-			for _, r := range tl.Upstream {
-				if r.Version.GreaterThan(v) {
-					h.newer = append(h.newer, r.Time)
+		if dv := d.versions[nextSample-1]; dv != v {
+			v = dv
+			var seen bool
+			if h, seen = hops[v]; !seen {
+				h = hop{
+					newer: sort.Search(len(versions), func(k int) bool { return ups[versions[k]].Version.GreaterThan(v) }),
+					chart: sort.Search(len(highest), func(j int) bool { return highest[j].GreaterThan(v) }),
 				}
+				hops[v] = h
 			}
-			for _, c := range tl.Charts {
-				if c.App.GreaterThan(v) {
-					h.firstChart, h.hasChart = c.Created, true
-					break
-				}
-			}
-			hops[v] = h
 		}
 		st := DeployedState{Version: v}
-		st.VersionsBehind = sort.Search(len(h.newer), func(k int) bool { return h.newer[k].After(t) })
-		if st.VersionsBehind > 0 {
-			st.Lag = t.Sub(h.newer[0])
+		count, first := tree.query(h.newer, len(versions))
+		st.VersionsBehind = count
+		if first >= 0 {
+			st.Lag = t.Sub(ups[first].Time)
 		}
-		if h.hasChart && !h.firstChart.After(t) {
-			st.RolloutLag = t.Sub(h.firstChart)
+		if h.chart < len(tl.Charts) && !tl.Charts[h.chart].Created.After(t) {
+			st.RolloutLag = t.Sub(tl.Charts[h.chart].Created)
 		}
 		fn(i, st, true)
 	}
+	return nil
 }

@@ -29,20 +29,7 @@ func (tl *Timeline) Sweep(times []time.Time) []State {
 // st and what st.Drift points to are valid only during the call.
 func (tl *Timeline) SweepEach(times []time.Time, fn func(i int, st *State)) {
 	ups := tl.Upstream
-	// The distinct upstream versions in ascending order, and each release's rank.
-	byVersion := make([]int, len(ups))
-	for i := range byVersion {
-		byVersion[i] = i
-	}
-	sort.SliceStable(byVersion, func(a, b int) bool { return ups[byVersion[a]].Version.LessThan(ups[byVersion[b]].Version) })
-	rank := make([]int, len(ups))
-	var versions []int // index in ups of one release per distinct version
-	for _, i := range byVersion {
-		if n := len(versions); n == 0 || !ups[versions[n-1]].Version.Equal(ups[i].Version) {
-			versions = append(versions, i)
-		}
-		rank[i] = len(versions) - 1
-	}
+	rank, versions := versionRanks(ups)
 	tree := newReleaseTree(len(versions))
 
 	var (
@@ -98,6 +85,25 @@ func (tl *Timeline) SweepEach(times []time.Time, fn func(i int, st *State)) {
 		}
 		fn(k, &st)
 	}
+}
+
+// versionRanks orders the distinct upstream versions: versions holds, in
+// ascending order, the index in ups of one release per distinct version, and
+// rank[i] is the position in versions of release i's version.
+func versionRanks(ups []Release) (rank, versions []int) {
+	byVersion := make([]int, len(ups))
+	for i := range byVersion {
+		byVersion[i] = i
+	}
+	sort.SliceStable(byVersion, func(a, b int) bool { return ups[byVersion[a]].Version.LessThan(ups[byVersion[b]].Version) })
+	rank = make([]int, len(ups))
+	for _, i := range byVersion {
+		if n := len(versions); n == 0 || !ups[versions[n-1]].Version.Equal(ups[i].Version) {
+			versions = append(versions, i)
+		}
+		rank[i] = len(versions) - 1
+	}
+	return rank, versions
 }
 
 // releaseTree is a segment tree over version ranks holding, for each range of

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -85,15 +86,15 @@ func TestSweepMatchesAtOnRandomTimelines(t *testing.T) {
 func sameDeployed(t *testing.T, name string, tl *engine.Timeline, d engine.Deployed, times []time.Time) {
 	t.Helper()
 	n := 0
-	tl.DeployedSweep(d, times, func(i int, got engine.DeployedState, known bool) {
+	err := tl.DeployedSweep(context.Background(), d, times, func(i int, got engine.DeployedState, known bool) {
 		n++
 		want, ok := tl.DeployedAt(d, times[i])
 		if ok != known || !reflect.DeepEqual(want, got) {
 			t.Fatalf("%s at %s: DeployedAt %+v (%v), DeployedSweep %+v (%v)", name, times[i].Format(time.RFC3339), want, ok, got, known)
 		}
 	})
-	if n != len(times) {
-		t.Fatalf("%s: %d calls for %d times", name, n, len(times))
+	if err != nil || n != len(times) {
+		t.Fatalf("%s: %d calls for %d times (%v)", name, n, len(times), err)
 	}
 }
 
@@ -132,6 +133,45 @@ func TestDeployedSweepMatchesAt(t *testing.T) {
 		}
 		d, _ := engine.NewDeployed(samples)
 		sameDeployed(t, fmt.Sprintf("seed %d", seed), tl, d, probeTimes(tl, 7*time.Hour))
+	}
+}
+
+// A version label that flips (issue 16): two versions alternating at every
+// sample, or a new version string at every sample ("v1.0.0" and "1.0.0" are
+// one version, "1.0.0+a" and "1.0.0+b" too), at the grid's times, between
+// them and at equal times; with and without the changes merged into the
+// grid. The sweep equals the reference at every point.
+func TestDeployedSweepMatchesAtOnFlippingSeries(t *testing.T) {
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 16))
+		r := newRandomTimeline(rng, rng.IntN(2) == 0)
+		tl, _, err := engine.Build(engine.Spec{Prereleases: r.pre}, r.ups, r.charts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := r.ver(), r.ver()
+		var samples []engine.DeployedSample
+		at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(100)) * time.Hour)
+		for k := range 200 + rng.IntN(400) {
+			var v string
+			switch seed % 3 {
+			case 0: // two versions, alternating
+				v = []string{a, b}[k%2]
+			case 1: // the same two, spelled differently at every sample
+				v = []string{a, "v" + a, b + "+build." + fmt.Sprint(k)}[k%3]
+			default: // any version at every sample
+				v = r.ver()
+			}
+			samples = append(samples, engine.DeployedSample{At: at, Versions: []string{v}})
+			at = at.Add(time.Duration(rng.IntN(12)) * time.Hour) // equal times too
+		}
+		d, _ := engine.NewDeployed(samples)
+		times := probeTimes(tl, 7*time.Hour)
+		for _, c := range d.Changes(time.Time{}, at) {
+			times = append(times, c.At.Add(-time.Nanosecond), c.At, c.At.Add(time.Nanosecond))
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+		sameDeployed(t, fmt.Sprintf("seed %d", seed), tl, d, times)
 	}
 }
 

@@ -28,6 +28,10 @@ const (
 	MaxPointsPerResponse = 2_000_000
 	// MaxEventPoints bounds the release events added to a series' grid.
 	MaxEventPoints = 20_000
+	// MaxDeployedEvents bounds the deployed-version changes added to a
+	// series' grid as they are; beyond it, one per grid step is kept
+	// (engine.Deployed.GridChanges) and a notice counts the others.
+	MaxDeployedEvents = 1_000
 )
 
 var typeVersion = data.FrameTypeVersion{0, 1}
@@ -271,31 +275,35 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		var (
 			grid    []time.Time
 			dropped bool
+			hops    []engine.DeployedState // the last hop at each point, when asked
+			known   []bool
 		)
 		// One slab of numbers per series. A series with a null (before the
 		// first chart, or while the deployed version is unknown) also gets
 		// pointers into its slab, from its first null on; one without is sent
 		// as plain numbers, which costs the garbage collector nothing to scan.
 		slabs, values := make([][]float64, len(metrics)), make([][]*float64, len(metrics))
+		withDeployed := r.Timeline != nil && r.Deployed != nil && slices.ContainsFunc(metrics, models.IsLastHop)
 		if r.Timeline != nil {
 			events := r.Timeline.EventTimes(from, to)
-			withDeployed := r.Deployed != nil && slices.ContainsFunc(metrics, models.IsLastHop)
 			if withDeployed {
-				for _, c := range r.Deployed.Changes(from, to) {
-					events = append(events, c.At)
+				changes, folded := r.Deployed.GridChanges(from, to, ticks, MaxDeployedEvents)
+				events = append(events, changes...)
+				if folded > 0 {
+					r.Notices = append(r.Notices, fmt.Sprintf("%d deployed-version changes in the time range, more than %d: %d of them, each followed by another before the next point of the grid, are not drawn as steps (the value at every point is exact); narrow the time range or the interval to see them", len(changes)+folded, MaxDeployedEvents, folded))
 				}
 			}
 			grid, dropped = mergeGrid(ticks, from, to, events)
-			for j := range metrics {
-				slabs[j] = make([]float64, len(grid))
-			}
-			var (
-				hops  []engine.DeployedState
-				known []bool
-			)
 			if withDeployed {
 				hops, known = make([]engine.DeployedState, len(grid)), make([]bool, len(grid))
-				r.Timeline.DeployedSweep(*r.Deployed, grid, func(i int, st engine.DeployedState, ok bool) { hops[i], known[i] = st, ok })
+				if err := r.Timeline.DeployedSweep(ctx, *r.Deployed, grid, func(i int, st engine.DeployedState, ok bool) { hops[i], known[i] = st, ok }); err != nil {
+					r.Timeline, r.Err, grid = nil, fmt.Errorf("not drawn: the query ended before this service was computed (%v)", context.Cause(ctx)), nil
+				}
+			}
+		}
+		if r.Timeline != nil {
+			for j := range metrics {
+				slabs[j] = make([]float64, len(grid))
 			}
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
 				for j, m := range metrics {

@@ -1,0 +1,104 @@
+package frames_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/frames"
+	"github.com/lagwatch/lagwatch/pkg/sources"
+)
+
+// flipping is issue 16's hostile Prometheus: an upstream with 5 000
+// releases (all newer than what runs) and a version label flipping between
+// 0.0.1 and 0.0.2 at 19 000 samples inside a 30-day range, each sample parsed
+// from its own string as Prometheus' answer gives it.
+func flipping(tb testing.TB) (collector.Result, time.Time, time.Time) {
+	tb.Helper()
+	from := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	to := from.Add(30 * 24 * time.Hour)
+	var ups []sources.Release
+	for i := range 5000 {
+		ups = append(ups, sources.Release{Tag: fmt.Sprintf("v1.%d.%d", i/100, i%100), Time: from.Add(-time.Duration(5000-i) * time.Hour)})
+	}
+	charts := []sources.ChartVersion{{Version: "1.0.0", AppVersion: "0.0.3", Created: from.Add(-time.Hour)}}
+	tl, _, err := engine.Build(engine.Spec{}, ups, charts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	samples := make([]engine.DeployedSample, 19_000)
+	step := to.Sub(from) / time.Duration(len(samples)+1)
+	for i := range samples {
+		samples[i] = engine.DeployedSample{At: from.Add(time.Duration(i+1) * step), Versions: []string{fmt.Sprintf("0.0.%d", 1+i%2)}}
+	}
+	d, _ := engine.NewDeployed(samples)
+	svc := catalog.Service{Name: "flip", Upstream: catalog.Upstream{Repo: "acme/flip"}, Chart: catalog.Chart{Name: "flip"}}
+	return collector.Result{Service: svc, Timeline: tl, Deployed: &d}, from, to
+}
+
+// BenchmarkLagDeployedFlip is the lag panel of the last hop over the
+// flipping series (docs/benchmarks.md: before and after issue 16).
+func BenchmarkLagDeployedFlip(b *testing.B) {
+	r, from, to := flipping(b)
+	rs := []collector.Result{r}
+	b.ReportAllocs()
+	for b.Loop() {
+		if fs := frames.Lag(context.Background(), rs, lastHop, from, to, time.Hour, 1000); len(fs) != len(lastHop) {
+			b.Fatal(len(fs))
+		}
+	}
+}
+
+// The flipping series costs megabytes, not gigabytes: bytes allocated by one
+// lag query (it took ~2.3 GB when every sample had its own list of newer
+// release times).
+func TestLagDeployedFlipHeap(t *testing.T) {
+	r, from, to := flipping(t)
+	rs := []collector.Result{r}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fs := frames.Lag(context.Background(), rs, lastHop, from, to, time.Hour, 1000)
+	runtime.ReadMemStats(&after)
+	if len(fs) != len(lastHop) {
+		t.Fatalf("%d frames", len(fs))
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("one lag query over the flipping series allocated %d MiB, want at most 64", got>>20)
+	}
+}
+
+// The flipping series is drawn on the grid plus one change per step: every
+// point holds the exact last hop at its time (DeployedAt), and one notice
+// counts the changes not drawn as steps.
+func TestLagDeployedFlipFolded(t *testing.T) {
+	r, from, to := flipping(t)
+	fs := frames.Lag(context.Background(), []collector.Result{r}, lastHop, from, to, time.Hour, 1000)
+	for _, f := range fs {
+		n := f.Fields[0].Len()
+		if n > 2*(720+2) {
+			t.Errorf("%s: %d points for 721 ticks", f.Name, n)
+		}
+		for i := range n {
+			at := f.Fields[0].At(i).(time.Time)
+			st, ok := r.Timeline.DeployedAt(*r.Deployed, at)
+			got, _ := f.Fields[1].NullableFloatAt(i)
+			var want *float64
+			if ok {
+				v := map[string]float64{lastHop[0]: float64(st.VersionsBehind), lastHop[1]: st.Lag.Seconds(), lastHop[2]: st.RolloutLag.Seconds()}[f.Fields[1].Name]
+				want = &v
+			}
+			if (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Fatalf("%s at %s: %v, want %v", f.Name, at, got, want)
+			}
+		}
+		if f.Meta == nil || len(f.Meta.Notices) != 1 || !strings.Contains(f.Meta.Notices[0].Text, "19000 deployed-version changes in the time range, more than 1000: 18280 of them") {
+			t.Errorf("%s: notices %+v", f.Name, f.Meta)
+		}
+	}
+}
