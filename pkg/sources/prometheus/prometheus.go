@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
 	"github.com/lagwatch/lagwatch/pkg/sources"
@@ -43,7 +44,8 @@ const (
 	maxSeries       = 100     // a deployed query names one service: a handful of series
 	maxPoints       = 100_000 // samples of one answer
 	keysPerQuery    = 8       // cached answers kept per query (older time ranges are dropped)
-	maxQuotedErrors = 200
+	maxQuotedErrors = 200     // characters of an error message of Prometheus in a message
+	maxVersion      = 80      // characters of the build version the health check shows
 )
 
 // Config configures a Source.
@@ -252,30 +254,42 @@ type series struct {
 }
 
 func (s *Source) fetch(ctx context.Context, u *url.URL, ref sources.DeployedRef) (Answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	status, body, err := s.read(ctx, u, "the answer to "+sources.Quote(ref.Query), "narrow the query")
 	if err != nil {
 		return Answer{}, err
 	}
+	return decode(status, body, ref, s.cfg.AuthHint, s.secrets)
+}
+
+// read GETs u and returns the status and the body of the answer (what, at
+// most maxBodyBytes, else an error ending in narrow), with the login's
+// secrets replaced before anything of it is decoded, cut short or quoted: a
+// secret cut short would no longer be found. The one way in for every answer,
+// the queries' and the health check's. The body is copied only when a secret
+// is in it.
+func (s *Source) read(ctx context.Context, u *url.URL, what, narrow string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
 	resp, err := s.do(req)
 	if err != nil {
-		return Answer{}, err
+		return 0, nil, s.redact(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return Answer{}, fmt.Errorf("Prometheus at %s: the answer could not be read: %w", s.base.Host, err)
+		return 0, nil, s.redact(fmt.Errorf("Prometheus at %s: the answer could not be read: %w", s.base.Host, err))
 	}
 	if len(body) > maxBodyBytes {
-		return Answer{}, fmt.Errorf("Prometheus at %s: the answer to %s is larger than %d MiB: narrow the query", s.base.Host, sources.Quote(ref.Query), maxBodyBytes>>20)
+		return 0, nil, fmt.Errorf("Prometheus at %s: %s is larger than %d MiB: %s", s.base.Host, what, maxBodyBytes>>20, narrow)
 	}
-	// Before anything of it is cut short or quoted: a cut secret would no
-	// longer be found. Copied only when a secret is in it.
 	for _, secret := range s.secrets {
 		if bytes.Contains(body, []byte(secret)) {
 			body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
 		}
 	}
-	return Decode(resp.StatusCode, body, ref, s.cfg.AuthHint)
+	return resp.StatusCode, body, nil
 }
 
 // do sends a request with the configured credentials.
@@ -311,6 +325,13 @@ type Answer struct {
 // version at t is that of the newest sample at or before t, so nothing
 // changes). authHint says where the Prometheus login is set.
 func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (Answer, error) {
+	return decode(status, body, ref, authHint, nil)
+}
+
+// decode is Decode with every text of the answer that reaches a message or
+// a sample passed through say or quote with the login's secrets: a secret
+// the body held escaped (JSON's "\/" or "\u0041") is found once decoded.
+func decode(status int, body []byte, ref sources.DeployedRef, authHint string, secrets []string) (Answer, error) {
 	var r apiResponse
 	if err := json.Unmarshal(body, &r); err != nil || (r.Status != "success" && r.Status != "error") {
 		switch {
@@ -322,14 +343,11 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 		return Answer{}, errors.New("Prometheus answered with something that is not a Prometheus API answer: is the Prometheus URL right?")
 	}
 	if r.Status == "error" {
-		msg := []rune(strings.Join(strings.Fields(r.Error), " "))
-		if len(msg) > maxQuotedErrors {
-			msg = append(msg[:maxQuotedErrors], '…')
-		}
+		msg := say(secrets, r.Error, maxQuotedErrors)
 		if r.ErrorType == "bad_data" {
-			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", sources.Quote(ref.Query), string(msg))
+			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", sources.Quote(ref.Query), msg)
 		}
-		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", sources.Quote(ref.Query), sources.Quote(r.ErrorType), string(msg))
+		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", sources.Quote(ref.Query), quote(secrets, r.ErrorType), msg)
 	}
 	var d queryData
 	if err := json.Unmarshal(r.Data, &d); err != nil {
@@ -342,7 +360,7 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 			return Answer{}, fmt.Errorf("Prometheus answer: the %s result is not a list of series", d.ResultType)
 		}
 	default:
-		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", sources.Quote(ref.Query), quoteType(d.ResultType))
+		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", sources.Quote(ref.Query), quoteType(secrets, d.ResultType))
 	}
 	if len(list) > maxSeries {
 		return Answer{}, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), len(list), maxSeries, ref.Label)
@@ -362,8 +380,9 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 		if !ok || version == "" {
 			a.Unlabeled++
 		}
+		version = redactText(secrets, version)
 		for _, p := range ps {
-			ms, err := sampleTime(p)
+			ms, err := sampleTime(secrets, p)
 			if err != nil {
 				return Answer{}, err
 			}
@@ -388,21 +407,23 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 	return a, nil
 }
 
-func quoteType(t string) string {
+func quoteType(secrets []string, t string) string {
 	if t == "" {
 		return "no result"
 	}
-	return sources.Quote(t)
+	return quote(secrets, t)
 }
 
 // sampleTime reads the time of a [time, "value"] pair, in milliseconds.
-func sampleTime(p []json.RawMessage) (int64, error) {
+func sampleTime(secrets []string, p []json.RawMessage) (int64, error) {
 	if len(p) != 2 {
 		return 0, errors.New("Prometheus answer: a sample is not a [time, value] pair")
 	}
 	var sec float64
 	if err := json.Unmarshal(p[0], &sec); err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 || sec > 1e11 {
-		return 0, fmt.Errorf("Prometheus answer: sample time %s is not a Unix time", sources.Quote(string(p[0])))
+		shown := string(p[0])
+		_ = json.Unmarshal(p[0], &shown) // a JSON string: its text, unescaped, is what redaction finds
+		return 0, fmt.Errorf("Prometheus answer: sample time %s is not a Unix time", quote(secrets, shown))
 	}
 	return int64(math.Round(sec * 1000)), nil
 }
@@ -418,41 +439,58 @@ func (s *Source) redact(err error) error {
 // redacted stands where a secret was.
 const redacted = "[redacted]"
 
-func (s *Source) redactText(t string) string {
-	for _, secret := range s.secrets {
-		t = strings.ReplaceAll(t, secret, redacted)
+func (s *Source) redactText(t string) string { return redactText(s.secrets, t) }
+
+func redactText(secrets []string, t string) string {
+	for _, secret := range secrets {
+		if strings.Contains(t, secret) {
+			t = strings.ReplaceAll(t, secret, redacted)
+		}
 	}
 	return t
 }
 
+// say puts a text Prometheus sent into a message: the secrets redacted from
+// the whole text first (cut first, a secret cut short would no longer be
+// found and its start would show), then runs of white space and unprintable
+// characters folded into one space, then cut to n characters with "…". The
+// query errors and the health check alike.
+func say(secrets []string, text string, n int) string {
+	text = redactText(secrets, text)
+	text = strings.Join(strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }), " ")
+	if r := []rune(text); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return text
+}
+
+// quote is sources.Quote of a text Prometheus sent, redacted first.
+func quote(secrets []string, text string) string { return sources.Quote(redactText(secrets, text)) }
+
 // Check asks Prometheus for its build information (GET
 // /api/v1/status/buildinfo), for the health check: its version, or why it
 // cannot be reached. A server without that endpoint is asked a query
-// instead; its version is then "".
+// instead; its version is then "". Everything of the answer goes the
+// queries' way (read, then decode or say): redacted, then cut, the version
+// to maxVersion characters.
 func (s *Source) Check(ctx context.Context) (string, error) {
 	u := *s.base
 	u.Path += "/api/v1/status/buildinfo"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	status, body, err := s.read(ctx, &u, "the build information", "is the Prometheus URL right?")
 	if err != nil {
 		return "", err
 	}
-	resp, err := s.do(req)
-	if err != nil {
-		return "", s.redact(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
+	if status == http.StatusNotFound {
 		// A Prometheus-compatible server (or a proxy) without the build
 		// information endpoint: a query that always answers tells enough.
 		q := *s.base
 		q.Path += "/api/v1/query"
 		q.RawQuery = url.Values{"query": {"vector(1)"}}.Encode()
 		if _, err := s.fetch(ctx, &q, sources.DeployedRef{Query: "vector(1)"}); err != nil && !strings.Contains(err.Error(), "not series with labels") {
-			return "", s.redact(err)
+			return "", err
 		}
 		return "", nil
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var r struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -460,10 +498,10 @@ func (s *Source) Check(ctx context.Context) (string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		if _, derr := Decode(resp.StatusCode, body, sources.DeployedRef{}, s.cfg.AuthHint); derr != nil {
-			return "", s.redact(derr)
+		if _, derr := decode(status, body, sources.DeployedRef{}, s.cfg.AuthHint, s.secrets); derr != nil {
+			return "", derr
 		}
 		return "", errors.New("Prometheus answered with something that is not a Prometheus API answer: is the Prometheus URL right?")
 	}
-	return r.Data.Version, nil
+	return say(s.secrets, r.Data.Version, maxVersion), nil
 }

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -360,5 +361,73 @@ func TestCheckWithoutBuildinfo(t *testing.T) {
 	defer srv.Close()
 	if v, err := newSource(t, srv.URL, Config{}).Check(context.Background()); err != nil || v != "" {
 		t.Errorf("Check = %q, %v", v, err)
+	}
+}
+
+// leak returns the first 10-character piece of any secret found in text.
+func leak(text string, secrets ...string) string {
+	for _, s := range secrets {
+		for i := 0; i+10 <= len(s); i++ {
+			if strings.Contains(text, s[i:i+10]) {
+				return s[i : i+10]
+			}
+		}
+	}
+	return ""
+}
+
+// A Prometheus behind a proxy that echoes Authorization, after 150
+// characters of text and JSON-escaped, and in a 900 000-character build
+// version: neither the health check nor a query shows any 10 characters of
+// the token, the password or the basic-auth header, and the health check's
+// version is cut short (issue 16: the health check cut the message to 200
+// characters before redacting, and passed the version on whole).
+func TestEchoedSecretsNeverShow(t *testing.T) {
+	const token = "prom/secret/token/0123456789/abcdefghijklmnopqrs" // 47 characters, with "/" to escape
+	ctx := context.Background()
+	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
+	for _, version := range []int{0, 900_000} {
+		echo := fakes.NewRecorder(t)
+		echo.Handle(fakes.EchoPrometheus(version))
+		for _, cfg := range []Config{{Token: token}, {User: "grafana", Password: token}} {
+			secrets := []string{token, base64.StdEncoding.EncodeToString([]byte("grafana:" + token))}
+			s := newSource(t, echo.URL(), cfg)
+			v, err := s.Check(ctx)
+			shown := v
+			if err != nil {
+				shown = err.Error()
+			}
+			if l := leak(shown, secrets...); l != "" || len(shown) > 600 {
+				t.Errorf("version %d, user %q: the health check shows %q (%d bytes): %.300s", version, cfg.User, l, len(shown), shown)
+			}
+			if version > 0 && (err != nil || !strings.HasPrefix(v, "3.5.0-") || len([]rune(v)) > maxVersion+1) {
+				t.Errorf("version of %d characters: %.100q (%d characters), %v", version, v, len([]rune(v)), err)
+			}
+			if version == 0 && (err == nil || !strings.Contains(err.Error(), "[redacted]")) {
+				t.Errorf("the echo did not reach the message: %v", err)
+			}
+			_, _, err = s.Deployed(ctx, gpuRef, from, to)
+			if err == nil || leak(err.Error(), secrets...) != "" || !strings.Contains(err.Error(), "[redacted]") {
+				t.Errorf("query error: %v", err)
+			}
+		}
+		if echo.Requests() == 0 {
+			t.Fatal("the echoing Prometheus was not asked")
+		}
+	}
+}
+
+// say redacts the whole text before it cuts, folds white space and drops
+// what cannot be printed.
+func TestSay(t *testing.T) {
+	secret := strings.Repeat("s3cr3t", 8)
+	for _, c := range []struct{ in, want string }{
+		{strings.Repeat("a", 195) + secret, strings.Repeat("a", 195) + "[reda…"},
+		{"  line one\n\tline\x1b[31m two \u200b ", "line one line [31m two"},
+		{"ok", "ok"},
+	} {
+		if got := say([]string{secret}, c.in, 200); got != c.want {
+			t.Errorf("say(%.40q…) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
