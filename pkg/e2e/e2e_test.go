@@ -54,6 +54,7 @@ type pluginClient struct {
 	diagnostics pluginv2.DiagnosticsClient
 	resource    pluginv2.ResourceClient
 	data        pluginv2.DataClient
+	pid         int // the plugin process
 }
 
 // start launches the binary with only the given environment, as Grafana ≥ 12.4
@@ -97,7 +98,7 @@ func startWithOutput(t testing.TB, out io.Writer, env ...string) *pluginClient {
 	if v := client.NegotiatedVersion(); v != grpcplugin.ProtocolVersion {
 		t.Fatalf("negotiated protocol %d, want %d", v, grpcplugin.ProtocolVersion)
 	}
-	pc := &pluginClient{}
+	pc := &pluginClient{pid: client.ReattachConfig().Pid}
 	for name, into := range map[string]any{"diagnostics": &pc.diagnostics, "resource": &pc.resource, "data": &pc.data} {
 		raw, err := rpc.Dispense(name)
 		if err != nil {
