@@ -102,3 +102,35 @@ func TestLagDeployedFlipFolded(t *testing.T) {
 		}
 	}
 }
+
+// endsAfter is a context whose Err says it ended after n looks.
+type endsAfter struct {
+	context.Context
+	n int
+}
+
+func (c *endsAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// A query that ends while the last hop is swept: the service's frames carry
+// that error and no points, instead of the sweep running on.
+func TestLagStopsInTheDeployedSweep(t *testing.T) {
+	r, from, to := flipping(t)
+	ctx := &endsAfter{Context: context.Background(), n: 1} // alive when the service starts, ended in the sweep
+	fs := frames.Lag(ctx, []collector.Result{r}, lastHop, from, to, time.Hour, 1000)
+	if len(fs) != len(lastHop) {
+		t.Fatalf("%d frames", len(fs))
+	}
+	for _, f := range fs {
+		if n := f.Fields[0].Len(); n != 0 || f.Meta == nil || len(f.Meta.Notices) == 0 || !strings.Contains(f.Meta.Notices[0].Text, "not drawn: the query ended before this service was computed (context deadline exceeded)") {
+			t.Errorf("%s: %d points, %+v", f.Name, n, f.Meta)
+		}
+	}
+	if ctx.n >= 0 {
+		t.Errorf("the sweep did not look at the context")
+	}
+}
