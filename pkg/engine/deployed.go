@@ -165,10 +165,7 @@ type DeployedChange struct {
 func (d Deployed) Changes(from, to time.Time) []DeployedChange {
 	var out []DeployedChange
 	for i, at := range d.at {
-		if at.IsZero() || (i > 0 && d.versions[i].Equal(d.versions[i-1])) {
-			continue
-		}
-		if at.After(from) && !at.After(to) {
+		if d.changes(i) && at.After(from) && !at.After(to) {
 			c := DeployedChange{At: at, Version: d.versions[i]}
 			if i > 0 {
 				c.From = d.versions[i-1]
@@ -179,22 +176,27 @@ func (d Deployed) Changes(from, to time.Time) []DeployedChange {
 	return out
 }
 
+// changes reports whether sample i is a change: the first known sample or
+// one whose version differs from the one before (never a pinned version).
+func (d Deployed) changes(i int) bool {
+	return !d.at[i].IsZero() && (i == 0 || !d.versions[i].Equal(d.versions[i-1]))
+}
+
 // GridChanges lists the times in (from, to] at which the deployed version
 // changes (those of Changes), for a lag series' grid. While there are at
-// most max of them, all are listed; beyond that, between two consecutive
+// most limit of them, all are listed; beyond that, between two consecutive
 // ticks (ascending) only the last change is kept, where the version the next
 // tick shows began, and folded counts the others. The value at every time of
 // the grid stays exact either way (deployed(t) is read at each point); only
 // steps between two ticks go undrawn.
-func (d Deployed) GridChanges(from, to time.Time, ticks []time.Time, max int) (times []time.Time, folded int) {
+func (d Deployed) GridChanges(from, to time.Time, ticks []time.Time, limit int) (times []time.Time, folded int) {
 	var changes []int // indexes in d.at
 	for i, at := range d.at {
-		if at.IsZero() || (i > 0 && d.versions[i].Equal(d.versions[i-1])) || !at.After(from) || at.After(to) {
-			continue
+		if d.changes(i) && at.After(from) && !at.After(to) {
+			changes = append(changes, i)
 		}
-		changes = append(changes, i)
 	}
-	if len(changes) <= max {
+	if len(changes) <= limit {
 		times = make([]time.Time, len(changes))
 		for k, i := range changes {
 			times[k] = d.at[i]
