@@ -28,6 +28,8 @@ const (
 	maxTagLen = 128
 	// checkEvery is how many tags are read between looks at the context.
 	checkEvery = 4096
+	// maxDepth is the deepest nesting skipped, as encoding/json's limit.
+	maxDepth = 10000
 )
 
 var errTagList = errors.New("the tag list is not the JSON the OCI distribution API defines")
@@ -41,6 +43,7 @@ var errEnough = errors.New("enough tags")
 // reading and is returned as is.
 func decodeTags(r io.Reader, each func(tag string) error) error {
 	dec := json.NewDecoder(r)
+	dec.UseNumber() // numbers elsewhere in the page are skipped, never parsed
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return errTagList
 	}
@@ -86,7 +89,8 @@ func decodeTags(r io.Reader, each func(tag string) error) error {
 }
 
 // skipValue reads past one JSON value (the next token and, for an object
-// or array, everything up to its end).
+// or array, everything up to its end), nested at most as deep as
+// encoding/json allows.
 func skipValue(dec *json.Decoder) error {
 	depth := 0
 	for {
@@ -96,7 +100,9 @@ func skipValue(dec *json.Decoder) error {
 		}
 		switch t {
 		case json.Delim('{'), json.Delim('['):
-			depth++
+			if depth++; depth > maxDepth {
+				return errTagList
+			}
 		case json.Delim('}'), json.Delim(']'):
 			depth--
 		}
