@@ -11,8 +11,8 @@ import (
 // benchTagList measures one cold refresh of a chart whose tag list is
 // pages × perPage short distinct semver tags (one in 1000 a signature),
 // with the default manifest budget: time and allocation per refresh, and,
-// from one extra run sampled at every page, the peak heap the client holds
-// between pages ("peak-MiB", after a collection, less the heap before).
+// from one extra run sampled at every page and HEAD, the peak heap the
+// client holds ("peak-MiB", after a collection, less the heap before).
 func benchTagList(b *testing.B, pages, perPage int) {
 	reg := newRegistry(b)
 	reg.setTags(semverTags(pages*perPage), perPage)

@@ -32,7 +32,7 @@ type registry struct {
 	pad      int         // bytes of padding annotation per manifest
 	onPage   func(i int) // called before a tag list page is served
 	made     int         // manifests made, for their created times
-	sampled  bool        // sample the heap at each tag list page
+	sampled  bool        // sample the heap at each tag list page and HEAD
 	peak     uint64      // the largest HeapAlloc seen by sample
 	counts   map[string]int
 }
@@ -67,7 +67,7 @@ func (r *registry) count(what string) int {
 }
 
 // sample records the heap in use, after a collection, as the client
-// holds it between two pages.
+// holds it between two pages or while it resolves the versions it kept.
 func (r *registry) sample() {
 	runtime.GC()
 	var m runtime.MemStats
@@ -145,6 +145,12 @@ func (r *registry) serve(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(pages[i])
 	case "manifests":
+		r.mu.Lock()
+		sampled := r.sampled
+		r.mu.Unlock()
+		if sampled && req.Method == http.MethodHead {
+			r.sample() // the versions being read, and whatever the listing left
+		}
 		r.mu.Lock()
 		d := ref
 		if !strings.HasPrefix(ref, "sha256:") {
