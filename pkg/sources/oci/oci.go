@@ -9,12 +9,14 @@
 // (its annotation org.opencontainers.image.created is the push time, written
 // by `helm push` since Helm 3.13) and the config blob (Chart.yaml as JSON:
 // version, appVersion, deprecated). Manifests and config blobs are
-// content-addressed: they are verified against their digest and kept for the
-// life of the source (and, with Config.CacheDir, on disk), so a warm refresh
-// of an unchanged chart costs the tag list and a few HEADs, and no manifest
-// GET. At most Config.Budget manifest GETs are spent per chart and refresh,
-// newest versions first; older ones are read on later refreshes and a notice
-// says how many are missing.
+// content-addressed: they are verified against their digest, and what a
+// version needs of them is kept as a small record by manifest digest (at
+// most maxRecords in memory and, with Config.CacheDir, maxDiskRecords on
+// disk), so a warm refresh of an unchanged chart costs the tag list and a
+// few HEADs, and no manifest GET. At most Config.Budget manifest GETs are
+// spent per chart and refresh, newest versions first; older ones are read on
+// later refreshes and a notice says how many are missing. Of the tag list,
+// which is streamed, only the newest keepVersions versions are kept.
 package oci
 
 import (
@@ -49,6 +51,7 @@ const (
 	maxConfigBytes   = 1 << 20
 	maxTagsBytes     = 4 << 20
 	maxTokenBytes    = 64 << 10
+	maxVersionLen    = 256 // version and appVersion of a chart config
 	maxTagPages      = 50
 	maxRetryAfter    = 6 * time.Hour
 	// reserve is how many pulls of a registry's announced budget are left
@@ -74,7 +77,7 @@ type Config struct {
 	CacheTTL    time.Duration         // how long a chart's versions are used without asking the registry
 	Timeout     time.Duration         // one refresh of one chart; DefaultTimeout when 0
 	Budget      int                   // manifest GETs per chart and refresh; DefaultBudget when 0
-	CacheDir    string                // optional on-disk cache of manifests and config blobs, by digest
+	CacheDir    string                // optional on-disk cache of what manifests and config blobs say, by digest
 	AllowHost   func(host string)     // told about a token realm host before the first request to it
 	Now         func() time.Time
 	// CredentialsHint tells the user where registry credentials are set, in
@@ -99,7 +102,7 @@ type Source struct {
 	creds   map[string]Credential
 	budget  int
 	timeout time.Duration
-	dir     string
+	disk    *disk // nil without a cache directory
 	allow   func(string)
 	now     func() time.Time
 	hint    string
@@ -109,7 +112,7 @@ type Source struct {
 	tokens  map[string]token          // host + " " + repository -> bearer token
 	blocked map[string]time.Time      // host -> no requests before
 	budgets map[string]RegistryBudget // host -> last announced budget
-	blobs   map[string][]byte         // digest -> verified content
+	records *records                  // manifest digest -> what it and its config say
 	counts  Counts
 }
 
@@ -128,16 +131,20 @@ type chart struct {
 	digests  map[string]string               // tag -> manifest digest
 	versions map[string]sources.ChartVersion // tag -> version read from its manifest and config
 	missing  int                             // version tags not read yet (budget)
-	skipped  int                             // tags that are not versions
 	undated  []string                        // versions whose manifest has no created annotation
+	skipped  int                             // tags that are not versions
+	examples []string                        // up to 3 of them
+	dropped  int                             // versions older than the newest keepVersions
+	oldest   string                          // the oldest version kept, when some were dropped
+	capped   bool                            // the tag list was read up to maxTags only
 }
 
 // New returns a Source; it fails only when CacheDir cannot be created.
 func New(cfg Config) (*Source, error) {
 	s := &Source{
 		hc: cfg.HTTPClient, creds: map[string]Credential{}, budget: cfg.Budget, timeout: cfg.Timeout,
-		dir: cfg.CacheDir, allow: cfg.AllowHost, now: cfg.Now, hint: cfg.CredentialsHint,
-		tokens: map[string]token{}, blocked: map[string]time.Time{}, budgets: map[string]RegistryBudget{}, blobs: map[string][]byte{},
+		allow: cfg.AllowHost, now: cfg.Now, hint: cfg.CredentialsHint,
+		tokens: map[string]token{}, blocked: map[string]time.Time{}, budgets: map[string]RegistryBudget{}, records: newRecords(maxRecords),
 	}
 	for h, c := range cfg.Credentials {
 		s.creds[strings.ToLower(h)] = c
@@ -160,10 +167,14 @@ func New(cfg Config) (*Source, error) {
 	if s.hint == "" {
 		s.hint = "add them under OCI registry credentials in the datasource settings"
 	}
-	if s.dir != "" {
-		if err := os.MkdirAll(filepath.Join(s.dir, "sha256"), 0o700); err != nil {
-			return nil, fmt.Errorf("OCI cache directory %q: %w", s.dir, unwrapPath(err))
+	if cfg.CacheDir != "" {
+		s.disk = &disk{dir: filepath.Join(cfg.CacheDir, recordsDir), max: maxDiskRecords}
+		if err := os.MkdirAll(s.disk.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("OCI cache directory %q: %w", cfg.CacheDir, unwrapPath(err))
 		}
+		s.disk.mu.Lock()
+		s.disk.prune()
+		s.disk.mu.Unlock()
 	}
 	s.cache = cache.New[*chart](cache.Options{TTL: cfg.CacheTTL, FetchTimeout: s.timeout + time.Minute, Now: s.now})
 	return s, nil
@@ -237,7 +248,13 @@ func (s *Source) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sou
 		notices = append(notices, sources.Notice(where+": "+res.Notice))
 	}
 	if c.skipped > 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("%s: %d tags are not chart versions (latest, digests, signatures, attestations) and were skipped", where, c.skipped)))
+		notices = append(notices, sources.Notice(fmt.Sprintf("%s: %d tags are not chart versions (latest, digests, signatures, attestations) and were skipped: %s", where, c.skipped, quoted(c.examples, c.skipped))))
+	}
+	if c.capped {
+		notices = append(notices, sources.Notice(fmt.Sprintf("%s: the tag list was read up to %d tags and the rest was not read; newer versions may be missing", where, maxTags)))
+	}
+	if c.dropped > 0 {
+		notices = append(notices, sources.Notice(fmt.Sprintf("%s: %d older versions were left out: only the newest %d are kept, the oldest kept is %s", where, c.dropped, keepVersions, sources.Quote(c.oldest))))
 	}
 	if c.missing > 0 {
 		notices = append(notices, sources.Notice(fmt.Sprintf("%s: history incomplete: %d of %d versions not read yet; up to %d are read per refresh, newest first, while the registry's pull budget lasts (the OCI manifest budget in the settings)", where, c.missing, c.missing+len(c.versions), s.budget)))
@@ -252,6 +269,18 @@ func (s *Source) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sou
 	}
 	sort.Slice(out, func(i, j int) bool { return versionLess(out[j].Version, out[i].Version) })
 	return out, notices, nil
+}
+
+// quoted lists examples of count things, quoted, with "…" when there are more.
+func quoted(examples []string, count int) string {
+	q := make([]string, 0, len(examples)+1)
+	for _, e := range examples {
+		q = append(q, sources.Quote(e))
+	}
+	if count > len(examples) {
+		q = append(q, "…")
+	}
+	return strings.Join(q, ", ")
 }
 
 func firstN(list []string, n int) []string {
@@ -278,26 +307,17 @@ func versionLess(a, b string) bool {
 
 // refresh reads the tag list and the versions not known yet.
 func (s *Source) refresh(ctx context.Context, host, repo string, prev *chart) (*chart, error) {
-	tags, err := s.listTags(ctx, host, repo)
+	l, err := s.listTags(ctx, host, repo)
 	if err != nil {
 		return nil, err
 	}
-	type tagVersion struct {
-		tag string
-		v   *semver.Version
+	next := &chart{digests: map[string]string{}, versions: map[string]sources.ChartVersion{},
+		skipped: l.skipped, examples: l.examples, dropped: l.dropped, capped: l.capped}
+	if l.dropped > 0 {
+		next.oldest = l.kept[0].tag
 	}
-	var list []tagVersion
-	next := &chart{digests: map[string]string{}, versions: map[string]sources.ChartVersion{}}
-	for _, t := range tags {
-		if v, ok := versionOf(t); ok {
-			list = append(list, tagVersion{t, v})
-		} else {
-			next.skipped++
-		}
-	}
-	sort.Slice(list, func(i, j int) bool { return list[j].v.LessThan(list[i].v) })
 	gets, rechecked := 0, 0
-	for _, tv := range list {
+	for _, tv := range l.newestFirst() {
 		known := prev != nil && prev.digests[tv.tag] != ""
 		if known && rechecked >= recheck {
 			next.digests[tv.tag], next.versions[tv.tag] = prev.digests[tv.tag], prev.versions[tv.tag]
@@ -318,7 +338,7 @@ func (s *Source) refresh(ctx context.Context, host, repo string, prev *chart) (*
 				continue
 			}
 		}
-		if _, cached := s.blob(digest); !cached {
+		if _, cached := s.record(digest); !cached {
 			if gets >= s.budget || s.nearlySpent(host) {
 				next.missing++
 				continue
@@ -351,38 +371,6 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-// listTags reads every page of the tag list.
-func (s *Source) listTags(ctx context.Context, host, repo string) ([]string, error) {
-	next := fmt.Sprintf("%s/v2/%s/tags/list?n=1000", s.base(host), repo)
-	seen := map[string]bool{}
-	var tags []string
-	for page := 0; next != ""; page++ {
-		if page == maxTagPages || seen[next] {
-			break // a registry that pages forever or in a circle: use what came
-		}
-		seen[next] = true
-		resp, err := s.do(ctx, host, repo, http.MethodGet, next, "application/json")
-		if err != nil {
-			return nil, err
-		}
-		s.count(func(c *Counts) { c.Tags++ })
-		var body struct {
-			Tags []string `json:"tags"`
-		}
-		err = json.NewDecoder(io.LimitReader(resp.Body, maxTagsBytes)).Decode(&body)
-		resp.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("the tag list is not the JSON the OCI distribution API defines")
-		}
-		tags = append(tags, body.Tags...)
-		next, err = nextLink(resp)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return tags, nil
 }
 
 // nextLink is the rel="next" target of the Link header, resolved against
@@ -468,46 +456,50 @@ func DecodeHelmConfig(b []byte) (HelmConfig, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return c, errors.New("the chart config is not the JSON Helm writes (Chart.yaml as JSON)")
 	}
+	if len(c.Version) > maxVersionLen || len(c.AppVersion) > maxVersionLen {
+		return c, fmt.Errorf("the chart config's version or appVersion is longer than %d characters", maxVersionLen)
+	}
 	return c, nil
 }
 
-// read turns a manifest digest into a chart version: the manifest (one
-// counted GET unless cached) and its config blob.
+// read turns a manifest digest into a chart version: its record, or the
+// manifest (one counted GET) and its config blob.
 func (s *Source) read(ctx context.Context, host, repo, tag, digest string) (sources.ChartVersion, bool, error) {
+	r, ok := s.record(digest)
+	if !ok {
+		var err error
+		if r, err = s.fetchRecord(ctx, host, repo, digest); err != nil {
+			return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
+		}
+		s.keep(r)
+	}
+	return r.chartVersion(tag), r.Dated, nil
+}
+
+// fetchRecord reads a manifest and its config blob from the registry.
+func (s *Source) fetchRecord(ctx context.Context, host, repo, digest string) (record, error) {
 	mb, err := s.fetchBlob(ctx, host, repo, digest, "manifests", mediaManifest, maxManifestBytes)
 	if err != nil {
-		return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
+		return record{}, err
 	}
 	m, err := DecodeManifest(mb)
 	if err != nil {
-		return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
+		return record{}, err
 	}
 	cb, err := s.fetchBlob(ctx, host, repo, m.Config.Digest, "blobs", mediaConfig, maxConfigBytes)
 	if err != nil {
-		return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
+		return record{}, err
 	}
 	hc, err := DecodeHelmConfig(cb)
 	if err != nil {
-		return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
+		return record{}, err
 	}
-	cv := sources.ChartVersion{Version: hc.Version, AppVersion: hc.AppVersion, Deprecated: hc.Deprecated}
-	if cv.Version == "" {
-		cv.Version = strings.ReplaceAll(tag, "_", "+")
-	}
-	raw, dated := m.Annotations[annoCreated]
-	cv.CreatedRaw = raw
-	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(raw)); err == nil && t.Year() >= 1970 {
-		cv.Created = t.UTC()
-	}
-	return cv, dated, nil
+	return newRecord(digest, m, hc), nil
 }
 
 // fetchBlob returns content-addressed data (a manifest or a blob) from
-// memory, the disk cache or the registry, verified against its digest.
+// the registry, verified against its digest.
 func (s *Source) fetchBlob(ctx context.Context, host, repo, digest, kind, accept string, limit int64) ([]byte, error) {
-	if b, ok := s.blob(digest); ok {
-		return b, nil
-	}
 	resp, err := s.do(ctx, host, repo, http.MethodGet, fmt.Sprintf("%s/v2/%s/%s/%s", s.base(host), repo, kind, digest), accept)
 	if err != nil {
 		return nil, err
@@ -530,54 +522,33 @@ func (s *Source) fetchBlob(ctx context.Context, host, repo, digest, kind, accept
 	if sum := sha256.Sum256(b); "sha256:"+hex.EncodeToString(sum[:]) != digest {
 		return nil, fmt.Errorf("the registry sent content that does not match its digest %s", digest)
 	}
-	s.keep(digest, b)
 	return b, nil
 }
 
-// blob returns verified content by digest from memory or the disk cache.
-func (s *Source) blob(digest string) ([]byte, bool) {
+// record returns what is known of a manifest digest, from memory or the
+// disk cache.
+func (s *Source) record(digest string) (record, bool) {
 	s.mu.Lock()
-	b, ok := s.blobs[digest]
+	r, ok := s.records.get(digest)
 	s.mu.Unlock()
-	if ok || s.dir == "" || !validDigest(digest) {
-		return b, ok
+	if ok || s.disk == nil || !validDigest(digest) {
+		return r, ok
 	}
-	path := filepath.Join(s.dir, "sha256", strings.TrimPrefix(digest, "sha256:"))
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false
+	if r, ok = s.disk.get(digest); ok {
+		s.mu.Lock()
+		s.records.put(r)
+		s.mu.Unlock()
 	}
-	defer f.Close()
-	b, err = io.ReadAll(io.LimitReader(f, maxManifestBytes+1))
-	if err != nil || len(b) > maxManifestBytes {
-		return nil, false
-	}
-	if sum := sha256.Sum256(b); "sha256:"+hex.EncodeToString(sum[:]) != digest {
-		return nil, false // corrupt or foreign: ignored, and overwritten when fetched
-	}
-	s.mu.Lock()
-	s.blobs[digest] = b
-	s.mu.Unlock()
-	return b, true
+	return r, ok
 }
 
-// keep stores verified content in memory and, atomically, on disk.
-func (s *Source) keep(digest string, b []byte) {
+// keep stores a record in memory and on disk.
+func (s *Source) keep(r record) {
 	s.mu.Lock()
-	s.blobs[digest] = b
+	s.records.put(r)
 	s.mu.Unlock()
-	if s.dir == "" {
-		return
-	}
-	dir := filepath.Join(s.dir, "sha256")
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return // the disk cache is an optimisation: failing to write it is not an error
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, strings.TrimPrefix(digest, "sha256:"))) != nil {
-		_ = os.Remove(tmp.Name())
+	if s.disk != nil {
+		s.disk.put(r)
 	}
 }
 
