@@ -72,7 +72,7 @@ type Credential struct{ Username, Password string }
 
 // Config configures a Source.
 type Config struct {
-	HTTPClient  *http.Client          // the shared allow-listed client; http.DefaultClient when nil
+	HTTPClient  *http.Client          // the shared allow-listed client; one with sources.CheckRedirect when nil
 	Credentials map[string]Credential // registry host (lower case, with :port if any) -> login; anonymous otherwise
 	CacheTTL    time.Duration         // how long a chart's versions are used without asking the registry
 	Timeout     time.Duration         // one refresh of one chart; DefaultTimeout when 0
@@ -161,7 +161,9 @@ func New(cfg Config) (*Source, error) {
 		s.realms[strings.ToLower(h)] = true
 	}
 	if s.hc == nil {
-		s.hc = http.DefaultClient
+		// not http.DefaultClient: its redirects keep Authorization for the
+		// same host name on another port (a CDN beside the registry)
+		s.hc = &http.Client{CheckRedirect: sources.CheckRedirect}
 	}
 	if s.budget <= 0 {
 		s.budget = DefaultBudget
