@@ -95,7 +95,7 @@ func (a *AllowHosts) RoundTrip(req *http.Request) (*http.Response, error) {
 	t, _ := req.Context().Value(trailKey{}).(*trail)
 	if o, ok := req.Context().Value(confineKey{}).(Origin); ok && a.Allowed(req.URL.Scheme, req.URL.Host) {
 		class := o.class()
-		if err := checkLiteral(class, req.URL.Hostname()); err != nil {
+		if err := checkLiteral(class, hostPort(req.URL)); err != nil {
 			return nil, err
 		}
 		return a.guarded(class).RoundTrip(req)

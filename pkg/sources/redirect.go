@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -80,16 +81,27 @@ func checkAddr(origin addrClass, address string) error {
 }
 
 // checkLiteral refuses a host written as an address (or localhost) that
-// the chain may not reach, before any connection.
-func checkLiteral(origin addrClass, host string) error {
+// the chain may not reach, before any connection. hostport is HOST:PORT.
+func checkLiteral(origin addrClass, hostport string) error {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil
+	}
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		host = "127.0.0.1"
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return nil // a name: checked when it is dialled
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return checkAddr(origin, net.JoinHostPort(ip.String(), port))
 	}
-	return checkAddr(origin, netip.AddrPortFrom(ip, 0).String())
+	return nil // a name: checked when it is dialled
+}
+
+// hostPort is a URL's HOST:PORT, with the scheme's default port.
+func hostPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return net.JoinHostPort(u.Hostname(), p)
+	}
+	return net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)])
 }
 
 // trail is what AllowHosts learns of one request chain: the scheme of its
@@ -216,10 +228,8 @@ func (a *AllowHosts) guarded(c addrClass) http.RoundTripper {
 		// A transport with its own dialer (tests map names to loopback
 		// listeners): check the address it connected to.
 		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if host, _, err := net.SplitHostPort(addr); err == nil {
-				if err := checkLiteral(c, host); err != nil {
-					return nil, err
-				}
+			if err := checkLiteral(c, addr); err != nil {
+				return nil, err
 			}
 			conn, err := dial(ctx, network, addr)
 			if err != nil {
@@ -250,7 +260,7 @@ func (a *AllowHosts) followPublic(req *http.Request, t *trail) (*http.Response, 
 	default:
 		return nil, &RedirectRefusedError{Host: req.URL.Host, Reason: "public content follows redirects to other hosts only over https"}
 	}
-	if err := checkLiteral(class, req.URL.Hostname()); err != nil {
+	if err := checkLiteral(class, hostPort(req.URL)); err != nil {
 		return nil, err // through a proxy the dial check sees the proxy: refuse literal addresses here
 	}
 	resp, err := a.guarded(class).RoundTrip(t.traced(req))
