@@ -35,8 +35,9 @@ type AllowHosts struct {
 
 	followed map[string]int // public-content redirects followed, by host (under mu)
 
-	guardMu sync.Mutex
-	guards  map[addrClass]*http.Transport // by the class of a chain's origin
+	guardMu  sync.Mutex
+	guards   map[addrClass]*http.Transport // by the class of a chain's origin
+	resolver *net.Resolver                 // of the guarded dialers; nil: the system's (tests set one)
 }
 
 // NewAllowHosts wraps next (http.DefaultTransport when nil) so that only

@@ -219,14 +219,16 @@ func (a *AllowHosts) guarded(c addrClass) http.RoundTripper {
 	if t := a.guards[c]; t != nil {
 		return t
 	}
-	base, ok := a.next.(*http.Transport)
-	if !ok {
-		base, _ = http.DefaultTransport.(*http.Transport)
+	def, _ := http.DefaultTransport.(*http.Transport)
+	base, custom := a.next.(*http.Transport)
+	if !custom || base == def || base.DialContext == nil {
+		base, custom = def, false
 	}
 	t := base.Clone()
-	if dial := base.DialContext; dial != nil {
+	if dial := base.DialContext; custom {
 		// A transport with its own dialer (tests map names to loopback
-		// listeners): check the address it connected to.
+		// listeners): literal addresses are checked before dialling, the
+		// address it connected to after.
 		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if err := checkLiteral(c, addr); err != nil {
 				return nil, err
@@ -242,7 +244,7 @@ func (a *AllowHosts) guarded(c addrClass) http.RoundTripper {
 			return conn, nil
 		}
 	} else {
-		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, ControlContext: control(c)}
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, ControlContext: control(c), Resolver: a.resolver}
 		t.DialContext = d.DialContext
 	}
 	t.DialTLSContext, t.DialTLS = nil, nil // TLS over the checked connection

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 func TestClassify(t *testing.T) {
@@ -271,5 +273,89 @@ func TestPublicRedirectToPublicCDN(t *testing.T) {
 	resp, err := publicGet(t, client, origin.URL+"/blob", http.Header{"Authorization": {"Bearer t"}})
 	if err != nil || resp.StatusCode != http.StatusOK || hits.Load() != 1 || withAuth.Load() != 0 || allow.Followed()["example.com"] != 1 {
 		t.Fatalf("err %v, CDN hits %d (with Authorization %d), followed %v", err, hits.Load(), withAuth.Load(), allow.Followed())
+	}
+}
+
+// fakeDNS answers every A query with 127.0.0.1 and every other query with
+// no records, on a loopback UDP port: names resolve without a packet
+// leaving loopback.
+func fakeDNS(t *testing.T) *net.Resolver {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var p dnsmessage.Parser
+			h, err := p.Start(buf[:n])
+			if err != nil {
+				continue
+			}
+			q, err := p.Question()
+			if err != nil {
+				continue
+			}
+			b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
+			_ = b.StartQuestions()
+			_ = b.Question(q)
+			_ = b.StartAnswers()
+			if q.Type == dnsmessage.TypeA {
+				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: [4]byte{127, 0, 0, 1}})
+			}
+			out, err := b.Finish()
+			if err == nil {
+				_, _ = pc.WriteTo(out, from)
+			}
+		}
+	}()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
+	}}
+}
+
+// The transports of the plugin and the CLI (over http.DefaultTransport)
+// check the resolved address in the dialer's Control: a refused address
+// is never connected to. The listener's first connection is the one made after the
+// refusal.
+func TestGuardedDefaultTransportDialsNothing(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, next := range []http.RoundTripper{nil, http.DefaultTransport, struct{ http.RoundTripper }{http.DefaultTransport}} {
+		a := NewAllowHosts(next)
+		a.resolver = fakeDNS(t)
+		tr := a.guarded(classPublic).(*http.Transport)
+		// a name, not an address: only the dial-time check on the resolved
+		// address can refuse it
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		_, err := tr.DialContext(context.Background(), "tcp", net.JoinHostPort("cdn.rebinding.test", port))
+		var refused *AddressRefusedError
+		if !errors.As(err, &refused) {
+			t.Fatalf("dial from a public origin to loopback: %v", err)
+		}
+		ok, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.RemoteAddr().String() != ok.LocalAddr().String() {
+			t.Fatalf("the refused dial connected (first connection from %s, not %s)", first.RemoteAddr(), ok.LocalAddr())
+		}
+		first.Close()
+		ok.Close()
 	}
 }
