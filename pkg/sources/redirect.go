@@ -143,9 +143,11 @@ func Track(ctx context.Context) (context.Context, Origin) {
 // Confine makes every request of the returned context (an OCI token
 // request) connect only to addresses its origin may reach: never
 // link-local, never loopback or a private network unless the origin is
-// there too. An origin that connected nowhere counts as public.
+// there too. An origin that connected nowhere counts as public. A
+// PublicContent mark of ctx does not carry over: the confined requests
+// never follow a redirect off the allow-list.
 func Confine(ctx context.Context, o Origin) context.Context {
-	return context.WithValue(ctx, confineKey{}, o)
+	return context.WithValue(context.WithValue(ctx, trailKey{}, (*trail)(nil)), confineKey{}, o)
 }
 
 func (t *trail) record(scheme string, addr net.Addr) {

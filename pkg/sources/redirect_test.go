@@ -359,3 +359,33 @@ func TestGuardedDefaultTransportDialsNothing(t *testing.T) {
 		ok.Close()
 	}
 }
+
+// A confined request (an OCI token request made while a blob is fetched)
+// does not inherit the public redirect rule: its redirect off the
+// allow-list is refused.
+func TestConfinedIsNotPublic(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer other.Close()
+	realm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			http.Redirect(w, r, other.URL+"/token", http.StatusFound)
+		}
+	}))
+	defer realm.Close()
+	client := &http.Client{Transport: NewAllowHosts(nil, strings.TrimPrefix(realm.URL, "http://")), CheckRedirect: CheckRedirect}
+	ctx, origin := Track(PublicContent(context.Background()))
+	first, _ := http.NewRequestWithContext(ctx, http.MethodGet, realm.URL+"/v2/", nil) // the registry's answer: a loopback origin
+	if resp, err := client.Do(first); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequestWithContext(Confine(ctx, origin), http.MethodGet, realm.URL+"/token", nil)
+	_, err := client.Do(req)
+	var hna *HostNotAllowedError
+	if !errors.As(err, &hna) || hits.Load() != 0 {
+		t.Fatalf("confined request redirected off the allow-list: %v (hits %d)", err, hits.Load())
+	}
+}
