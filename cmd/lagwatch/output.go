@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -186,6 +187,22 @@ func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.e++
 	}
 	return resp, err
+}
+
+// followedSummary names the hosts that public content (Helm indexes, OCI
+// blobs) was read from through a redirect: they are not in the catalog.
+func followedSummary(followed map[string]int) string {
+	if len(followed) == 0 {
+		return ""
+	}
+	hosts := make([]string, 0, len(followed))
+	total := 0
+	for h, n := range followed {
+		hosts = append(hosts, fmt.Sprintf("%s ×%d", h, n))
+		total += n
+	}
+	sort.Strings(hosts)
+	return fmt.Sprintf(", redirects followed to other hosts %d (%s)", total, strings.Join(hosts, ", "))
 }
 
 func (c *requestCounter) summary() string {

@@ -43,11 +43,11 @@ commands:
 
 lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
                 [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
-                [--oci-budget N] [--oci-cache-dir DIR] [--prometheus-url URL]
+                [--oci-budget N] [--oci-cache-dir DIR] [--oci-token-host HOST]... [--prometheus-url URL]
                 [--verdict-window 365d] [--verdict-tolerance 7d] [--verdict-abandonment 120d]
 lagwatch serve --catalog FILE [--listen ADDR] [--refresh DURATION] and the source flags of report
                 (--github-url, --services, --maintainer, --timeout, --oci-budget, --oci-cache-dir,
-                --prometheus-url, --verdict-*)
+                --oci-token-host, --prometheus-url, --verdict-*)
 
 The GitHub token is read from the environment variable GITHUB_TOKEN. Without
 it, services with upstream source "tags" get only their 10 newest tags (from
@@ -84,6 +84,20 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 }
 
+// tokenHosts is the repeatable --oci-token-host flag.
+type tokenHosts []string
+
+func (t *tokenHosts) String() string { return strings.Join(*t, ",") }
+
+func (t *tokenHosts) Set(v string) error {
+	hosts, err := oci.ParseTokenHosts(v, "token host")
+	if err != nil {
+		return err
+	}
+	*t = append(*t, hosts...)
+	return nil
+}
+
 // sourceOptions are the flags every command that fetches shares: what to
 // read and how to reach it.
 type sourceOptions struct {
@@ -94,6 +108,7 @@ type sourceOptions struct {
 	timeout     time.Duration
 	ociBudget   int
 	ociCacheDir string
+	ociTokens   tokenHosts
 	promURL     string
 	verdict     engine.VerdictParams
 
@@ -109,6 +124,7 @@ func (o *sourceOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.timeout0, "timeout", defaultTimeout.String(), "time limit of one HTTP request")
 	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart and refresh (Docker Hub counts each as a pull)")
 	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
+	fs.Var(&o.ociTokens, "oci-token-host", "a host an OCI registry may name as its token service besides its own host and domain (repeatable)")
 	fs.StringVar(&o.promURL, "prometheus-url", "", "Prometheus base URL for deployed versions read from Prometheus (none by default)")
 	fs.StringVar(&o.verdict0[0], "verdict-window", "365d", "verdict: the upstream releases looked at (W)")
 	fs.StringVar(&o.verdict0[1], "verdict-tolerance", "7d", "verdict: the packaging delay you accept (T)")
@@ -193,6 +209,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		PrometheusURL:      o.promURL, PrometheusToken: promToken, PrometheusUser: promUser, PrometheusPassword: promPassword,
 		PrometheusHint:     "pass --prometheus-url URL",
 		PrometheusAuthHint: "LAGWATCH_PROMETHEUS_TOKEN, or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD",
+		OCITokenHosts:      o.ociTokens, OCITokenHostsHint: "--oci-token-host",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)
@@ -374,7 +391,7 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 			fmt.Fprintf(stderr, "warning: %s: %v\n", r.Service.Name, r.Err)
 		}
 	}
-	fmt.Fprintf(stderr, "lagwatch: %s\n", counter.summary())
+	fmt.Fprintf(stderr, "lagwatch: %s%s\n", counter.summary(), followedSummary(src.Followed()))
 	if failed > 0 {
 		fmt.Fprintf(stderr, "lagwatch: %d of %d services failed; their rows are incomplete\n", failed, len(results))
 		return exitPartial

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ type servers struct {
 	gh      *fakes.GitHub
 	helm    *fakes.Helm
 	prom    *fakes.Prometheus
+	oci     *fakes.OCI
 	catalog string // path of the fixtures catalog pointed at the fake Helm server
 }
 
@@ -29,7 +31,7 @@ func newServers(t *testing.T) servers {
 	if err := os.WriteFile(path, []byte(st.Catalog), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return servers{gh: st.GitHub, helm: st.Helm, prom: st.Prometheus, catalog: path}
+	return servers{gh: st.GitHub, helm: st.Helm, prom: st.Prometheus, oci: st.OCI, catalog: path}
 }
 
 func env(vars map[string]string) func(string) string {
@@ -96,6 +98,10 @@ func TestReportTable(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "requests: GitHub REST ") {
 		t.Errorf("stderr has no request summary:\n%s", errOut)
+	}
+	// ollama-oci's config blobs came from the registry's CDN: the summary names it.
+	if n := s.oci.RequestsTo("GET cdn blob"); n == 0 || !strings.Contains(errOut, fmt.Sprintf("redirects followed to other hosts %d (%s ×%d)", n, s.oci.CDNHost(), n)) {
+		t.Errorf("the request summary does not name the CDN (%d blobs from it):\n%s", n, errOut)
 	}
 }
 

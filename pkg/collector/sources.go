@@ -31,6 +31,8 @@ type SourcesConfig struct {
 	OCIBudget          int                       // manifest GETs per OCI chart and refresh; oci.DefaultBudget when 0
 	OCICacheDir        string                    // on-disk cache of OCI manifests and config blobs; none when ""
 	OCICredentialsHint string                    // where the user gives registry credentials, in their surface's words
+	OCITokenHosts      []string                  // token realm hosts allowed besides a registry's own host and domain
+	OCITokenHostsHint  string                    // where the user sets them, in their surface's words
 
 	PrometheusURL      string // where deployed versions are read; none when ""
 	PrometheusUser     string // basic auth, with PrometheusPassword
@@ -42,13 +44,16 @@ type SourcesConfig struct {
 
 // Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI
 // run. They share one HTTP client that reaches only the GitHub API host, the
-// catalog's chart hosts and the token services their OCI registries name.
+// catalog's chart hosts and the token services their OCI registries name,
+// and follows redirects of public content (Helm indexes, OCI blobs) under
+// the public redirect rule of sources.AllowHosts.
 type Sources struct {
 	GitHub     *github.Source
 	Helm       *helm.Source
 	OCI        *oci.Source
 	Prometheus *prometheus.Source // nil when no Prometheus URL is set
 	client     *http.Client
+	allow      *sources.AllowHosts
 	promHint   string
 }
 
@@ -91,11 +96,12 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	}
 	hs := helm.New(helm.Config{HTTPClient: client, CacheTTL: cfg.CacheTTL, MaxIndexBytes: cfg.MaxIndexBytes, Timeout: cfg.Timeout, Charts: charts})
 	ociSrc, err := oci.New(oci.Config{HTTPClient: client, Credentials: cfg.OCICredentials, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout,
-		Budget: cfg.OCIBudget, CacheDir: cfg.OCICacheDir, AllowHost: allow.Allow, CredentialsHint: cfg.OCICredentialsHint})
+		Budget: cfg.OCIBudget, CacheDir: cfg.OCICacheDir, AllowHost: allow.Allow, CredentialsHint: cfg.OCICredentialsHint,
+		TokenHosts: cfg.OCITokenHosts, TokenHostsHint: cfg.OCITokenHostsHint})
 	if err != nil {
 		return nil, err
 	}
-	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, Prometheus: prom, client: client, promHint: cfg.PrometheusHint}, nil
+	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, Prometheus: prom, client: client, allow: allow, promHint: cfg.PrometheusHint}, nil
 }
 
 // Collector reads services from these sources.
@@ -121,6 +127,10 @@ func (r ChartRouter) ChartVersions(ctx context.Context, ref sources.ChartRef) ([
 	}
 	return r.HTTP.ChartVersions(ctx, ref)
 }
+
+// Followed returns the redirects of public content (Helm indexes, OCI
+// blobs) followed to hosts outside the allow-list, by host.
+func (s *Sources) Followed() map[string]int { return s.allow.Followed() }
 
 // Close drops idle connections.
 func (s *Sources) Close() { s.client.CloseIdleConnections() }

@@ -99,6 +99,20 @@ func (h *Helm) put(path string, content []byte) {
 	}
 }
 
+// Moved starts a second server (closed when the test ends) that answers
+// every request with 301 to the same path on this one, as GitHub Pages does
+// for a renamed organisation or a repository moved behind a CDN. Its base URL
+// is returned; Lagwatch must follow the redirect to this server's host.
+func (h *Helm) Moved(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.count("moved " + r.URL.Path)
+		http.Redirect(w, r, h.srv.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // URL is the server's base URL.
 func (h *Helm) URL() string { return h.srv.URL }
 

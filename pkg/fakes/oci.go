@@ -2,11 +2,14 @@ package fakes
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,12 +46,27 @@ type OCIVersion struct {
 //     the version has a time, and Docker-Content-Digest. Only GET is counted
 //     as a pull; with SetPullLimit, ratelimit-limit and ratelimit-remaining
 //     announce the budget as Docker Hub does ("100;w=21600").
-//   - GET /v2/NAME/blobs/DIGEST: the config blob ({"name","version","appVersion"}).
+//   - GET /v2/NAME/blobs/DIGEST: 307 to a separate CDN server (as Docker Hub
+//     redirects to production.cloudflare.docker.com and GHCR to
+//     pkg-containers.githubusercontent.com), which serves the config blob
+//     ({"name","version","appVersion"}) without auth. A request that
+//     reaches the CDN with an Authorization header is refused with 403 and
+//     fails the test: the registry's token must never leave its host.
+//
+// NewOCITLS serves the same over https under Docker Hub's layout of names:
+// the registry on registry-1.docker.test, its token realm on another host
+// of its registrable domain (auth.docker.test), blobs on a CDN of another
+// domain (cdn.blobs.test).
 //
 // Besides version tags every chart has "latest" and a cosign signature tag
 // "sha256-<hex>.sig", which are not versions.
 type OCI struct {
-	srv *httptest.Server
+	srv     *httptest.Server
+	auth    *httptest.Server // the token realm's server (srv itself over http)
+	cdn     *httptest.Server
+	rt      *http.Transport // NewOCITLS: resolves the fake names to the servers, trusts their certificate
+	host    string          // the registry as in oci://HOST/…
+	cdnAuth int             // CDN requests that came with Authorization
 
 	mu        sync.Mutex
 	charts    map[string][]OCIVersion // repository name -> versions
@@ -64,21 +82,148 @@ type OCI struct {
 	counters
 }
 
-// NewOCI starts a fake registry with no charts; it closes when the test ends.
+// NewOCI starts a fake registry with no charts, and its CDN, on loopback
+// over http; they close when the test ends.
 func NewOCI(t testing.TB) *OCI {
 	t.Helper()
-	o := &OCI{charts: map[string][]OCIVersion{}, blobs: map[string][]byte{}, manifests: map[string]map[string]string{},
-		logins: map[string][2]string{}, tokens: map[string]string{}}
+	o := newOCI(t)
 	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
-	t.Cleanup(o.srv.Close)
+	o.auth = o.srv
+	o.cdn = httptest.NewServer(http.HandlerFunc(o.serveCDN))
+	o.host = strings.TrimPrefix(o.srv.URL, "http://")
+	t.Cleanup(o.close(t))
 	return o
 }
 
+// NewOCITLS starts the registry, its token service and its CDN over https
+// on the names of the OCITLS… constants (see OCI). Reach them with
+// Transport, which maps the names to the loopback listeners: no name is
+// ever resolved by DNS.
+func NewOCITLS(t testing.TB) *OCI {
+	t.Helper()
+	o := newOCI(t)
+	cert, pool := selfSigned(t, OCITLSRegistry, OCITLSAuth, OCITLSCDN)
+	start := func(h http.HandlerFunc) *httptest.Server {
+		s := httptest.NewUnstartedServer(h)
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		s.StartTLS()
+		return s
+	}
+	o.srv, o.auth, o.cdn = start(o.serve), start(o.serve), start(o.serveCDN)
+	addrs := map[string]string{}
+	for name, s := range map[string]*httptest.Server{OCITLSRegistry: o.srv, OCITLSAuth: o.auth, OCITLSCDN: o.cdn} {
+		port := s.Listener.Addr().(*net.TCPAddr).Port
+		addrs[net.JoinHostPort(name, strconv.Itoa(port))] = s.Listener.Addr().String()
+	}
+	o.host = o.named(o.srv)
+	d := &net.Dialer{}
+	o.rt = &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			target, ok := addrs[addr]
+			if !ok {
+				return nil, fmt.Errorf("fakes: %s is not a fake registry name", addr) // never resolved, never dialled
+			}
+			return d.DialContext(ctx, network, target)
+		},
+	}
+	t.Cleanup(o.close(t))
+	return o
+}
+
+// The names NewOCITLS serves: Docker Hub's layout on the reserved .test TLD.
+const (
+	OCITLSRegistry = "registry-1.docker.test"
+	OCITLSAuth     = "auth.docker.test"
+	OCITLSCDN      = "cdn.blobs.test"
+)
+
+func newOCI(t testing.TB) *OCI {
+	return &OCI{charts: map[string][]OCIVersion{}, blobs: map[string][]byte{}, manifests: map[string]map[string]string{},
+		logins: map[string][2]string{}, tokens: map[string]string{}}
+}
+
+// named is the URL base of a server of NewOCITLS by its fake name.
+func (o *OCI) named(s *httptest.Server) string {
+	port := strconv.Itoa(s.Listener.Addr().(*net.TCPAddr).Port)
+	switch s {
+	case o.srv:
+		return net.JoinHostPort(OCITLSRegistry, port)
+	case o.auth:
+		return net.JoinHostPort(OCITLSAuth, port)
+	}
+	return net.JoinHostPort(OCITLSCDN, port)
+}
+
+func (o *OCI) close(t testing.TB) func() {
+	return func() {
+		o.srv.Close()
+		o.auth.Close()
+		o.cdn.Close()
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.cdnAuth > 0 {
+			t.Errorf("fakes.OCI: the CDN received %d requests with an Authorization header: the registry's token left its host", o.cdnAuth)
+		}
+	}
+}
+
+// base is the URL of one of the servers as clients see it.
+func (o *OCI) base(s *httptest.Server) string {
+	if o.rt == nil {
+		return s.URL
+	}
+	return "https://" + o.named(s)
+}
+
 // Host is the registry's host:port, as in oci://HOST/….
-func (o *OCI) Host() string { return strings.TrimPrefix(o.srv.URL, "http://") }
+func (o *OCI) Host() string { return o.host }
+
+// CDNHost is the host:port of the CDN blobs are redirected to.
+func (o *OCI) CDNHost() string {
+	if o.rt == nil {
+		return strings.TrimPrefix(o.cdn.URL, "http://")
+	}
+	return o.named(o.cdn)
+}
+
+// Transport is the transport that reaches a NewOCITLS registry by its
+// names (nil for NewOCI, which is reached directly on loopback).
+func (o *OCI) Transport() *http.Transport { return o.rt }
 
 // Client is an HTTP client for the server.
-func (o *OCI) Client() *http.Client { return o.srv.Client() }
+func (o *OCI) Client() *http.Client {
+	if o.rt != nil {
+		return &http.Client{Transport: o.rt}
+	}
+	return o.srv.Client()
+}
+
+// CDNAuthorizations is how many requests reached the CDN with an
+// Authorization header (refused; the test fails when it ends).
+func (o *OCI) CDNAuthorizations() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cdnAuth
+}
+
+// serveCDN serves blobs by digest without auth at /blobs/DIGEST.
+func (o *OCI) serveCDN(w http.ResponseWriter, r *http.Request) {
+	o.count("GET cdn blob")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r.Header.Get("Authorization") != "" {
+		o.cdnAuth++
+		http.Error(w, "Authorization sent to the CDN", http.StatusForbidden)
+		return
+	}
+	body, ok := o.blobs[strings.TrimPrefix(r.URL.Path, "/blobs/")]
+	if !ok || r.URL.Query().Get("sig") == "" {
+		http.NotFound(w, r)
+		return
+	}
+	_, _ = w.Write(body)
+}
 
 // Put serves versions as the chart repository name (replacing what it had).
 func (o *OCI) Put(name string, versions []OCIVersion) {
@@ -149,7 +294,7 @@ func (o *OCI) Corrupt(on bool) {
 func (o *OCI) ManifestGETs() int { return o.RequestsTo("GET manifest") }
 
 func (o *OCI) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/token" {
+	if r.URL.Path == "/token" && (o.auth == o.srv || r.Host == o.named(o.auth)) {
 		o.count("GET token")
 		o.token(w, r)
 		return
@@ -164,7 +309,7 @@ func (o *OCI) serve(w http.ResponseWriter, r *http.Request) {
 	defer o.mu.Unlock()
 	auth := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if name == "" || o.tokens[auth] != name {
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="fake-registry",scope="repository:%s:pull"`, o.srv.URL, name))
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="fake-registry",scope="repository:%s:pull"`, o.base(o.auth), name))
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -210,12 +355,12 @@ func (o *OCI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "blobs":
 		o.count("GET blob")
-		body, ok := o.blobs[ref]
-		if !ok {
+		if _, ok := o.blobs[ref]; !ok {
 			http.Error(w, `{"errors":[{"code":"BLOB_UNKNOWN"}]}`, http.StatusNotFound)
 			return
 		}
-		_, _ = w.Write(body)
+		// like Docker Hub: a signed, short-lived URL on the CDN
+		http.Redirect(w, r, o.base(o.cdn)+"/blobs/"+ref+"?sig=fake&expires=600", http.StatusTemporaryRedirect)
 	default:
 		http.NotFound(w, r)
 	}

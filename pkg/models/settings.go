@@ -68,6 +68,9 @@ type Settings struct {
 	TimeoutSeconds int    `json:"timeoutSeconds"` // time limit of one HTTP request
 	OCIBudget      int    `json:"ociBudget"`      // manifest GETs per OCI chart and refresh
 	OCICacheDir    string `json:"ociCacheDir"`    // on-disk cache of OCI manifests and config blobs
+	OCITokenHosts  string `json:"ociTokenHosts"`  // token realm hosts allowed besides a registry's own host and domain
+
+	TokenHosts []string `json:"-"` // OCITokenHosts parsed
 
 	PrometheusURL          string `json:"prometheusUrl"`          // where deployed versions are read
 	PrometheusUser         string `json:"prometheusUser"`         // basic auth user (password in secureJsonData)
@@ -144,6 +147,11 @@ func (st *Settings) applyDefaults() error {
 	if st.TimeoutSeconds == 0 {
 		st.TimeoutSeconds = DefaultTimeoutSeconds
 	}
+	hosts, err := oci.ParseTokenHosts(st.OCITokenHosts, "jsonData.ociTokenHosts")
+	if err != nil {
+		return err
+	}
+	st.TokenHosts = hosts
 	st.PrometheusURL = strings.TrimRight(strings.TrimSpace(st.PrometheusURL), "/")
 	if st.PrometheusURL != "" {
 		u, err := url.Parse(st.PrometheusURL)

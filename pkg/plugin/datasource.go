@@ -56,6 +56,7 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Catalog: d.catalog,
 		CacheTTL: st.TTL, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
 		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, OCICacheDir: st.OCICacheDir,
+		OCITokenHosts: st.TokenHosts, OCITokenHostsHint: "OCI token hosts (jsonData.ociTokenHosts) in the datasource settings",
 		PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
 		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
 		PrometheusHint:     "set the Prometheus URL in the datasource settings",

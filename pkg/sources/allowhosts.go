@@ -32,6 +32,12 @@ type AllowHosts struct {
 	mu      sync.RWMutex
 	allowed map[string]bool
 	list    []string
+
+	followed map[string]int // public-content redirects followed, by host (under mu)
+
+	guardMu  sync.Mutex
+	guards   map[addrClass]*http.Transport // by the class of a chain's origin
+	resolver *net.Resolver                 // of the guarded dialers; nil: the system's (tests set one)
 }
 
 // NewAllowHosts wraps next (http.DefaultTransport when nil) so that only
@@ -78,7 +84,29 @@ func (a *AllowHosts) Allowed(scheme, host string) bool {
 }
 
 // RoundTrip implements http.RoundTripper.
+//
+// A request whose context is marked by Confine is dialled only to addresses
+// its origin may reach. A redirect of public content (a context marked by
+// PublicContent) to a host outside the list is followed when the target is
+// https (http only when the chain started over http on loopback), and is
+// dialled only to an address of the origin's class or a less trusted one:
+// never link-local, never from a public address into a private network or
+// loopback. Every other request to a host outside the list is refused.
 func (a *AllowHosts) RoundTrip(req *http.Request) (*http.Response, error) {
+	t, _ := req.Context().Value(trailKey{}).(*trail)
+	if o, ok := req.Context().Value(confineKey{}).(Origin); ok && a.Allowed(req.URL.Scheme, req.URL.Host) {
+		class := o.class()
+		if err := checkLiteral(class, hostPort(req.URL)); err != nil {
+			return nil, err
+		}
+		return a.guarded(class).RoundTrip(req)
+	}
+	if t != nil && t.public && req.Response != nil && !a.Allowed(req.URL.Scheme, req.URL.Host) {
+		return a.followPublic(req, t)
+	}
+	if t != nil {
+		req = t.traced(req)
+	}
 	if !a.Allowed(req.URL.Scheme, req.URL.Host) {
 		if req.Body != nil {
 			_ = req.Body.Close()

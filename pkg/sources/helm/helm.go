@@ -243,7 +243,9 @@ func (s *Source) fetchIndex(ctx context.Context, u *url.URL, names []string, pre
 // get sends a GET, conditional when prev is given, and checks the status.
 func (s *Source) get(ctx context.Context, u *url.URL, prev *cache.Entry[*index]) (*http.Response, error) {
 	where := u.Redacted()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	// An index is public content: a redirect to another host (a CDN, a
+	// moved GitHub Pages site) follows the public redirect rule.
+	req, err := http.NewRequestWithContext(sources.PublicContent(ctx), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", where, err)
 	}

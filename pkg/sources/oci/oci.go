@@ -20,6 +20,7 @@
 package oci
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,6 +42,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/lagwatch/lagwatch/pkg/cache"
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Defaults and limits.
@@ -51,7 +53,8 @@ const (
 	maxConfigBytes   = 1 << 20
 	maxTagsBytes     = 4 << 20
 	maxTokenBytes    = 64 << 10
-	maxVersionLen    = 256 // version and appVersion of a chart config
+	maxVersionLen    = 256            // version and appVersion of a chart config
+	maxTokenLife     = 24 * time.Hour // a longer expires_in is read as this
 	maxTagPages      = 50
 	maxRetryAfter    = 6 * time.Hour
 	// reserve is how many pulls of a registry's announced budget are left
@@ -72,7 +75,7 @@ type Credential struct{ Username, Password string }
 
 // Config configures a Source.
 type Config struct {
-	HTTPClient  *http.Client          // the shared allow-listed client; http.DefaultClient when nil
+	HTTPClient  *http.Client          // the shared allow-listed client; one with sources.CheckRedirect when nil
 	Credentials map[string]Credential // registry host (lower case, with :port if any) -> login; anonymous otherwise
 	CacheTTL    time.Duration         // how long a chart's versions are used without asking the registry
 	Timeout     time.Duration         // one refresh of one chart; DefaultTimeout when 0
@@ -84,6 +87,13 @@ type Config struct {
 	// the words of their surface ("OCI registry credentials in the
 	// datasource settings" by default).
 	CredentialsHint string
+	// TokenHosts are the hosts (with :port if any) besides the registry's
+	// own host and registrable domain that a registry may name as its token
+	// realm.
+	TokenHosts []string
+	// TokenHostsHint tells the user where TokenHosts are set ("OCI token
+	// hosts in the datasource settings" by default).
+	TokenHostsHint string
 }
 
 // RegistryBudget is the pull budget a registry last announced
@@ -106,6 +116,8 @@ type Source struct {
 	allow   func(string)
 	now     func() time.Time
 	hint    string
+	realms  map[string]bool // TokenHosts, lower case
+	rhint   string
 	cache   *cache.Cache[*chart]
 
 	mu      sync.Mutex
@@ -116,8 +128,10 @@ type Source struct {
 	counts  Counts
 }
 
-// Counts are the requests a Source sent, for tests and the CLI.
-type Counts struct{ Tags, Heads, Manifests, Blobs, Tokens int }
+// Counts are the requests a Source sent, for tests and the CLI. Redirected
+// counts the manifests and blobs that came from another host than the
+// registry's (a CDN).
+type Counts struct{ Tags, Heads, Manifests, Blobs, Tokens, Redirected int }
 
 var _ sources.ChartSource = (*Source)(nil)
 
@@ -144,13 +158,19 @@ func New(cfg Config) (*Source, error) {
 	s := &Source{
 		hc: cfg.HTTPClient, creds: map[string]Credential{}, budget: cfg.Budget, timeout: cfg.Timeout,
 		allow: cfg.AllowHost, now: cfg.Now, hint: cfg.CredentialsHint,
+		realms: map[string]bool{}, rhint: cmp.Or(cfg.TokenHostsHint, "OCI token hosts in the datasource settings"),
 		tokens: map[string]token{}, blocked: map[string]time.Time{}, budgets: map[string]RegistryBudget{}, records: newRecords(maxRecords),
 	}
 	for h, c := range cfg.Credentials {
 		s.creds[strings.ToLower(h)] = c
 	}
+	for _, h := range cfg.TokenHosts {
+		s.realms[strings.ToLower(h)] = true
+	}
 	if s.hc == nil {
-		s.hc = http.DefaultClient
+		// not http.DefaultClient: its redirects keep Authorization for the
+		// same host name on another port (a CDN beside the registry)
+		s.hc = &http.Client{CheckRedirect: sources.CheckRedirect}
 	}
 	if s.budget <= 0 {
 		s.budget = DefaultBudget
@@ -500,7 +520,9 @@ func (s *Source) fetchRecord(ctx context.Context, host, repo, digest string) (re
 // fetchBlob returns content-addressed data (a manifest or a blob) from
 // the registry, verified against its digest.
 func (s *Source) fetchBlob(ctx context.Context, host, repo, digest, kind, accept string, limit int64) ([]byte, error) {
-	resp, err := s.do(ctx, host, repo, http.MethodGet, fmt.Sprintf("%s/v2/%s/%s/%s", s.base(host), repo, kind, digest), accept)
+	// Content-addressed and read without the registry's credentials once
+	// redirected: a redirect to a CDN host follows the public redirect rule.
+	resp, err := s.do(sources.PublicContent(ctx), host, repo, http.MethodGet, fmt.Sprintf("%s/v2/%s/%s/%s", s.base(host), repo, kind, digest), accept)
 	if err != nil {
 		return nil, err
 	}
@@ -510,6 +532,9 @@ func (s *Source) fetchBlob(ctx context.Context, host, repo, digest, kind, accept
 			c.Manifests++
 		} else {
 			c.Blobs++
+		}
+		if !strings.EqualFold(resp.Request.URL.Host, host) {
+			c.Redirected++
 		}
 	})
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
@@ -574,8 +599,9 @@ func (s *Source) do(ctx context.Context, host, repo, method, target, accept stri
 	if s.now().Before(until) {
 		return nil, fmt.Errorf("registry %s asked for no requests until %s (HTTP 429)", host, until.UTC().Format(time.RFC3339))
 	}
+	tctx, origin := sources.Track(ctx)
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, target, nil)
+		req, err := http.NewRequestWithContext(tctx, method, target, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -597,7 +623,7 @@ func (s *Source) do(ctx context.Context, host, repo, method, target, accept stri
 		case resp.StatusCode == http.StatusUnauthorized && attempt == 0:
 			challenge := resp.Header.Get("WWW-Authenticate")
 			resp.Body.Close()
-			if err := s.login(ctx, host, repo, challenge); err != nil {
+			if err := s.login(ctx, host, repo, challenge, origin); err != nil {
 				return nil, err
 			}
 			continue
@@ -613,8 +639,10 @@ func (s *Source) do(ctx context.Context, host, repo, method, target, accept stri
 			return nil, fmt.Errorf("%s %s: HTTP 404: no such chart or version in the registry", method, req.URL.Path)
 		case http.StatusTooManyRequests:
 			wait := time.Minute
-			if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
-				wait = min(time.Duration(secs)*time.Second, maxRetryAfter)
+			// ParseInt gives MaxInt64 for a number beyond it: blocked for the cap too
+			if secs, err := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("Retry-After")), 10, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && secs > 0 {
+				// capped before multiplying: 1e10 seconds would overflow a Duration
+				wait = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
 			}
 			s.mu.Lock()
 			s.blocked[host] = s.now().Add(wait)
@@ -641,8 +669,12 @@ func (s *Source) authorize(req *http.Request, host, repo string) {
 }
 
 // login answers a 401 challenge: a bearer token from the realm it names
-// (anonymous, or with the registry's credentials), or basic auth.
-func (s *Source) login(ctx context.Context, host, repo, challenge string) error {
+// (anonymous, or with the registry's credentials), or basic auth. The
+// realm is confined (see realmAllowed) and dialled only to addresses the
+// registry's own address may reach (origin); every way the token service
+// fails gives the same message, so that a hostile registry cannot use the
+// plugin to probe which internal ports are open.
+func (s *Source) login(ctx context.Context, host, repo, challenge string, origin sources.Origin) error {
 	scheme, params := parseChallenge(challenge)
 	key := host + " " + repo
 	switch scheme {
@@ -658,9 +690,9 @@ func (s *Source) login(ctx context.Context, host, repo, challenge string) error 
 	default:
 		return fmt.Errorf("registry %s answered 401 without a usable challenge", host)
 	}
-	realm, err := url.Parse(params["realm"])
-	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" {
-		return fmt.Errorf("registry %s names a token service %s that is not an http(s) URL", host, sources.Quote(params["realm"]))
+	realm, err := s.realmAllowed(host, params["realm"])
+	if err != nil {
+		return err
 	}
 	q := realm.Query()
 	if params["service"] != "" {
@@ -669,53 +701,115 @@ func (s *Source) login(ctx context.Context, host, repo, challenge string) error 
 	q.Set("scope", "repository:"+repo+":pull")
 	realm.RawQuery = q.Encode()
 	s.allow(realm.Host)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, realm.String(), nil)
+	req, err := http.NewRequestWithContext(sources.Confine(ctx, origin), http.MethodGet, realm.String(), nil)
 	if err != nil {
 		return err
 	}
 	if c, ok := s.creds[host]; ok {
 		req.SetBasicAuth(c.Username, c.Password)
 	}
+	// One message for every failure (refused, closed port, any status, any
+	// answer): nothing tells an open port from a closed one.
+	failed := fmt.Errorf("registry %s: its token service at %s did not issue a token for %s; if the chart is private, the registry needs credentials: %s", host, realm.Host, repo, s.hint)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		return fmt.Errorf("token service of %s: %w", host, err)
+		return failed
 	}
 	defer resp.Body.Close()
 	s.count(func(c *Counts) { c.Tokens++ })
 	if resp.StatusCode != http.StatusOK {
-		if _, ok := s.creds[host]; !ok && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
-			return fmt.Errorf("registry %s needs credentials for %s: %s", host, repo, s.hint)
-		}
-		return fmt.Errorf("token service of %s: HTTP %d", host, resp.StatusCode)
+		return failed
 	}
-	var body struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBytes+1))
+	if err != nil || len(b) > maxTokenBytes {
+		return failed
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxTokenBytes)).Decode(&body); err != nil {
-		return fmt.Errorf("token service of %s: the answer is not the JSON of the token protocol", host)
+	value, life, err := DecodeToken(b)
+	if err != nil {
+		return failed
 	}
-	t := token{value: body.Token}
-	if t.value == "" {
-		t.value = body.AccessToken
-	}
-	if t.value == "" {
-		return fmt.Errorf("token service of %s sent no token", host)
-	}
-	life := time.Duration(body.ExpiresIn) * time.Second
-	if life < time.Minute {
-		life = time.Minute // the protocol's default is 60 s
-	}
-	t.expires = s.now().Add(life - 10*time.Second)
+	t := token{value: value, expires: s.now().Add(life - 10*time.Second)}
 	s.mu.Lock()
 	s.tokens[key] = t
 	s.mu.Unlock()
 	return nil
+}
+
+// realmAllowed parses a challenge's realm and confines it: https (http
+// only for a registry on loopback reached over http), on the registry's
+// host, on its registrable domain (auth.docker.io for registry-1.docker.io),
+// or a host named in the settings (Config.TokenHosts).
+func (s *Source) realmAllowed(host, raw string) (*url.URL, error) {
+	realm, err := url.Parse(raw)
+	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" || realm.User != nil {
+		return nil, fmt.Errorf("registry %s names a token service %s that is not an http(s) URL", host, sources.Quote(raw))
+	}
+	if realm.Scheme == "http" && !strings.HasPrefix(s.base(host), "http://") {
+		return nil, fmt.Errorf("registry %s names a token service over plain http (%s); only https is used", host, sources.Quote(realm.Redacted()))
+	}
+	regName := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		regName = h
+	}
+	name := strings.ToLower(realm.Hostname())
+	if name == regName || s.realms[strings.ToLower(realm.Host)] || s.realms[name] || sameDomain(name, regName) {
+		return realm, nil
+	}
+	return nil, fmt.Errorf("registry %s names a token service on %s, which is neither its host nor on its domain; if you trust it, add %s to %s",
+		host, sources.Quote(realm.Host), sources.Quote(realm.Host), s.rhint)
+}
+
+// sameDomain reports whether two host names share their registrable domain
+// (eTLD+1 by the public suffix list). Addresses have none.
+func sameDomain(a, b string) bool {
+	if net.ParseIP(a) != nil || net.ParseIP(b) != nil {
+		return false
+	}
+	da, errA := publicsuffix.EffectiveTLDPlusOne(a)
+	db, errB := publicsuffix.EffectiveTLDPlusOne(b)
+	return errA == nil && errB == nil && da == db
+}
+
+// DecodeToken reads a token service's answer by the exact field names of
+// the token protocol ("token", or OAuth2's "access_token", and
+// "expires_in"): Go's case-insensitive decoding would take a cloud metadata
+// service's "Token" for one. The token must be printable ASCII without
+// spaces; its life is at least 60 s (the protocol's default) and at most
+// maxTokenLife.
+func DecodeToken(b []byte) (string, time.Duration, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return "", 0, errors.New("the answer is not a JSON object")
+	}
+	var value string
+	for _, k := range []string{"token", "access_token"} {
+		if raw, ok := fields[k]; ok && value == "" {
+			if err := json.Unmarshal(raw, &value); err != nil {
+				return "", 0, fmt.Errorf("%s is not a string", k)
+			}
+		}
+	}
+	if value == "" {
+		return "", 0, errors.New("no token")
+	}
+	for i := 0; i < len(value); i++ {
+		if value[i] <= ' ' || value[i] >= 0x7f {
+			return "", 0, errors.New("the token is not printable ASCII")
+		}
+	}
+	life := time.Minute
+	if raw, ok := fields["expires_in"]; ok {
+		var secs float64
+		if err := json.Unmarshal(raw, &secs); err != nil {
+			return "", 0, errors.New("expires_in is not a number")
+		}
+		secs = min(max(secs, time.Minute.Seconds()), maxTokenLife.Seconds()) // clamped before converting
+		life = time.Duration(secs * float64(time.Second))
+	}
+	return value, life, nil
 }
 
 // parseChallenge reads `Bearer realm="…",service="…"` (scheme in lower case).
@@ -811,6 +905,26 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// ParseTokenHosts reads the hosts that registries may name as their token
+// realm besides their own host and registrable domain: host names or
+// host:port, separated by commas or spaces. where names the setting in the
+// user's words for the errors.
+func ParseTokenHosts(text, where string) ([]string, error) {
+	var out []string
+	for _, h := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+		u, err := url.Parse("https://" + h)
+		if err != nil || u.Host != h || u.Hostname() == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+			(u.Port() != "" && strings.Trim(u.Port(), "0123456789") != "") {
+			return nil, fmt.Errorf("%s: %s is not a host name or HOST:PORT", where, sources.Quote(h))
+		}
+		if ip := net.ParseIP(u.Hostname()); ip != nil && (ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsMulticast()) {
+			return nil, fmt.Errorf("%s: %s is a link-local or non-unicast address, never a token service", where, sources.Quote(h))
+		}
+		out = append(out, strings.ToLower(h))
+	}
+	return out, nil
 }
 
 // ParseCredentials reads registry logins, one per line: `HOST USERNAME:PASSWORD`

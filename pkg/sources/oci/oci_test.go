@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
 	reg := fakes.NewOCI(t)
 	clock := fakes.NewClock(t0)
-	cfg.HTTPClient, cfg.Now = reg.Client(), clock.Now
+	cfg.HTTPClient, cfg.AllowHost, cfg.Now = clientFor(reg), allowFor(reg), clock.Now
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = 15 * time.Minute
 	}
@@ -40,6 +41,35 @@ func newEnv(t *testing.T, cfg Config) *env {
 		t.Fatal(err)
 	}
 	return &env{reg: reg, clock: clock, src: src, ref: sources.ChartRef{Repository: "oci://" + reg.Host() + "/bitnamicharts", Name: "redis"}}
+}
+
+// clientFor is the client the plugin and the CLI use (collector.NewSources):
+// only the registry's host allowed, redirects under sources.CheckRedirect.
+// The allow-list of each registry is shared by clientFor and allowFor.
+func clientFor(reg *fakes.OCI) *http.Client {
+	return &http.Client{Transport: allowLists(reg), CheckRedirect: sources.CheckRedirect}
+}
+
+func allowFor(reg *fakes.OCI) func(string) { return allowLists(reg).Allow }
+
+var (
+	allowMu sync.Mutex
+	allowOf = map[*fakes.OCI]*sources.AllowHosts{}
+)
+
+func allowLists(reg *fakes.OCI) *sources.AllowHosts {
+	allowMu.Lock()
+	defer allowMu.Unlock()
+	if a := allowOf[reg]; a != nil {
+		return a
+	}
+	var next http.RoundTripper
+	if rt := reg.Transport(); rt != nil {
+		next = rt
+	}
+	a := sources.NewAllowHosts(next, reg.Host())
+	allowOf[reg] = a
+	return a
 }
 
 func (e *env) get(t *testing.T) ([]sources.ChartVersion, []sources.Notice) {
@@ -192,11 +222,11 @@ func TestCredentials(t *testing.T) {
 	e.reg.Put("bitnamicharts/redis", fakes.SyntheticVersions(3, t0))
 	e.reg.RequireLogin("bitnamicharts/redis", "robot", "s3cret")
 	_, _, err := e.src.ChartVersions(context.Background(), e.ref)
-	if err == nil || !strings.Contains(err.Error(), "needs credentials for bitnamicharts/redis: add them under OCI registry credentials in the datasource settings") {
+	if err == nil || !strings.Contains(err.Error(), "did not issue a token for bitnamicharts/redis; if the chart is private, the registry needs credentials: add them under OCI registry credentials in the datasource settings") {
 		t.Errorf("anonymous: %v", err)
 	}
-	for pass, want := range map[string]string{"wrong": "token service of", "s3cret": ""} {
-		src, _ := New(Config{HTTPClient: e.reg.Client(), Credentials: map[string]Credential{e.reg.Host(): {Username: "robot", Password: pass}}, CredentialsHint: "set LAGWATCH_OCI_CREDENTIALS"})
+	for pass, want := range map[string]string{"wrong": "did not issue a token for bitnamicharts/redis; if the chart is private, the registry needs credentials: set LAGWATCH_OCI_CREDENTIALS", "s3cret": ""} {
+		src, _ := New(Config{HTTPClient: clientFor(e.reg), AllowHost: allowFor(e.reg), Credentials: map[string]Credential{e.reg.Host(): {Username: "robot", Password: pass}}, CredentialsHint: "set LAGWATCH_OCI_CREDENTIALS"})
 		vs, _, err := src.ChartVersions(context.Background(), e.ref)
 		switch {
 		case want == "" && (err != nil || len(vs) != 3):
@@ -285,7 +315,7 @@ func TestDiskCache(t *testing.T) {
 	if err := os.WriteFile(foreign, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	restarted, err := New(Config{HTTPClient: e.reg.Client(), CacheDir: dir, Now: e.clock.Now})
+	restarted, err := New(Config{HTTPClient: clientFor(e.reg), AllowHost: allowFor(e.reg), CacheDir: dir, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
