@@ -20,7 +20,12 @@ var (
 	// chroma-core/chroma without tagPattern: several tag streams.
 	chromaNoPattern = func() fixtureService { s := chromadb; s.spec.TagPattern = ""; return s }()
 	// otwld's Ollama chart paired with ChromaDB's releases.
-	ollamaWrongUpstream = func() fixtureService { s := ollama; s.tags = chromadb.tags; s.spec.TagPattern = chromadb.spec.TagPattern; return s }()
+	ollamaWrongUpstream = func() fixtureService {
+		s := ollama
+		s.tags = chromadb.tags
+		s.spec.TagPattern = chromadb.spec.TagPattern
+		return s
+	}()
 )
 
 func contains(ns []string, want string) bool {
@@ -137,7 +142,7 @@ func TestChartBeforeReleaseAndPulledRelease(t *testing.T) {
 	charts := []sources.ChartVersion{
 		{Version: "1.0.0", AppVersion: "1.0.0", Created: t0.Add(time.Hour)},
 		{Version: "1.1.0", AppVersion: "1.1.0", Created: t0.Add(24*time.Hour - 5*time.Minute)}, // before the release
-		{Version: "1.2.0", AppVersion: "1.2.0", Created: t0.Add(48 * time.Hour)},                // 1.2.0 was pulled upstream
+		{Version: "1.2.0", AppVersion: "1.2.0", Created: t0.Add(48 * time.Hour)},               // 1.2.0 was pulled upstream
 	}
 	tl, _, err := engine.Build(engine.Spec{}, ups, charts)
 	if err != nil {
