@@ -39,7 +39,7 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 	sorted := append([]DeployedSample(nil), samples...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
 	var d Deployed
-	var notices []string
+	var notices, badValues []string
 	var several *DeployedSample // the newest sample with several versions
 	bad := map[string]bool{}
 	for k, s := range sorted {
@@ -49,7 +49,7 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 			if err != nil {
 				if !bad[raw] {
 					bad[raw] = true
-					notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", sources.Quote(raw)))
+					badValues = append(badValues, raw)
 				}
 				continue
 			}
@@ -63,6 +63,9 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 		if lowest != nil {
 			d.at, d.versions = append(d.at, s.At.UTC()), append(d.versions, lowest)
 		}
+	}
+	if n := sources.Summarize("deployed versions left out (not semver)", badValues); n != "" {
+		notices = append(notices, string(n))
 	}
 	if several != nil {
 		vs := make([]string, len(several.Versions))
