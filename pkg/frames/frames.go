@@ -155,6 +155,9 @@ func value(r collector.Result, metric string, at time.Time, p engine.VerdictPara
 		}
 		return nil
 	case metric == models.MetricVerdict:
+		if tl.At(at).Unknown != engine.UnknownNone {
+			return nil // a verdict rule goes NoData, not OK on code 0
+		}
 		v := float64(tl.VerdictAt(at, p).Verdict.Code())
 		return &v
 	}
@@ -485,10 +488,11 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 		}
 		ev := r.Timeline.VerdictAt(to, p)
 		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
-		verdict[i], verdictCode[i], vReleases[i] = string(ev.Verdict), &code, &rel
+		verdict[i], vReleases[i] = string(ev.Verdict), &rel
 		if st.Unknown != engine.UnknownNone {
-			continue // packaging delays, forecasts and the last hop measure nothing then: null
+			continue // the verdict's code, packaging delays, forecasts and the last hop measure nothing then: null
 		}
+		verdictCode[i] = &code
 		s := engine.Summarize(r.Timeline.Delays(to), from, to)
 		cnt, op := int64(s.Count), int64(s.Open)
 		releases[i], open[i] = &cnt, &op

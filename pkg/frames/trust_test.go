@@ -90,7 +90,7 @@ func hasNotice(f *data.Frame, want string) bool {
 
 // nullMetrics are null for a service whose packaged version cannot be
 // compared with upstream; chart_age keeps its value.
-var nullMetrics = append([]string{models.MetricLag, models.MetricVersionsBehind, models.MetricDrift, models.MetricIsCurrent}, models.LastHopMetrics...)
+var nullMetrics = append([]string{models.MetricLag, models.MetricVersionsBehind, models.MetricDrift, models.MetricIsCurrent, models.MetricVerdict}, models.LastHopMetrics...)
 
 func TestCurrentNullOnCatalogMistakes(t *testing.T) {
 	rs, want := mistakes(t)
@@ -109,10 +109,6 @@ func TestCurrentNullOnCatalogMistakes(t *testing.T) {
 		case m == models.MetricChartAge:
 			if !ok {
 				t.Errorf("%s is null: the chart's age does not depend on upstream", key)
-			}
-		case m == models.MetricVerdict:
-			if !ok || v.(float64) != float64(engine.VerdictNoData.Code()) {
-				t.Errorf("%s = %v, want %d (no data)", key, v, engine.VerdictNoData.Code())
 			}
 		case ok:
 			t.Errorf("%s = %v, want null (NoData for an alert rule)", key, v)
@@ -133,7 +129,7 @@ func TestCurrentNullOnCatalogMistakes(t *testing.T) {
 func TestLagNullOnCatalogMistakes(t *testing.T) {
 	rs, want := mistakes(t)
 	from, to := ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z")
-	fs := frames.Lag(context.Background(), rs, append([]string{models.MetricChartAge}, nullMetrics...), from, to, 6*time.Hour, 1000)
+	fs := frames.Lag(context.Background(), rs, models.LagMetrics, from, to, 6*time.Hour, 1000)
 	if err := dataplanetest.CheckTimeSeriesMulti(fs); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +154,7 @@ func TestStatusNullOnCatalogMistakes(t *testing.T) {
 	f := frames.Status(rs, ts("2024-09-30T00:00:00Z"), ts("2025-09-30T00:00:00Z"), engine.VerdictParams{})
 	for i, r := range rs {
 		for _, name := range []string{"upstream_latest", "versions_behind", "lag", "drift", "is_current", "deployed", "deployed_versions_behind", "deployed_lag", "rollout_lag",
-			"releases", "delay_median", "open_releases", "overdue_releases"} {
+			"releases", "delay_median", "open_releases", "overdue_releases", "verdict_code"} {
 			fd, _ := f.FieldByName(name)
 			if v, ok := fd.ConcreteAt(i); ok && v != "" {
 				t.Errorf("%s %s = %v, want null", r.Service.Name, name, v)
