@@ -428,6 +428,17 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 	return limitNotices(out)
 }
 
+// deployedVersion is what a service runs at t; nil when unknown.
+func deployedVersion(r collector.Result, t time.Time) fmt.Stringer {
+	if r.Deployed == nil {
+		return nil
+	}
+	if v := r.Deployed.At(t); v != nil {
+		return v
+	}
+	return nil
+}
+
 func seconds(d time.Duration) *float64 {
 	v := d.Seconds()
 	return &v
@@ -490,6 +501,9 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
 		verdict[i], vReleases[i] = string(ev.Verdict), &rel
 		if st.Unknown != engine.UnknownNone {
+			if v := deployedVersion(r, to); v != nil {
+				deployed[i] = v.String() // what runs is known; how far behind it is, is not
+			}
 			continue // the verdict's code, packaging delays, forecasts and the last hop measure nothing then: null
 		}
 		verdictCode[i] = &code

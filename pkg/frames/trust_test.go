@@ -153,14 +153,14 @@ func TestStatusNullOnCatalogMistakes(t *testing.T) {
 	rs, want := mistakes(t)
 	f := frames.Status(rs, ts("2024-09-30T00:00:00Z"), ts("2025-09-30T00:00:00Z"), engine.VerdictParams{})
 	for i, r := range rs {
-		for _, name := range []string{"upstream_latest", "versions_behind", "lag", "drift", "is_current", "deployed", "deployed_versions_behind", "deployed_lag", "rollout_lag",
+		for _, name := range []string{"upstream_latest", "versions_behind", "lag", "drift", "is_current", "deployed_versions_behind", "deployed_lag", "rollout_lag",
 			"releases", "delay_median", "open_releases", "overdue_releases", "verdict_code"} {
 			fd, _ := f.FieldByName(name)
 			if v, ok := fd.ConcreteAt(i); ok && v != "" {
 				t.Errorf("%s %s = %v, want null", r.Service.Name, name, v)
 			}
 		}
-		for name, wantV := range map[string]any{"verdict": string(engine.VerdictNoData), "chart_version": "1.30.0"} {
+		for name, wantV := range map[string]any{"verdict": string(engine.VerdictNoData), "chart_version": "1.30.0", "deployed": "0.11.0"} {
 			fd, _ := f.FieldByName(name)
 			if v, _ := fd.ConcreteAt(i); v != wantV {
 				t.Errorf("%s %s = %v, want %v", r.Service.Name, name, v, wantV)
