@@ -44,6 +44,8 @@ type Timeline struct {
 	Upstream    []Release
 	Charts      []Chart
 	FromVersion bool // the packaged version was read from the chart version, not appVersion
+
+	coverage *Coverage // computed once by Build: timelines are not modified after it
 }
 
 // Build normalises raw timelines. Values that do not parse are left out and
@@ -182,6 +184,8 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 		}
 		return a.Version.LessThan(b.Version)
 	})
+	cov := tl.Coverage()
+	tl.coverage = &cov
 	return tl, notices, nil
 }
 

@@ -17,7 +17,7 @@ const nulled = "upstream_latest, versions_behind, lag, drift, is_current and the
 // the data names one. Nothing is said when the entry and the data agree.
 func (tl *Timeline) Explain(st State) []string {
 	var out []string
-	cov := tl.Coverage()
+	cov := tl.cachedCoverage()
 	switch st.Unknown {
 	case UnknownNoUpstream:
 		if len(tl.Upstream) == 0 {
@@ -76,4 +76,13 @@ func (tl *Timeline) likelyFix(c Chart, cov Coverage) string {
 		return "few of the chart's versions are upstream versions: check upstream.repo (the chart may package another project) and the tag and version patterns"
 	}
 	return "check upstream.repo, upstream.tagPattern and chart.versionPattern"
+}
+
+// cachedCoverage is the coverage Build computed, or computed now for a
+// timeline made otherwise.
+func (tl *Timeline) cachedCoverage() Coverage {
+	if tl.coverage != nil {
+		return *tl.coverage
+	}
+	return tl.Coverage()
 }
