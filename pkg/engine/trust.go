@@ -22,7 +22,7 @@ func (tl *Timeline) Explain(st State) []string {
 	case UnknownNoUpstream:
 		if len(tl.Upstream) == 0 {
 			out = append(out, "no upstream version (the notices on the upstream tags say why): "+nulled)
-		} else {
+		} else if st.HasChart { // before the first chart every value is null anyway
 			first := tl.Upstream[0]
 			for _, r := range tl.Upstream {
 				if r.Time.Before(first.Time) {

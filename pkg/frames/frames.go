@@ -339,7 +339,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			}
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
 				last = *st
-				if st.Unknown != engine.UnknownNone {
+				if st.Unknown != engine.UnknownNone && st.HasChart {
 					odd = *st
 				}
 				for j, m := range metrics {

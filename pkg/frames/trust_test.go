@@ -227,3 +227,16 @@ func TestNoticesCapped(t *testing.T) {
 		t.Errorf("last notice %q, want \"and 42 more notices\" (61 in all, 19 shown)", last)
 	}
 }
+
+// A correct catalog gets no notice, also over a range that starts before the
+// first upstream release and the first chart (everything null there anyway).
+func TestCorrectCatalogNoNotices(t *testing.T) {
+	rs := results(t)[:2]
+	fs := frames.Lag(context.Background(), rs, models.LagMetrics, ts("2019-01-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), 24*time.Hour, 1000)
+	fs = append(fs, frames.Current(rs, models.Metrics, ts("2025-09-30T00:00:00Z"), engine.VerdictParams{})...)
+	for _, f := range fs {
+		if ns := noticeTexts(f); len(ns) != 0 {
+			t.Errorf("%s: %q", f.Name, ns)
+		}
+	}
+}
