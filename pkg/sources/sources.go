@@ -110,15 +110,23 @@ const MaxExamples = 3
 // "upstream tags do not parse as versions: "latest""). A notice is per cause
 // and service, never per value (lag-metrics.md). No values, no notice ("").
 func Summarize(cause string, values []string) Notice {
-	switch len(values) {
-	case 0:
+	return SummarizeCount(cause, len(values), values)
+}
+
+// SummarizeCount is Summarize for a source that counts n values but keeps
+// only a few as examples (at most MaxExamples of them are named).
+func SummarizeCount(cause string, n int, examples []string) Notice {
+	switch {
+	case n <= 0:
 		return ""
-	case 1:
-		return Notice(fmt.Sprintf("%s: %s", cause, Quote(values[0])))
+	case n == 1 && len(examples) == 1:
+		return Notice(fmt.Sprintf("%s: %s", cause, Quote(examples[0])))
+	case len(examples) == 0:
+		return Notice(fmt.Sprintf("%d %s", n, cause))
 	}
 	ex := make([]string, 0, MaxExamples)
-	for _, v := range values[:min(len(values), MaxExamples)] {
+	for _, v := range examples[:min(len(examples), MaxExamples)] {
 		ex = append(ex, Quote(v))
 	}
-	return Notice(fmt.Sprintf("%d %s, e.g. %s", len(values), cause, strings.Join(ex, ", ")))
+	return Notice(fmt.Sprintf("%d %s, e.g. %s", n, cause, strings.Join(ex, ", ")))
 }

@@ -25,3 +25,15 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("10000 long values: %d bytes: %.100q", len(n), n)
 	}
 }
+
+func TestSummarizeCount(t *testing.T) {
+	if n := SummarizeCount("series left out", 7, []string{"{a=\"1\"}"}); n != `7 series left out, e.g. "{a=\"1\"}"` {
+		t.Errorf("7 counted, 1 example: %q", n)
+	}
+	if n := SummarizeCount("series left out", 2, nil); n != "2 series left out" {
+		t.Errorf("no example: %q", n)
+	}
+	if n := SummarizeCount("series left out", 0, []string{"x"}); n != "" {
+		t.Errorf("none counted: %q", n)
+	}
+}
