@@ -37,8 +37,12 @@ func (tl *Timeline) Explain(st State) []string {
 			st.Chart.App, st.Chart.Version, tl.field(), sources.Quote(st.Chart.RawApp), st.UpstreamLatest.Version, nulled, tl.likelyFix(st.Chart, cov)))
 	}
 	if st.Known() && !tl.HasUpstream(st.Chart.App) {
-		out = append(out, fmt.Sprintf("packaged version %s (chart %s) is no upstream version (a pulled release, or a tag the tag pattern leaves out): counted as usual, drift is null",
-			st.Chart.App, st.Chart.Version))
+		why := "a pulled release, or a tag the tag pattern leaves out"
+		if st.Chart.App.Prerelease() != "" {
+			why = "a prerelease, and upstream prereleases are not counted: upstream.prereleases: true counts them"
+		}
+		out = append(out, fmt.Sprintf("packaged version %s (chart %s) is no upstream version (%s): counted as usual, drift is null",
+			st.Chart.App, st.Chart.Version, why))
 	}
 	if cov.Low() && len(tl.Upstream) > 0 { // with no upstream version, the notices above say it all
 		ex := make([]string, 0, sources.MaxExamples)

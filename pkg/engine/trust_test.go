@@ -162,6 +162,15 @@ func TestChartBeforeReleaseAndPulledRelease(t *testing.T) {
 	if ex := tl.Explain(pulled); len(ex) != 1 || !strings.Contains(ex[0], "packaged version 1.2.0 (chart 1.2.0) is no upstream version") {
 		t.Errorf("pulled release: notices %q, want one naming 1.2.0", ex)
 	}
+	// A chart shipping an upstream prerelease that is not counted.
+	rc := append(charts, sources.ChartVersion{Version: "1.3.0", AppVersion: "1.3.0-rc.1", Created: t0.Add(60 * time.Hour)})
+	tlRC, _, err := engine.Build(engine.Spec{}, append(ups, sources.Release{Tag: "v1.3.0-rc.1", Time: t0.Add(50 * time.Hour), Prerelease: true}), rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex := tlRC.Explain(tlRC.At(t0.Add(96 * time.Hour))); len(ex) != 1 || !strings.Contains(ex[0], "1.3.0-rc.1 (chart 1.3.0) is no upstream version (a prerelease, and upstream prereleases are not counted") {
+		t.Errorf("prerelease shipped: notices %q", ex)
+	}
 	before := tl.At(t0.Add(-time.Hour)) // no chart, no upstream yet
 	if before.Unknown != engine.UnknownNoUpstream || before.LastHopKnown() {
 		t.Errorf("before any release: unknown=%d", before.Unknown)

@@ -371,7 +371,9 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		}
 		explained := explain(r, last)
 		if last.Unknown == engine.UnknownNone && odd.Unknown != engine.UnknownNone {
-			explained = append(explain(r, odd)[:1], explained...) // null earlier in the range: say why
+			if ex := explain(r, odd); len(ex) > 0 {
+				explained = append(ex[:1], explained...) // null earlier in the range: say why
+			}
 		}
 		for j, m := range metrics {
 			if !hasSeries(r, m) {
