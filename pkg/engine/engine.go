@@ -62,15 +62,16 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 		return nil, nil, fmt.Errorf("chart.versionPattern: %w", err)
 	}
 	var (
-		unmatched, notSemver, undated, prereleases     []string
+		notSemver, undated, prereleases                []string
 		badChart, undatedChart, noValue, badApp, noPat []string
 		badCreated                                     = map[string][]string{}
 	)
 	tl := &Timeline{FromVersion: spec.FromVersion}
+	unmatched := 0
 	for _, r := range ups {
 		raw, ok := extract(tagRe, r.Tag)
 		if !ok {
-			unmatched = append(unmatched, r.Tag)
+			unmatched++
 			continue
 		}
 		v, err := parseVersion(raw)
@@ -96,9 +97,9 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	}
 	// Tags of other streams (js_release_*, cli-*, latest) not matching the
 	// pattern are expected; a pattern that matches nothing is a mistake.
-	if len(unmatched) > 0 && len(unmatched) == len(ups) {
-		n := fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", len(unmatched), yamlQuote(spec.TagPattern), sources.Quote(ups[0].Tag))
-		if p, kept := SuggestTagPattern(unmatched); kept > 0 {
+	if unmatched > 0 && unmatched == len(ups) {
+		n := fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, yamlQuote(spec.TagPattern), sources.Quote(ups[0].Tag))
+		if p, kept := SuggestTagPattern(tagsOf(ups)); kept > 0 {
 			n += fmt.Sprintf("; tagPattern %s keeps %d of them", p, kept)
 		}
 		notices = append(notices, n)
@@ -119,7 +120,7 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	switch {
 	case len(ups) == 0:
 		notices = append(notices, "the upstream source returned no releases or tags: check upstream.repo, and upstream.source (a repository that publishes no GitHub releases needs source: tags)")
-	case len(tl.Upstream) == 0 && len(prereleases) > 0 && len(prereleases)+len(unmatched) == len(ups):
+	case len(tl.Upstream) == 0 && len(prereleases) > 0 && len(prereleases)+unmatched == len(ups):
 		note(sources.Summarize("upstream versions left out (all are prereleases, and prereleases are not counted)", prereleases), "; set upstream.prereleases: true to count them")
 	}
 	for _, c := range charts {
