@@ -176,3 +176,29 @@ func TestChartBeforeReleaseAndPulledRelease(t *testing.T) {
 		t.Errorf("before any release: unknown=%d", before.Unknown)
 	}
 }
+
+// No upstream version, by cause: each says why, and the state is unknown.
+func TestNoUpstreamCauses(t *testing.T) {
+	at := ts("2025-06-01T00:00:00Z")
+	charts := []sources.ChartVersion{{Version: "1.0.0", AppVersion: "1.0.0", Created: at.Add(-time.Hour)}}
+	for name, tc := range map[string]struct {
+		ups  []sources.Release
+		want string
+	}{
+		"none fetched":   {nil, "the upstream source returned no releases or tags"},
+		"all prerelease": {[]sources.Release{{Tag: "v1.0.0-rc.1", Time: at.Add(-2 * time.Hour)}, {Tag: "v1.0.0-rc.2", Time: at.Add(-2 * time.Hour), Prerelease: true}}, "2 upstream versions left out (all are prereleases, and prereleases are not counted), e.g. \"v1.0.0-rc.1\", \"v1.0.0-rc.2\"; set upstream.prereleases: true"},
+		"none a version": {[]sources.Release{{Tag: "latest", Time: at.Add(-2 * time.Hour)}}, `upstream tags left out (not a version): "latest"; set upstream.tagPattern`},
+	} {
+		tl, notices, err := engine.Build(engine.Spec{}, tc.ups, charts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := tl.At(at)
+		if st.Unknown != engine.UnknownNoUpstream || len(notices) != 1 || !strings.Contains(notices[0], tc.want) {
+			t.Errorf("%s: unknown=%d notices %q, want %q", name, st.Unknown, notices, tc.want)
+		}
+		if ex := tl.Explain(st); len(ex) != 1 || !strings.HasPrefix(ex[0], "no upstream version") {
+			t.Errorf("%s: explain %q", name, ex)
+		}
+	}
+}
