@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
 )
 
 const at = "2025-09-30T00:00:00Z"
@@ -296,5 +297,55 @@ func TestReportLastHop(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, args[0]) {
 			t.Errorf("%v: exit %d %q", args, code, errOut)
 		}
+	}
+}
+
+// TestReportCatalogMistakes: the catalog mistakes of
+// testdata/catalogs/mistakes.yaml print "-" where a number would read "up to
+// date", and stderr says why, one line per cause.
+func TestReportCatalogMistakes(t *testing.T) {
+	st := fakes.NewStack(t)
+	cat, err := fixtures.CatalogFile("mistakes.yaml", st.Helm.URL(), st.OCI.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "mistakes.yaml")
+	if err := os.WriteFile(path, cat, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, withToken, "report", "--catalog", path, "--at", at, "--github-url", st.GitHub.URL())
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	for _, svc := range []string{"ollama-from-version", "ollama-no-match"} {
+		row := tableRow(t, out, svc)
+		// upstream latest, behind, lag; deployed lag, rollout lag
+		for _, i := range []int{4, 5, 6, 13, 14} {
+			if row[i] != "-" {
+				t.Errorf("%s: column %d = %q, want -: %q", svc, i, row[i], row)
+			}
+		}
+		if row[12] != "0.11.10" || row[15] != "no data" {
+			t.Errorf("%s: deployed %q, verdict %q, want 0.11.10 (what runs is known) and no data", svc, row[12], row[15])
+		}
+	}
+	if row := tableRow(t, out, "chromadb-no-pattern"); row[5] != "11" {
+		t.Errorf("chromadb without tagPattern: behind %q, want 11 (the other tag streams are left out)", row[5])
+	}
+	for _, want := range []string{
+		`warning: ollama-from-version: packaged version 1.30.0 (chart 1.30.0, version "1.30.0") is no upstream version and is above the newest one, 0.12.3`,
+		`did you mean chart.versionFrom: appVersion? it ships "0.12.2"`,
+		"warning: ollama-no-match: no upstream version",
+		`note: ollama-no-match: none of the 635 upstream tags match tagPattern '^release-(\d+\.\d+\.\d+)$'`,
+		"note: chromadb-no-pattern: 66 upstream tags left out (not a version)",
+		"warning: ollama-wrong-upstream: low coverage: 0 of the chart's last 20 versions ship an upstream version",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q", want)
+		}
+	}
+	if n := strings.Count(errOut, "chromadb-no-pattern:"); n != 1 {
+		t.Errorf("%d lines about chromadb-no-pattern, want 1", n)
 	}
 }

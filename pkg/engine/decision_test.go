@@ -130,8 +130,10 @@ func TestDeployedHistory(t *testing.T) {
 		{At: ts("2025-09-25T00:00:00Z"), Versions: []string{"0.12.2", "0.12.1"}},
 		{At: ts("2025-09-10T00:00:00Z"), Versions: []string{"v0.11.10"}},
 		{At: ts("2025-09-28T00:00:00Z"), Versions: []string{"latest"}},
+		{At: ts("2025-09-28T00:00:01Z"), Versions: []string{"main", "latest", "dev", "nightly"}},
 	})
-	if len(notices) != 2 || !strings.Contains(notices[0], `"latest" does not parse`) || !strings.Contains(notices[1], "the lowest counts") {
+	// One notice for the values left out, counting them (each once), not one per value.
+	if len(notices) != 2 || notices[0] != `4 deployed versions left out (not semver), e.g. "latest", "main", "dev"` || !strings.Contains(notices[1], "the lowest counts") {
 		t.Errorf("notices %q", notices)
 	}
 	for at, want := range map[string]string{"2025-09-01T00:00:00Z": "", "2025-09-10T00:00:00Z": "0.11.10", "2025-09-24T23:59:59Z": "0.11.10", "2025-09-29T00:00:00Z": "0.12.1"} {

@@ -58,7 +58,7 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 				var err error
 				if v, err = parseVersion(raw); err != nil {
 					if len(bad) < 3 {
-						bad = append(bad, sources.Quote(raw))
+						bad = append(bad, raw)
 					}
 					badCount++
 				}
@@ -78,11 +78,8 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 			d.at, d.versions = append(d.at, s.At.UTC()), append(d.versions, lowest)
 		}
 	}
-	switch {
-	case badCount == 1:
-		notices = append(notices, fmt.Sprintf("deployed version %s does not parse as semver; left out", bad[0]))
-	case badCount > 1:
-		notices = append(notices, fmt.Sprintf("%d deployed versions do not parse as semver, e.g. %s; left out", badCount, strings.Join(bad, ", ")))
+	if n := sources.SummarizeCount("deployed versions left out (not semver)", badCount, bad); n != "" {
+		notices = append(notices, string(n))
 	}
 	if several != nil {
 		vs := make([]string, len(several.Versions))

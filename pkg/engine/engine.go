@@ -33,6 +33,7 @@ type Chart struct {
 	Version    *semver.Version // chart version
 	App        *semver.Version // the upstream version it ships
 	RawApp     string          // the value the packaged version was read from
+	Other      string          // the other field as written: appVersion when reading version, and back ("" when absent)
 	Created    time.Time
 	Deprecated bool
 }
@@ -40,12 +41,17 @@ type Chart struct {
 // Timeline is a service's normalised upstream and chart releases, each sorted
 // by time (ties by version).
 type Timeline struct {
-	Upstream []Release
-	Charts   []Chart
+	Upstream    []Release
+	Charts      []Chart
+	FromVersion bool // the packaged version was read from the chart version, not appVersion
+
+	coverage *Coverage // computed once by Build: timelines are not modified after it
 }
 
 // Build normalises raw timelines. Values that do not parse are left out and
-// reported as notices naming the value; nothing is guessed.
+// reported, one notice per cause naming how many and at most three of them
+// (sources.Summarize); nothing is guessed. When no upstream version is left,
+// a notice says why, with a tag pattern the tags suggest where there is one.
 func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Timeline, []string, error) {
 	tagRe, err := CompilePattern(spec.TagPattern)
 	if err != nil {
@@ -55,9 +61,13 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	if err != nil {
 		return nil, nil, fmt.Errorf("chart.versionPattern: %w", err)
 	}
-	var notices []string
-	var unmatched int
-	tl := &Timeline{}
+	var (
+		notSemver, undated, prereleases                []string
+		badChart, undatedChart, noValue, badApp, noPat []string
+		badCreated                                     = map[string][]string{}
+	)
+	tl := &Timeline{FromVersion: spec.FromVersion}
+	unmatched := 0
 	for _, r := range ups {
 		raw, ok := extract(tagRe, r.Tag)
 		if !ok {
@@ -66,56 +76,101 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 		}
 		v, err := parseVersion(raw)
 		if err != nil {
-			notices = append(notices, fmt.Sprintf("upstream tag %s: version %s does not parse as semver; left out", sources.Quote(r.Tag), sources.Quote(raw)))
+			notSemver = append(notSemver, r.Tag)
 			continue
 		}
 		if (r.Prerelease || v.Prerelease() != "") && !spec.Prereleases {
+			prereleases = append(prereleases, r.Tag)
 			continue
 		}
 		if r.Time.IsZero() {
-			notices = append(notices, fmt.Sprintf("upstream tag %s has no date; left out", sources.Quote(r.Tag)))
+			undated = append(undated, r.Tag)
 			continue
 		}
 		tl.Upstream = append(tl.Upstream, Release{Version: v, Tag: r.Tag, Time: r.Time.UTC()})
 	}
+	var notices []string
+	note := func(n sources.Notice, hint string) {
+		if n != "" {
+			notices = append(notices, string(n)+hint)
+		}
+	}
 	// Tags of other streams (js_release_*, cli-*, latest) not matching the
 	// pattern are expected; a pattern that matches nothing is a mistake.
 	if unmatched > 0 && unmatched == len(ups) {
-		notices = append(notices, fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, sources.Quote(spec.TagPattern), sources.Quote(ups[0].Tag)))
+		n := fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, yamlQuote(spec.TagPattern), sources.Quote(ups[0].Tag))
+		if p, kept := SuggestTagPattern(tagsOf(ups)); kept > 0 {
+			n += fmt.Sprintf("; tagPattern %s keeps %d of them", p, kept)
+		}
+		notices = append(notices, n)
+	}
+	hint := ""
+	if spec.TagPattern == "" {
+		hint = "; set upstream.tagPattern"
+		if p, kept := SuggestTagPattern(tagsOf(ups)); kept > 0 {
+			hint = fmt.Sprintf("; set upstream.tagPattern: %s keeps %d of the %d tags", p, kept, len(ups))
+		}
+	}
+	if spec.TagPattern != "" {
+		note(sources.Summarize(fmt.Sprintf("upstream tags left out (what tagPattern %s captures is not a version)", yamlQuote(spec.TagPattern)), notSemver), "")
+	} else {
+		note(sources.Summarize("upstream tags left out (not a version)", notSemver), hint)
+	}
+	note(sources.Summarize("upstream tags left out (no date)", undated), "")
+	switch {
+	case len(ups) == 0:
+		notices = append(notices, "the upstream source returned no releases or tags: check upstream.repo, and upstream.source (a repository that publishes no GitHub releases needs source: tags)")
+	case len(tl.Upstream) == 0 && len(prereleases) > 0 && len(prereleases)+unmatched == len(ups):
+		note(sources.Summarize("upstream versions left out (all are prereleases, and prereleases are not counted)", prereleases), "; set upstream.prereleases: true to count them")
 	}
 	for _, c := range charts {
 		cv, err := parseVersion(c.Version)
 		if err != nil {
-			notices = append(notices, fmt.Sprintf("chart version %s does not parse as semver; left out", sources.Quote(c.Version)))
+			badChart = append(badChart, c.Version)
 			continue
 		}
 		if cv.Prerelease() != "" {
 			continue // helm install without --devel never picks a prerelease chart
 		}
 		if c.Created.IsZero() {
-			notices = append(notices, fmt.Sprintf("chart %s %s; left out", sources.Quote(c.Version), createdProblem(c.CreatedRaw)))
+			problem, value := createdProblem(c.Version, c.CreatedRaw)
+			if _, ok := badCreated[problem]; !ok {
+				undatedChart = append(undatedChart, problem) // first-seen order of the problems
+			}
+			badCreated[problem] = append(badCreated[problem], value)
 			continue
 		}
-		field, value := "appVersion", c.AppVersion
+		value, other := c.AppVersion, c.Version
 		if spec.FromVersion {
-			field, value = "version", c.Version
+			value, other = c.Version, c.AppVersion
 		}
 		if value == "" {
-			notices = append(notices, fmt.Sprintf("chart %s has no %s; left out", sources.Quote(c.Version), field))
+			noValue = append(noValue, c.Version)
 			continue
 		}
 		raw, ok := extract(appRe, value)
 		if !ok {
-			notices = append(notices, fmt.Sprintf("chart %s %s %s does not match versionPattern %s; left out", sources.Quote(c.Version), field, sources.Quote(value), sources.Quote(spec.VersionPattern)))
+			noPat = append(noPat, value)
 			continue
 		}
 		av, err := parseVersion(raw)
 		if err != nil {
-			notices = append(notices, fmt.Sprintf("chart %s %s %s does not parse as semver; left out", sources.Quote(c.Version), field, sources.Quote(value)))
+			badApp = append(badApp, value)
 			continue
 		}
-		tl.Charts = append(tl.Charts, Chart{Version: cv, App: av, RawApp: value, Created: c.Created.UTC(), Deprecated: c.Deprecated})
+		tl.Charts = append(tl.Charts, Chart{Version: cv, App: av, RawApp: value, Other: other, Created: c.Created.UTC(), Deprecated: c.Deprecated})
 	}
+	field := "appVersion"
+	if spec.FromVersion {
+		field = "version"
+	}
+	note(sources.Summarize("chart versions left out (not semver)", badChart), "")
+	for _, problem := range undatedChart {
+		note(sources.Summarize(problem, badCreated[problem]), "")
+	}
+	note(sources.Summarize("chart versions left out (no "+field+")", noValue), noValueHint(spec.FromVersion))
+	note(sources.Summarize(fmt.Sprintf("chart %ss left out (no match for versionPattern %s)", field, yamlQuote(spec.VersionPattern)), noPat), "")
+	note(sources.Summarize(fmt.Sprintf("chart %ss left out (not semver)", field), badApp), "")
 	sort.SliceStable(tl.Upstream, func(i, j int) bool {
 		a, b := tl.Upstream[i], tl.Upstream[j]
 		if !a.Time.Equal(b.Time) {
@@ -130,18 +185,73 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 		}
 		return a.Version.LessThan(b.Version)
 	})
+	cov := tl.Coverage()
+	tl.coverage = &cov
 	return tl, notices, nil
 }
 
-// createdProblem says why a chart's created value gave no time.
-func createdProblem(raw string) string {
-	switch t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(raw)); {
-	case strings.TrimSpace(raw) == "":
-		return "has no created time"
-	case err == nil:
-		return fmt.Sprintf("created %s is in %d, before 1970: not a plausible chart date", sources.Quote(raw), t.Year())
+func noValueHint(fromVersion bool) string {
+	if fromVersion {
+		return ""
 	}
-	return fmt.Sprintf("created %s is not an RFC 3339 time", sources.Quote(raw))
+	return "; a chart that sets no appVersion may carry the upstream version in its own version (chart.versionFrom: version)"
+}
+
+func tagsOf(ups []sources.Release) []string {
+	out := make([]string, len(ups))
+	for i, r := range ups {
+		out[i] = r.Tag
+	}
+	return out
+}
+
+// plainSemver is a release version with nothing around it.
+var plainSemver = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+
+// SuggestTagPattern is a cheap hint, not a search: among tags of the shape
+// PREFIX + MAJOR.MINOR.PATCH (prefix up to the first digit, "v" included, at
+// most 40 bytes), the pattern of the prefix with the most tags, YAML
+// single-quoted to be pasted into a catalog, and how many tags it keeps.
+// "lagwatch check" searches properly. kept is 0 when no tag has that shape.
+func SuggestTagPattern(tags []string) (pattern string, kept int) {
+	count := map[string]int{}
+	best := ""
+	for _, tag := range tags {
+		i := strings.IndexFunc(tag, func(r rune) bool { return r >= '0' && r <= '9' })
+		if i < 0 || i > 40 || !plainSemver.MatchString(tag[i:]) {
+			continue
+		}
+		p := tag[:i]
+		count[p]++
+		if c := count[p]; c > count[best] || (c == count[best] && len(p) < len(best)) {
+			best = p
+		}
+	}
+	if count[best] == 0 {
+		return "", 0
+	}
+	return yamlQuote("^" + regexp.QuoteMeta(best) + `(\d+\.\d+\.\d+)$`), count[best]
+}
+
+// yamlQuote writes a pattern as a YAML single-quoted string, as a catalog
+// holds it (no backslash escapes), cut to sources.MaxQuoted characters.
+func yamlQuote(p string) string {
+	if r := []rune(p); len(r) > sources.MaxQuoted {
+		p = string(r[:sources.MaxQuoted]) + "…"
+	}
+	return "'" + strings.ReplaceAll(p, "'", "''") + "'"
+}
+
+// createdProblem says why a chart's created value gave no time, as the cause
+// of a notice, and the value to name as its example.
+func createdProblem(version, raw string) (cause, value string) {
+	switch _, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(raw)); {
+	case strings.TrimSpace(raw) == "":
+		return "chart versions left out (no created time)", version
+	case err == nil:
+		return "chart created times left out (before 1970: not a plausible chart date)", raw
+	}
+	return "chart created times left out (not an RFC 3339 time)", raw
 }
 
 // CompilePattern compiles a tagPattern or versionPattern: a regular
@@ -184,7 +294,8 @@ func parseVersion(s string) (*semver.Version, error) {
 
 // State is every metric of a service at one time. Pointers and HasChart mark
 // values that do not exist yet: before the first chart release nothing is
-// packaged and the metrics are null, never zero.
+// packaged and the metrics are null, never zero. Unknown says when the
+// metrics measured against upstream have no value although a chart exists.
 type State struct {
 	At             time.Time
 	HasChart       bool
@@ -196,10 +307,53 @@ type State struct {
 	Lag            time.Duration  // At − LagSince.Time, 0 when current
 	Drift          *time.Duration // nil when the packaged version is not an upstream release
 	ChartAge       time.Duration
+	Unknown        Unknown // why the metrics against upstream are null; UnknownNone when they have values
 }
 
-// IsCurrent is 1 when no released upstream version is newer than the packaged one.
-func (s State) IsCurrent() bool { return s.HasChart && s.VersionsBehind == 0 }
+// Unknown is why, at a time, the packaged version cannot be compared with
+// upstream (lag-metrics.md, "When the catalog and the data disagree"). Then
+// upstream_latest, versions_behind, lag, drift, is_current and every
+// last-hop value are null: a wrong catalog entry never reads "up to date".
+type Unknown uint8
+
+const (
+	// UnknownNone: the comparison holds.
+	UnknownNone Unknown = iota
+	// UnknownNoUpstream: no upstream version at or before the time (none
+	// fetched, none matching tagPattern, all left out, or all later).
+	UnknownNoUpstream
+	// UnknownPackaged: the packaged version equals no upstream version in the
+	// whole history and is above upstream_latest (a chart version read as
+	// the app version, or the wrong upstream repository).
+	UnknownPackaged
+)
+
+// judge sets st.Unknown: the one place the rule is written, for At and the
+// sweeps alike. inHistory says whether the packaged version equals an
+// upstream version at any time.
+func (st *State) judge(inHistory bool) {
+	switch {
+	case st.UpstreamLatest == nil:
+		st.Unknown = UnknownNoUpstream
+	case st.HasChart && !inHistory && st.Chart.App.GreaterThan(st.UpstreamLatest.Version):
+		st.Unknown = UnknownPackaged
+	default:
+		st.Unknown = UnknownNone
+	}
+}
+
+// Known reports whether the metrics against upstream (upstream_latest,
+// versions_behind, lag, drift, is_current) have values: there is a chart and
+// the comparison holds. Every surface (frames, exporter, CLI) reads it.
+func (s State) Known() bool { return s.HasChart && s.Unknown == UnknownNone }
+
+// LastHopKnown reports whether the last-hop values may have values at this
+// state: not when the comparison with upstream does not hold.
+func (s State) LastHopKnown() bool { return s.Unknown == UnknownNone }
+
+// IsCurrent is 1 when no released upstream version is newer than the packaged
+// one; false also when that is unknown (Known).
+func (s State) IsCurrent() bool { return s.Known() && s.VersionsBehind == 0 }
 
 // At computes the state at time t.
 func (tl *Timeline) At(t time.Time) State {
@@ -223,6 +377,7 @@ func (tl *Timeline) At(t time.Time) State {
 		}
 	}
 	if !st.HasChart {
+		st.judge(false)
 		return st
 	}
 	st.ChartAge = t.Sub(st.LastChart)
@@ -253,6 +408,7 @@ func (tl *Timeline) At(t time.Time) State {
 		d := st.UpstreamLatest.Time.Sub(packagedRelease.Time)
 		st.Drift = &d
 	}
+	st.judge(tl.HasUpstream(st.Chart.App))
 	return st
 }
 

@@ -58,6 +58,7 @@ func (tl *Timeline) SweepEach(times []time.Time, fn func(i int, st *State)) {
 			}
 		}
 		st = State{At: t, UpstreamLatest: latest}
+		inHistory := false
 		if hasChart {
 			st.HasChart, st.Chart, st.LastChart, st.ChartAge = true, chart, lastChart, t.Sub(lastChart)
 			// Ranks at and above `newer` hold the versions newer than the
@@ -66,6 +67,7 @@ func (tl *Timeline) SweepEach(times []time.Time, fn func(i int, st *State)) {
 				newerOf = chart.App
 				newer = sort.Search(len(versions), func(i int) bool { return ups[versions[i]].Version.GreaterThan(chart.App) })
 			}
+			inHistory = newer > 0 && ups[versions[newer-1]].Version.Equal(chart.App)
 			count, first := tree.query(newer, len(versions))
 			st.VersionsBehind = count
 			if first >= 0 {
@@ -83,6 +85,7 @@ func (tl *Timeline) SweepEach(times []time.Time, fn func(i int, st *State)) {
 				}
 			}
 		}
+		st.judge(inHistory)
 		fn(k, &st)
 	}
 }

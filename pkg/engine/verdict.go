@@ -73,7 +73,8 @@ type Evidence struct {
 }
 
 // VerdictAt applies the spec's rules, first match wins:
-//  1. no data — fewer than 3 upstream releases in W;
+//  1. no data — fewer than 3 upstream releases in W, or the packaged
+//     version cannot be compared with upstream (State.Unknown);
 //  2. possibly abandoned — chart_age(t) > A and versions_behind(t) > 0
 //     (never before the first chart: chart_age is null then);
 //  3. chart keeps up — d90 ≤ T;
@@ -100,6 +101,8 @@ func (tl *Timeline) VerdictAt(t time.Time, p VerdictParams) Evidence {
 	}
 	switch {
 	case ev.Releases < 3:
+		ev.Verdict = VerdictNoData
+	case st.Unknown != UnknownNone: // the delays measure nothing then
 		ev.Verdict = VerdictNoData
 	case st.HasChart && st.ChartAge > p.Abandonment && st.VersionsBehind > 0:
 		ev.Verdict = VerdictAbandoned

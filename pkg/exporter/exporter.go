@@ -25,11 +25,11 @@ import (
 
 // metricNames maps Lagwatch metrics to Prometheus names and help texts.
 var metricNames = map[string][2]string{
-	models.MetricLag:                    {"lagwatch_lag_seconds", "How long the packaged version has been outdated: now minus the publish time of the oldest upstream release newer than it; 0 when current."},
-	models.MetricVersionsBehind:         {"lagwatch_versions_behind", "Upstream releases published so far that are newer (semver) than the packaged version."},
+	models.MetricLag:                    {"lagwatch_lag_seconds", "How long the packaged version has been outdated: now minus the publish time of the oldest upstream release newer than it; 0 when current; absent when the packaged version cannot be compared with upstream (no upstream version, or a packaged version above every upstream one: see the notices of lagwatch report)."},
+	models.MetricVersionsBehind:         {"lagwatch_versions_behind", "Upstream releases published so far that are newer (semver) than the packaged version; absent when that cannot be compared."},
 	models.MetricDrift:                  {"lagwatch_drift_seconds", "Publish time of the newest upstream release minus that of the packaged one (libyear); absent when the packaged version is no upstream release."},
 	models.MetricChartAge:               {"lagwatch_chart_age_seconds", "Time since the chart last released anything."},
-	models.MetricIsCurrent:              {"lagwatch_is_current", "1 when no upstream release is newer than the packaged version, else 0."},
+	models.MetricIsCurrent:              {"lagwatch_is_current", "1 when no upstream release is newer than the packaged version, else 0; absent when that cannot be compared."},
 	models.MetricDeployedVersionsBehind: {"lagwatch_deployed_versions_behind", "Upstream releases published so far that are newer (semver) than the deployed version; absent when no deployed version is known."},
 	models.MetricDeployedLag:            {"lagwatch_deployed_lag_seconds", "Now minus the publish time of the oldest upstream release newer than the deployed version (the whole pipeline); 0 when none."},
 	models.MetricRolloutLag:             {"lagwatch_rollout_lag_seconds", "Now minus the time of the first chart shipping something newer than the deployed version (chart to cluster); 0 when none."},

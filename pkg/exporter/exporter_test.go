@@ -21,6 +21,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/models"
 )
@@ -39,7 +40,13 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	st := fakes.NewStack(t)
-	cat, err := catalog.Parse([]byte(st.Catalog))
+	return newWorldOn(t, st, st.Catalog)
+}
+
+// newWorldOn is newWorld with another catalog on the same fakes.
+func newWorldOn(t *testing.T, st *fakes.Stack, catalogYAML string) *world {
+	t.Helper()
+	cat, err := catalog.Parse([]byte(catalogYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,4 +247,36 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// A service whose packaged version cannot be compared with upstream (the
+// catalog mistakes of testdata/catalogs/mistakes.yaml) exports no sample for
+// those metrics, never a reassuring 0 or 1; its chart age stays, and a
+// low-coverage pairing keeps its numbers.
+func TestCatalogMistakesLeaveSamplesOut(t *testing.T) {
+	st := fakes.NewStack(t)
+	cat, err := fixtures.CatalogFile("mistakes.yaml", st.Helm.URL(), st.OCI.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorldOn(t, st, string(cat))
+	w.exporter.Refresh(context.Background())
+	_, body := w.get(t, "/metrics")
+	for _, svc := range []string{"ollama-from-version", "ollama-no-match"} {
+		for _, name := range []string{"lagwatch_lag_seconds", "lagwatch_versions_behind", "lagwatch_drift_seconds", "lagwatch_is_current",
+			"lagwatch_deployed_versions_behind", "lagwatch_deployed_lag_seconds", "lagwatch_rollout_lag_seconds", "lagwatch_verdict"} {
+			if v, ok := sample(t, body, name, svc); ok {
+				t.Errorf("%s of %s exported as %v, want no sample", name, svc, v)
+			}
+		}
+		if _, ok := sample(t, body, "lagwatch_chart_age_seconds", svc); !ok {
+			t.Errorf("%s: no chart age", svc)
+		}
+		if v, ok := sample(t, body, "lagwatch_service_up", svc); !ok || v != 1 {
+			t.Errorf("%s: service_up %v (present %v), want 1: its sources answered", svc, v, ok)
+		}
+	}
+	if v, ok := sample(t, body, "lagwatch_versions_behind", "ollama-wrong-upstream"); !ok || v != 21 {
+		t.Errorf("ollama-wrong-upstream versions_behind = %v (present %v), want 21: low coverage keeps the numbers", v, ok)
+	}
 }

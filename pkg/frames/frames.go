@@ -62,6 +62,9 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 	if !st.HasChart {
 		return 0, false // before the first chart release: null, never zero
 	}
+	if metric != models.MetricChartAge && !st.Known() {
+		return 0, false // no comparison with upstream: null, never a reassuring zero
+	}
 	switch metric {
 	case models.MetricLag:
 		return st.Lag.Seconds(), true
@@ -147,7 +150,7 @@ func value(r collector.Result, metric string, at time.Time, p engine.VerdictPara
 	case tl == nil:
 		return nil
 	case models.IsLastHop(metric):
-		if r.Deployed == nil {
+		if r.Deployed == nil || !tl.At(at).LastHopKnown() {
 			return nil
 		}
 		ds, known := tl.DeployedAt(*r.Deployed, at)
@@ -156,20 +159,54 @@ func value(r collector.Result, metric string, at time.Time, p engine.VerdictPara
 		}
 		return nil
 	case metric == models.MetricVerdict:
+		if tl.At(at).Unknown != engine.UnknownNone {
+			return nil // a verdict rule goes NoData, not OK on code 0
+		}
 		v := float64(tl.VerdictAt(at, p).Verdict.Code())
 		return &v
 	}
 	return metricValue(tl.At(at), metric)
 }
 
-// notices carries a service's error and notices onto its frame.
-func notices(f *data.Frame, r collector.Result) {
+// notices carries a service's error and notices onto its frame, and what the
+// data says about its catalog entry at the query's time (engine.Explain).
+func notices(f *data.Frame, r collector.Result, explained []string) {
 	if r.Err != nil {
 		f.AppendNotices(data.Notice{Severity: data.NoticeSeverityError, Text: fmt.Sprintf("%s: %v", r.Service.Name, r.Err)})
+	}
+	for _, n := range explained {
+		f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: r.Service.Name + ": " + n})
 	}
 	for _, n := range r.Notices {
 		f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: r.Service.Name + ": " + n})
 	}
+}
+
+// MaxNotices bounds the notices of one frame: past it, one last notice says
+// how many more there are.
+const MaxNotices = 20
+
+// limitNotices cuts every frame's notices to MaxNotices, errors kept first.
+func limitNotices(fs data.Frames) data.Frames {
+	for _, f := range fs {
+		if f.Meta == nil || len(f.Meta.Notices) <= MaxNotices {
+			continue
+		}
+		ns := f.Meta.Notices
+		slices.SortStableFunc(ns, func(a, b data.Notice) int { return int(b.Severity) - int(a.Severity) })
+		more := len(ns) - (MaxNotices - 1)
+		f.Meta.Notices = append(ns[:MaxNotices-1:MaxNotices-1], data.Notice{Severity: data.NoticeSeverityWarning,
+			Text: fmt.Sprintf("and %d more notices (the status table and lagwatch report show each service's)", more)})
+	}
+	return fs
+}
+
+// explain is engine.Explain for a service with a timeline.
+func explain(r collector.Result, st engine.State) []string {
+	if r.Timeline == nil {
+		return nil
+	}
+	return r.Timeline.Explain(st)
 }
 
 // Grid returns the times at which a lag query is evaluated: from, every
@@ -284,6 +321,9 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		// as plain numbers, which costs the garbage collector nothing to scan.
 		slabs, values := make([][]float64, len(metrics)), make([][]*float64, len(metrics))
 		withDeployed := r.Timeline != nil && r.Deployed != nil && slices.ContainsFunc(metrics, models.IsLastHop)
+		// The state at the range's end, and the last one with no comparison
+		// with upstream, for the notices (engine.Explain).
+		var last, odd engine.State
 		if r.Timeline != nil {
 			events := r.Timeline.EventTimes(from, to)
 			if withDeployed {
@@ -306,10 +346,14 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 				slabs[j] = make([]float64, len(grid))
 			}
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
+				last = *st
+				if st.Unknown != engine.UnknownNone && st.HasChart {
+					odd = *st
+				}
 				for j, m := range metrics {
 					v, ok := 0.0, false
 					if lastHop[j] {
-						if withDeployed {
+						if withDeployed && st.LastHopKnown() {
 							v, ok = deployedNumber(hops[i], known[i], m)
 						}
 					} else {
@@ -331,7 +375,13 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			})
 		}
 		if dropped {
-			r.Notices = append(r.Notices, fmt.Sprintf("more than %d release and deployment events in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
+			r.Notices = append(slices.Clip(r.Notices), fmt.Sprintf("more than %d release and deployment events in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
+		}
+		explained := explain(r, last)
+		if last.Unknown == engine.UnknownNone && odd.Unknown != engine.UnknownNone {
+			if ex := explain(r, odd); len(ex) > 0 {
+				explained = append(ex[:1], explained...) // null earlier in the range: say why
+			}
 		}
 		for j, m := range metrics {
 			if !hasSeries(r, m) {
@@ -354,11 +404,11 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			if capNotice != "" && len(out) == 0 {
 				f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: capNotice})
 			}
-			notices(f, r)
+			notices(f, r, explained)
 			out = append(out, f)
 		}
 	}
-	return out
+	return limitNotices(out)
 }
 
 // Current builds one numeric-multi frame per (service, metric) with the value
@@ -369,6 +419,10 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 	var out data.Frames
 	p = p.OrDefaults()
 	for _, r := range results {
+		var explained []string
+		if r.Timeline != nil {
+			explained = r.Timeline.Explain(r.Timeline.At(at))
+		}
 		for _, m := range metrics {
 			if !hasSeries(r, m) {
 				continue
@@ -377,11 +431,22 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 			f := data.NewFrame(r.Service.Name+" "+m,
 				data.NewField(m, labels(r, m), values).SetConfig(valueConfig(r, m)))
 			f.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: typeVersion})
-			notices(f, r)
+			notices(f, r, explained)
 			out = append(out, f)
 		}
 	}
-	return out
+	return limitNotices(out)
+}
+
+// deployedVersion is what a service runs at t; nil when unknown.
+func deployedVersion(r collector.Result, t time.Time) fmt.Stringer {
+	if r.Deployed == nil {
+		return nil
+	}
+	if v := r.Deployed.At(t); v != nil {
+		return v
+	}
+	return nil
 }
 
 func seconds(d time.Duration) *float64 {
@@ -419,27 +484,39 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 	f := data.NewFrame("status")
 	for i, r := range results {
 		service[i], maintainer[i], chart[i], repo[i] = r.Service.Name, r.Service.Maintainer, r.Service.Chart.Name, r.Service.Upstream.Repo
-		notices(f, r)
 		if r.Err != nil {
+			notices(f, r, nil)
 			errs[i] = r.Err.Error()
 			continue
 		}
 		st := r.Timeline.At(to)
-		if st.UpstreamLatest != nil {
+		notices(f, r, r.Timeline.Explain(st))
+		if st.UpstreamLatest != nil && st.Unknown == engine.UnknownNone {
 			latest[i] = st.UpstreamLatest.Version.String()
 		}
 		if st.HasChart {
 			chartVersion[i], packaged[i] = str(st.Chart.Version), str(st.Chart.App)
+			lc := st.LastChart
+			lastChart[i], age[i] = &lc, metricValue(st, models.MetricChartAge)
+		}
+		if st.Known() {
 			b, c := int64(st.VersionsBehind), int64(0)
 			if st.IsCurrent() {
 				c = 1
 			}
 			behind[i], current[i] = &b, &c
-			lag[i], age[i] = metricValue(st, models.MetricLag), metricValue(st, models.MetricChartAge)
-			drift[i] = metricValue(st, models.MetricDrift)
-			lc := st.LastChart
-			lastChart[i] = &lc
+			lag[i], drift[i] = metricValue(st, models.MetricLag), metricValue(st, models.MetricDrift)
 		}
+		ev := r.Timeline.VerdictAt(to, p)
+		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
+		verdict[i], vReleases[i] = string(ev.Verdict), &rel
+		if st.Unknown != engine.UnknownNone {
+			if v := deployedVersion(r, to); v != nil {
+				deployed[i] = v.String() // what runs is known; how far behind it is, is not
+			}
+			continue // the verdict's code, packaging delays, forecasts and the last hop measure nothing then: null
+		}
+		verdictCode[i] = &code
 		s := engine.Summarize(r.Timeline.Delays(to), from, to)
 		cnt, op := int64(s.Count), int64(s.Open)
 		releases[i], open[i] = &cnt, &op
@@ -452,9 +529,6 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 				deployed[i], depBehind[i], depLag[i], rollout[i] = ds.Version.String(), &b, seconds(ds.Lag), seconds(ds.RolloutLag)
 			}
 		}
-		ev := r.Timeline.VerdictAt(to, p)
-		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
-		verdict[i], verdictCode[i], vReleases[i] = string(ev.Verdict), &code, &rel
 		if ev.Releases > 0 {
 			vMedian[i], vP90[i] = seconds(ev.DelayMedian), seconds(ev.DelayP90)
 		}
@@ -515,6 +589,7 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 		f.Meta = &data.FrameMeta{}
 	}
 	f.Meta.PreferredVisualization = data.VisTypeTable
+	limitNotices(data.Frames{f})
 	return f
 }
 
@@ -555,7 +630,7 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 	var evs []event
 	f := data.NewFrame("events")
 	for _, r := range results {
-		notices(f, r)
+		notices(f, r, nil)
 		if r.Timeline == nil {
 			continue
 		}
@@ -627,5 +702,6 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 		data.NewField("kind", nil, kind),
 		data.NewField("version", nil, version),
 	)
+	limitNotices(data.Frames{f})
 	return f
 }

@@ -7,6 +7,7 @@ package sources
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -98,4 +99,34 @@ func Quote(s string) string {
 		return fmt.Sprintf("%q…", string(r[:MaxQuoted]))
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// MaxExamples is how many values a notice about left-out values names.
+const MaxExamples = 3
+
+// Summarize is the one notice for one cause: how many values it applies to
+// and at most MaxExamples of them, quoted ("66 upstream tags do not parse as
+// versions, e.g. "latest", "cli-1.0.0", "js_release_0.4.0""; one value:
+// "upstream tags do not parse as versions: "latest""). A notice is per cause
+// and service, never per value (lag-metrics.md). No values, no notice ("").
+func Summarize(cause string, values []string) Notice {
+	return SummarizeCount(cause, len(values), values)
+}
+
+// SummarizeCount is Summarize for a source that counts n values but keeps
+// only a few as examples (at most MaxExamples of them are named).
+func SummarizeCount(cause string, n int, examples []string) Notice {
+	switch {
+	case n <= 0:
+		return ""
+	case n == 1 && len(examples) == 1:
+		return Notice(fmt.Sprintf("%s: %s", cause, Quote(examples[0])))
+	case len(examples) == 0:
+		return Notice(fmt.Sprintf("%d %s", n, cause))
+	}
+	ex := make([]string, 0, MaxExamples)
+	for _, v := range examples[:min(len(examples), MaxExamples)] {
+		ex = append(ex, Quote(v))
+	}
+	return Notice(fmt.Sprintf("%d %s, e.g. %s", n, cause, strings.Join(ex, ", ")))
 }

@@ -211,8 +211,8 @@ func (s *Source) get(ctx context.Context, ref sources.DeployedRef, path string, 
 	if res.Notice != "" {
 		notices = append(notices, sources.Notice(s.redactText(res.Notice)))
 	}
-	if res.Value.Unlabeled > 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned %d series without the label %q: those series are left out", sources.Quote(ref.Query), res.Value.Unlabeled, ref.Label)))
+	if n := sources.SummarizeCount(fmt.Sprintf("series of Prometheus query %s left out (no label %q)", sources.Quote(ref.Query), ref.Label), res.Value.Unlabeled, res.Value.UnlabeledExamples); n != "" {
+		notices = append(notices, sources.Notice(s.redactText(string(n))))
 	}
 	return res.Value.Samples, notices, nil
 }
@@ -317,6 +317,9 @@ func (s *Source) do(req *http.Request) (*http.Response, error) {
 type Answer struct {
 	Samples   []sources.DeployedSample
 	Unlabeled int
+	// UnlabeledExamples are the label sets of the first series without the
+	// label (at most sources.MaxExamples), for the notice.
+	UnlabeledExamples []string
 }
 
 // Decode reads an answer of /api/v1/query or /api/v1/query_range: one
@@ -379,6 +382,9 @@ func decode(status int, body []byte, ref sources.DeployedRef, authHint string, s
 		version, ok := sr.Metric[ref.Label]
 		if !ok || version == "" {
 			a.Unlabeled++
+			if len(a.UnlabeledExamples) < sources.MaxExamples {
+				a.UnlabeledExamples = append(a.UnlabeledExamples, redactText(secrets, labelSet(sr.Metric)))
+			}
 		}
 		version = redactText(secrets, version)
 		for _, p := range ps {
@@ -405,6 +411,15 @@ func decode(status int, body []byte, ref sources.DeployedRef, authHint string, s
 		a.Samples = append(a.Samples, sources.DeployedSample{At: time.UnixMilli(ms).UTC(), Versions: vs})
 	}
 	return a, nil
+}
+
+// labelSet writes a series' labels as PromQL does: {a="1", b="2"}, sorted.
+func labelSet(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, m[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func quoteType(secrets []string, t string) string {

@@ -266,7 +266,7 @@ func TestFailures(t *testing.T) {
 		s := newSource(t, p.URL(), Config{})
 		samples, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to)
 		// The range's first sample and the instant one; the job-only series is named.
-		if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), "1 series without the label") || len(samples) != 2 || len(samples[1].Versions) != 2 {
+		if err != nil || len(notices) != 1 || string(notices[0]) != `series of Prometheus query "up" left out (no label "version"): "{job=\"x\"}"` || len(samples) != 2 || len(samples[1].Versions) != 2 {
 			t.Fatalf("%v %q %v", samples, notices, err)
 		}
 		d, dn := engine.NewDeployed(samples)
@@ -276,10 +276,16 @@ func TestFailures(t *testing.T) {
 	})
 	t.Run("series without the label", func(t *testing.T) {
 		p := fakes.NewPrometheus(t)
-		p.Set("up", fakes.PromSeries{Labels: map[string]string{"job": "x"}})
+		var series []fakes.PromSeries
+		for i := range 5 {
+			series = append(series, fakes.PromSeries{Labels: map[string]string{"job": "x", "instance": fmt.Sprint(i)}})
+		}
+		p.Set("up", series...)
 		s := newSource(t, p.URL(), Config{})
 		_, notices, err := s.Deployed(ctx, sources.DeployedRef{Query: "up", Label: "version"}, from, to)
-		if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), `without the label "version"`) {
+		// One notice counting the series, naming three.
+		if err != nil || len(notices) != 1 || !strings.HasPrefix(string(notices[0]), `5 series of Prometheus query "up" left out (no label "version"), e.g. "{instance=\"`) ||
+			strings.Count(string(notices[0]), "instance=") != 3 {
 			t.Errorf("%q %v", notices, err)
 		}
 	})
