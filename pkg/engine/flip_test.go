@@ -144,7 +144,7 @@ func TestNewDeployedCountsBadVersions(t *testing.T) {
 		samples = append(samples, engine.DeployedSample{At: flipStart.Add(time.Duration(i) * time.Minute), Versions: []string{fmt.Sprintf("build-%d", i%500), "1.0.0"}})
 	}
 	d, notices := engine.NewDeployed(samples)
-	if len(notices) != 1 || !strings.HasPrefix(notices[0], `500 deployed versions do not parse as semver, e.g. "build-0", "build-1", "build-2"; left out`) || !d.Known() {
+	if len(notices) != 1 || !strings.HasPrefix(notices[0], `500 deployed versions left out (not semver), e.g. "build-0", "build-1", "build-2"`) || !d.Known() {
 		t.Errorf("%d notices: %q", len(notices), notices)
 	}
 }

@@ -97,7 +97,21 @@ func TestLagDeployedFlipFolded(t *testing.T) {
 				t.Fatalf("%s at %s: %v, want %v", f.Name, at, got, want)
 			}
 		}
-		if f.Meta == nil || len(f.Meta.Notices) != 1 || !strings.Contains(f.Meta.Notices[0].Text, "19000 deployed-version changes in the time range, more than 1000: 18280 of them") {
+		// The synthetic chart ships 0.0.3, no upstream release: the engine
+		// says so too (lag-metrics.md, a pulled release; low coverage).
+		if f.Meta == nil {
+			t.Fatalf("%s: no notices", f.Name)
+		}
+		folded := 0
+		for _, n := range f.Meta.Notices {
+			if strings.Contains(n.Text, "deployed-version changes") {
+				folded++
+				if !strings.Contains(n.Text, "19000 deployed-version changes in the time range, more than 1000: 18280 of them") {
+					t.Errorf("%s: %q", f.Name, n.Text)
+				}
+			}
+		}
+		if folded != 1 {
 			t.Errorf("%s: notices %+v", f.Name, f.Meta)
 		}
 	}
