@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/check"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -144,6 +145,40 @@ func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
 		out.Chart = append(out.Chart, chartVersion{Version: c.Version.String(), Packaged: c.App.String(), Time: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// handleCheck checks every service of the catalog, or ?service=NAME,
+// against its data now (or at ?at=RFC3339): coverage, problems and fixes
+// with their evidence (docs/catalog.md has the shape).
+func (d *Datasource) handleCheck(w http.ResponseWriter, r *http.Request) {
+	if !d.catalogReady(w) {
+		return
+	}
+	q := r.URL.Query()
+	svcs := d.catalog.Services
+	if name := strings.TrimSpace(q.Get("service")); name != "" {
+		if svcs = d.catalog.Filter([]string{name}, ""); len(svcs) == 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: service %s is not in the catalog", sources.Quote(name))})
+			return
+		}
+	}
+	at := time.Now().UTC()
+	if raw := q.Get("at"); raw != "" {
+		t, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: at %s is not an RFC 3339 time such as 2025-09-30T00:00:00Z", sources.Quote(raw))})
+			return
+		}
+		at = t.UTC()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d.settings.Timeout())
+	defer cancel()
+	writeJSON(w, http.StatusOK, d.check(ctx, svcs, at))
+}
+
+// check runs the catalog check on the datasource's sources (and caches).
+func (d *Datasource) check(ctx context.Context, svcs []catalog.Service, at time.Time) check.Report {
+	return check.Runner{Upstreams: d.sources.GitHub, Charts: d.sources.Charts()}.Run(ctx, svcs, at)
 }
 
 // catalogReady answers 400 with the catalog's problem when it could not be used.
