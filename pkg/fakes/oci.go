@@ -26,6 +26,8 @@ type OCIVersion struct {
 	Version    string
 	AppVersion string
 	Created    time.Time // zero: the manifest has no created annotation
+	Home       string    // Chart.yaml home, in the config blob when set
+	Sources    []string  // Chart.yaml sources, in the config blob when set
 }
 
 // OCI is a fake OCI registry serving Helm charts the way Docker Hub, GHCR
@@ -43,7 +45,8 @@ type OCIVersion struct {
 //     the version has a time, and Docker-Content-Digest. Only GET is counted
 //     as a pull; with SetPullLimit, ratelimit-limit and ratelimit-remaining
 //     announce the budget as Docker Hub does ("100;w=21600").
-//   - GET /v2/NAME/blobs/DIGEST: the config blob ({"name","version","appVersion"}).
+//   - GET /v2/NAME/blobs/DIGEST: the config blob ({"name","version","appVersion"}
+//     and "home", "sources" when the version has them).
 //
 // Besides version tags every chart has "latest" and a cosign signature tag
 // "sha256-<hex>.sig", which are not versions.
@@ -87,7 +90,14 @@ func (o *OCI) Put(name string, versions []OCIVersion) {
 	o.charts[name] = append([]OCIVersion(nil), versions...)
 	tags := map[string]string{}
 	for _, v := range versions {
-		config, _ := json.Marshal(map[string]string{"name": name[strings.LastIndex(name, "/")+1:], "version": v.Version, "appVersion": v.AppVersion, "apiVersion": "v2"})
+		cfg := map[string]any{"name": name[strings.LastIndex(name, "/")+1:], "version": v.Version, "appVersion": v.AppVersion, "apiVersion": "v2"}
+		if v.Home != "" {
+			cfg["home"] = v.Home
+		}
+		if len(v.Sources) > 0 {
+			cfg["sources"] = v.Sources
+		}
+		config, _ := json.Marshal(cfg)
 		cd := o.store(config)
 		manifest := map[string]any{
 			"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",

@@ -460,6 +460,10 @@ type HelmConfig struct {
 	Version    string `json:"version"`
 	AppVersion string `json:"appVersion"`
 	Deprecated bool   `json:"deprecated"`
+	// Discovery metadata (lagwatch discover).
+	Home        string            `json:"home"`
+	Sources     []string          `json:"sources"`
+	Annotations map[string]string `json:"annotations"`
 }
 
 // DecodeHelmConfig reads a Helm chart config blob.
@@ -491,6 +495,7 @@ func (s *Source) read(ctx context.Context, host, repo, tag, digest string) (sour
 		return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
 	}
 	cv := sources.ChartVersion{Version: hc.Version, AppVersion: hc.AppVersion, Deprecated: hc.Deprecated}
+	cv.Home, cv.Sources, cv.Images = hc.Home, strings.Join(hc.Sources, "\n"), hc.Annotations[sources.ImagesAnnotation]
 	if cv.Version == "" {
 		cv.Version = strings.ReplaceAll(tag, "_", "+")
 	}
