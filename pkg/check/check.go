@@ -584,3 +584,39 @@ func Summary(r Report) string {
 	}
 	return fmt.Sprintf("%d of %d %s misconfigured: %s", len(bad), r.Services, verb, strings.Join(bad, ", "))
 }
+
+// Inferred is the entry the data supports best, with what it gives.
+type Inferred struct {
+	Service  catalog.Service
+	Coverage Coverage
+	Kept     int // upstream versions the entry keeps
+	Fetched  int // upstream releases or tags read
+}
+
+// Infer returns the best entry for svc's repository and chart (the search
+// of Check: tag pattern, versionFrom, prereleases, source), always with an
+// explicit tag pattern when one keeps the same versions. lagwatch discover
+// uses it on each candidate upstream.
+func Infer(svc catalog.Service, d Data, at time.Time) (Inferred, error) {
+	ups, tags, charts := upTo(d.Releases, at), upTo(d.Tags, at), chartsUpTo(d.Charts, at)
+	cur, err := evaluate(svc, ups, charts, at)
+	if err != nil {
+		return Inferred{}, err
+	}
+	best := search(svc, cur, ups, tags, charts, at)
+	from := ups
+	if best.svc.Upstream.Source != svc.Upstream.Source {
+		from = tags
+	}
+	if best.svc.Upstream.TagPattern == "" {
+		for _, p := range Patterns(from, best.svc.Upstream.Prereleases) {
+			c := best.svc
+			c.Upstream.TagPattern = p
+			if e, err := evaluate(c, from, charts, at); err == nil && !better(best, e) {
+				best = e
+				break
+			}
+		}
+	}
+	return Inferred{Service: best.svc, Coverage: coverageOf(best.cov), Kept: len(best.tl.Upstream), Fetched: len(from)}, nil
+}
