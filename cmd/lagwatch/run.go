@@ -61,8 +61,9 @@ Services whose catalog entry reads the deployed version from Prometheus need
 (bearer) or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD.
 
 lagwatch check --catalog FILE [--at TIME] [--format text|json] and the source flags of report
-lagwatch discover (--repo URL [--chart NAME]... | oci://HOST/PATH/NAME... | --from-prometheus)
-                [--catalog FILE] [--format yaml|json] [--budget N] and the source flags of report
+lagwatch discover [--repo URL [--chart NAME]...]... [oci://HOST/PATH/NAME...]
+                [--from-prometheus --prometheus-url URL [--catalog FILE]] [--format yaml|json]
+                [--budget N] [--at TIME] [--github-url URL] [--timeout D] [--oci-budget N] [--oci-cache-dir DIR]
 
 Exit codes: 0 ok; 1 some services failed (the others are still reported),
 check: some service has a problem, discover: some chart has no verified upstream;
@@ -84,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return validate(args[1:], stdout, stderr)
 	case "check":
 		return checkCommand(args[1:], stdout, stderr, getenv)
+	case "discover":
+		return discoverCommand(args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
