@@ -60,3 +60,52 @@ func TestHealthWarnsOfMisconfiguredServices(t *testing.T) {
 		t.Errorf("%d %v", status, out)
 	}
 }
+
+func (e *env) resourceAs(t *testing.T, role, path string) (int, map[string]any) {
+	t.Helper()
+	var status int
+	var body []byte
+	err := e.ds.CallResource(context.Background(), &backend.CallResourceRequest{Method: http.MethodGet, Path: strings.SplitN(path, "?", 2)[0], URL: path,
+		PluginContext: backend.PluginContext{User: &backend.User{Login: "u", Role: role}}},
+		backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error {
+			status, body = r.Status, append(body, r.Body...)
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("%s: %q", path, body)
+	}
+	return status, out
+}
+
+// GET /discover: the same discovery as the CLI, for org admins only (it
+// reads repositories the catalog does not name).
+func TestDiscoverResource(t *testing.T) {
+	e := newEnv(t, nil)
+	repo := e.helm.RepoURL("otwld__ollama-helm")
+	status, out := e.resourceAs(t, "Admin", "discover?repo="+repo+"&chart=ollama")
+	if status != http.StatusOK {
+		t.Fatalf("%d %v", status, out)
+	}
+	p := out["proposals"].([]any)[0].(map[string]any)
+	svc, _ := p["service"].(map[string]any)
+	if p["verified"] != true || svc["upstream"].(map[string]any)["repo"] != "ollama/ollama" || !strings.Contains(out["yaml"].(string), "- name: ollama") ||
+		out["requests"].(map[string]any)["github"].(float64) == 0 {
+		t.Errorf("%v", out)
+	}
+	for _, c := range []struct{ role, path, want string }{
+		{"Editor", "discover?repo=" + repo, "only an org admin can discover charts"},
+		{"Admin", "discover", "give repo=URL"},
+		{"Admin", "discover?repo=file:///etc/passwd", `repo "file:///etc/passwd" is not an http(s) Helm repository URL`},
+		{"Admin", "discover?oci=oci://x", `oci "oci://x" is not an oci://HOST/PATH/NAME chart`},
+		{"Admin", "discover?repo=" + repo + "&repo=" + repo + "&chart=a", "chart needs exactly one repo"},
+	} {
+		status, out := e.resourceAs(t, c.role, c.path)
+		if (status != http.StatusBadRequest && status != http.StatusForbidden) || !strings.Contains(out["error"].(string), c.want) {
+			t.Errorf("%s %s: %d %v", c.role, c.path, status, out)
+		}
+	}
+}
