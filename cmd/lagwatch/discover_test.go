@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,6 +33,15 @@ func TestDiscoverCommand(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "lagwatch: requests: GitHub ") || !strings.Contains(errOut, "(budget 60), chart repositories 1, Prometheus 0") {
 		t.Errorf("no request summary:\n%s", errOut)
+	}
+
+	// discover → check → save: the written catalog passes its check.
+	path := filepath.Join(t.TempDir(), "found.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, cout, cerr := runCLI(t, withToken, "check", "--catalog", path, "--github-url", s.gh.URL(), "--at", at); code != 0 || !strings.Contains(cout, "ollama: ok (coverage 20 of the last 20") {
+		t.Errorf("check of the discovered catalog: exit %d\n%s\n%s", code, cout, cerr)
 	}
 
 	// ChromaDB: no verified upstream, said with the candidates tried; json.
