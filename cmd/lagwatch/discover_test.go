@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/discover"
+	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
 
 func TestDiscoverCommand(t *testing.T) {
@@ -64,5 +66,23 @@ func TestDiscoverCommand(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, want) {
 			t.Errorf("%q: exit %d, %s", args, code, errOut)
 		}
+	}
+}
+
+// --from-prometheus: the charts the cluster runs (helm-exporter), joined by
+// name to the catalog's repositories; a chart no repository serves is named.
+func TestDiscoverFromPrometheus(t *testing.T) {
+	s := newServers(t)
+	s.prom.Set(discover.HelmChartsQuery,
+		fakes.PromSeries{Labels: map[string]string{"lagwatch_discover": "ollama|1.30.0|0.12.2"}, From: time.Now().Add(-time.Hour)},
+		fakes.PromSeries{Labels: map[string]string{"lagwatch_discover": "loki|6.6.2|3.0.0"}, From: time.Now().Add(-time.Hour)})
+	code, out, errOut := runCLI(t, withToken, "discover", "--from-prometheus", "--prometheus-url", s.prom.URL(), "--catalog", s.catalog, "--github-url", s.gh.URL())
+	if code != 1 || !strings.Contains(errOut, "lagwatch: loki 6.6.2 (helm_chart_info) unmatched: no repository given or in the catalog serves a chart named loki") ||
+		!strings.Contains(errOut, "Prometheus 3") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	cat, err := catalog.Parse([]byte(out))
+	if err != nil || len(cat.Services) != 1 || cat.Services[0].Deployed == nil || cat.Services[0].Deployed.Prometheus.Query != `max by (appVersion) (helm_chart_info{chart="ollama"} == 1)` {
+		t.Errorf("%v\n%s", err, out)
 	}
 }

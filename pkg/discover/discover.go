@@ -24,6 +24,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// Bounds of the chart metadata read for candidates.
+const maxMetadata, maxMetadataBytes = 10, 4096
+
 // DefaultBudget is how many GitHub requests one discovery makes at most.
 const DefaultBudget = 60
 
@@ -473,7 +476,7 @@ func Candidates(ref ChartRef, meta sources.ChartVersion) []Candidate {
 		idx[key] = len(out)
 		out = append(out, Candidate{Repo: repo, From: []string{from}})
 	}
-	for _, s := range strings.Split(meta.Sources, "\n") {
+	for _, s := range first(strings.Split(meta.Sources, "\n"), maxMetadata) {
 		if r, ok := githubRepo(s); ok {
 			add(r, "sources")
 		}
@@ -481,7 +484,9 @@ func Candidates(ref ChartRef, meta sources.ChartVersion) []Candidate {
 	var images []struct {
 		Image string `yaml:"image"`
 	}
-	if meta.Images != "" && yaml.Unmarshal([]byte(meta.Images), &images) == nil {
+	// Bounded before it is parsed: the metadata is a registry's or a chart
+	// host's word (the Helm reader keeps at most 4 KB; an OCI config more).
+	if meta.Images != "" && len(meta.Images) <= maxMetadataBytes && yaml.Unmarshal([]byte(meta.Images), &images) == nil {
 		for _, im := range images {
 			if r, ok := imageRepo(im.Image); ok {
 				add(r, "image "+cut(im.Image))

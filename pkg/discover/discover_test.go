@@ -268,3 +268,13 @@ func TestCandidates(t *testing.T) {
 		t.Errorf("OCI owner: %+v", got)
 	}
 }
+
+// Metadata from a registry or chart host is bounded before it is parsed.
+func TestCandidatesBounds(t *testing.T) {
+	big := "- image: ghcr.io/acme/app:1\n" + strings.Repeat("# padding\n", 500)
+	many := strings.Repeat("https://github.com/acme/x\n", 5) + strings.Repeat("https://example.org/\n", 10) + "https://github.com/acme/late"
+	got := discover.Candidates(discover.ChartRef{Repository: "https://charts.example.org", Name: "app"}, sources.ChartVersion{Images: big, Sources: many})
+	if len(got) != 1 || got[0].Repo != "acme/x" {
+		t.Errorf("%+v", got)
+	}
+}
