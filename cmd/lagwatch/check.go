@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/check"
+	"github.com/lagwatch/lagwatch/pkg/discover"
 )
 
 type checkOptions struct {
@@ -83,7 +84,8 @@ func checkCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 	}
 	defer src.Close()
 	fmt.Fprintf(stderr, "lagwatch: checking %d services of %s\n", len(services), o.catalogPath)
-	rep := check.Runner{Upstreams: src.GitHub, Charts: src.Charts()}.Run(ctx, services, o.at)
+	repair := &discover.Discoverer{Upstreams: src.GitHub, Charts: src.Charts()}
+	rep := check.Runner{Upstreams: src.GitHub, Charts: src.Charts(), Repair: repair.Repair}.Run(ctx, services, o.at)
 	if o.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -126,7 +128,7 @@ func writeCheck(w io.Writer, rep check.Report) error {
 			fmt.Fprintf(&b, "  fix: %s: %s  # %s\n", f.Field, yamlScalar(f.Value), f.Evidence)
 		}
 		if !r.OK && len(r.Fixes) == 0 {
-			b.WriteString("  no fix from this data: check the pairing of chart and upstream (lagwatch discover proposes one from the chart)\n")
+			b.WriteString("  no fix from this data, and the chart's metadata names no verified upstream: check the pairing of chart and upstream\n")
 		}
 		for _, l := range r.LeftOut {
 			fmt.Fprintf(&b, "  left out: %d %s, e.g. %s\n", l.Count, l.Cause, strings.Join(quoted(l.Examples), ", "))

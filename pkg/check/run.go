@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,17 @@ type Runner struct {
 	Upstreams   sources.UpstreamSource
 	Charts      sources.ChartSource
 	Concurrency int // DefaultConcurrency when 0
+	// Repair, when set, proposes another upstream for a service whose
+	// repository's data gives no fix (the wrong upstream): lagwatch
+	// discover's verified proposal from the chart's metadata, or nil.
+	Repair func(ctx context.Context, svc catalog.Service, charts []sources.ChartVersion, at time.Time) *Repair
+}
+
+// Repair is another upstream for a service, verified on its data.
+type Repair struct {
+	Service  catalog.Service // the entry with the new upstream
+	Evidence string
+	Coverage Coverage
 }
 
 // Run checks every service at time at, in the order given. A service whose
@@ -49,6 +61,13 @@ func (r Runner) Run(ctx context.Context, services []catalog.Service, at time.Tim
 				return
 			}
 			out[i] = Check(svc, d, at)
+			if res := &out[i]; r.Repair != nil && !res.OK && len(res.Fixes) == 0 {
+				if rp := r.Repair(ctx, svc, d.Charts, at); rp != nil && !strings.EqualFold(rp.Service.Upstream.Repo, svc.Upstream.Repo) {
+					res.Fixes = append(res.Fixes, Fix{Field: "upstream.repo", Value: rp.Service.Upstream.Repo, Evidence: rp.Evidence, Coverage: rp.Coverage})
+					s := rp.Service
+					res.Suggested = &s
+				}
+			}
 		}()
 	}
 	wg.Wait()

@@ -58,6 +58,8 @@ type Proposal struct {
 	Evidence   []string         `json:"evidence"`
 	Coverage   check.Coverage   `json:"coverage"`
 	Candidates []Candidate      `json:"candidates"`
+
+	best int // the proposed candidate, when Verified
 }
 
 // Unmatched is a chart a cluster runs that no repository serves.
@@ -275,6 +277,25 @@ func newest(vs []sources.ChartVersion) sources.ChartVersion {
 	return n
 }
 
+// Repair proposes another upstream for a catalog service whose entry does
+// not fit its data (check.Runner.Repair): the verified proposal for its
+// chart, keeping the entry's name, maintainer, chart and deployed fields.
+func (d *Discoverer) Repair(ctx context.Context, svc catalog.Service, charts []sources.ChartVersion, at time.Time) *check.Repair {
+	dd := *d
+	dd.At = at
+	p := dd.one(ctx, chartData{ref: ChartRef{Repository: svc.Chart.Repository, Name: svc.Chart.Name}, versions: charts})
+	if !p.Verified {
+		return nil
+	}
+	fixed := svc
+	fixed.Upstream = p.Service.Upstream
+	fixed.Chart.VersionFrom = p.Service.Chart.VersionFrom
+	u := fixed.Upstream
+	return &check.Repair{Service: fixed, Coverage: p.Coverage,
+		Evidence: fmt.Sprintf("named by the chart's %s; %s with tagPattern %s keeps %d of %d; %d of the last %d chart versions match",
+			strings.Join(p.Candidates[p.best].From, ", "), u.Source, quote(u.TagPattern), p.Candidates[p.best].inferred.Kept, p.Candidates[p.best].inferred.Fetched, p.Coverage.Matched, p.Coverage.Of)}
+}
+
 // one tries every candidate of one chart and proposes the best verified.
 func (d *Discoverer) one(ctx context.Context, c chartData) Proposal {
 	p := Proposal{Chart: c.ref, Evidence: []string{}, Candidates: []Candidate{}}
@@ -313,6 +334,7 @@ func (d *Discoverer) one(ctx context.Context, c chartData) Proposal {
 		return p
 	}
 	win := p.Candidates[best]
+	p.best = best
 	svc := win.inferred.Service
 	svc.Name = c.ref.Name
 	maint, why := Maintainer(c.ref, svc.Upstream.Repo, meta)

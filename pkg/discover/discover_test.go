@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/check"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/discover"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
@@ -276,5 +277,44 @@ func TestCandidatesBounds(t *testing.T) {
 	got := discover.Candidates(discover.ChartRef{Repository: "https://charts.example.org", Name: "app"}, sources.ChartVersion{Images: big, Sources: many})
 	if len(got) != 1 || got[0].Repo != "acme/x" {
 		t.Errorf("%+v", got)
+	}
+}
+
+// check's Repair: a chart paired with the wrong upstream gets the upstream
+// its own metadata names, verified, as a fix; the suggested entry passes.
+func TestRepairTheWrongUpstream(t *testing.T) {
+	st := fakes.NewStack(t)
+	cat, err := catalog.Parse([]byte(`services:
+  - name: gpu-operator-wrong-upstream
+    maintainer: vendor
+    upstream: {repo: chroma-core/chroma, source: tags, tagPattern: '^(\d+\.\d+\.\d+)$'}
+    chart: {repository: ` + st.Helm.RepoURL("NVIDIA__gpu-operator") + `, name: gpu-operator, versionFrom: version}
+  - name: chromadb-wrong-upstream
+    maintainer: community
+    upstream: {repo: NVIDIA/gpu-operator, source: releases}
+    chart: {repository: ` + st.Helm.RepoURL("amikos-tech__chromadb-chart") + `, name: chromadb}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := collector.NewSources(collector.SourcesConfig{GitHubURL: st.GitHub.URL(), GitHubToken: "test", Catalog: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	d := &discover.Discoverer{Upstreams: src.GitHub, Charts: src.Charts()}
+	r := check.Runner{Upstreams: src.GitHub, Charts: src.Charts(), Repair: d.Repair}
+	rep := r.Run(context.Background(), cat.Services, at)
+	g := rep.Results[0]
+	if len(g.Fixes) != 1 || g.Fixes[0].Field != "upstream.repo" || g.Fixes[0].Value != "NVIDIA/gpu-operator" || g.Suggested == nil ||
+		g.Suggested.Name != "gpu-operator-wrong-upstream" || g.Suggested.Maintainer != "vendor" || g.Suggested.Chart.VersionFrom != "version" && g.Suggested.Chart.VersionFrom != "appVersion" {
+		t.Fatalf("%+v", g)
+	}
+	if again := r.Run(context.Background(), []catalog.Service{*g.Suggested}, at); !again.Results[0].OK {
+		t.Errorf("the suggested entry: %+v", again.Results[0])
+	}
+	// ChromaDB's chart names no verified upstream: no fix, never a guess.
+	if c := rep.Results[1]; c.OK || len(c.Fixes) != 0 || c.Suggested != nil {
+		t.Errorf("chromadb: %+v", c)
 	}
 }

@@ -183,7 +183,8 @@ func (d *Datasource) handleCheck(w http.ResponseWriter, r *http.Request) {
 
 // check runs the catalog check on the datasource's sources (and caches).
 func (d *Datasource) check(ctx context.Context, svcs []catalog.Service, at time.Time) check.Report {
-	return check.Runner{Upstreams: d.sources.GitHub, Charts: d.sources.Charts()}.Run(ctx, svcs, at)
+	repair := &discover.Discoverer{Upstreams: d.sources.GitHub, Charts: d.sources.Charts()}
+	return check.Runner{Upstreams: d.sources.GitHub, Charts: d.sources.Charts(), Repair: repair.Repair}.Run(ctx, svcs, at)
 }
 
 // handleDiscover writes catalog entries from charts (docs/catalog.md):
