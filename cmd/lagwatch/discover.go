@@ -180,20 +180,17 @@ func discoverCommand(args []string, stdout, stderr io.Writer, getenv func(string
 	for _, r := range o.repos.repos {
 		repos = append(repos, r.URL)
 	}
-	d, src, err := discover.New(discover.Config{Sources: sc, Catalog: cat, Repos: repos, Budget: o.budget, At: o.at})
+	d, src, notes, err := discover.Open(ctx, discover.Config{Sources: sc, Catalog: cat, Repos: repos, Budget: o.budget, At: o.at}, &in, o.fromPrometheus)
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch discover: %v\n", err)
 		return exitUsage
 	}
 	defer src.Close()
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "note: Prometheus: %s\n", n)
+	}
 	if o.fromPrometheus {
-		deployed, notes := discover.FromPrometheus(ctx, src.Prometheus, o.at)
-		for _, n := range notes {
-			fmt.Fprintf(stderr, "note: Prometheus: %s\n", n)
-		}
-		fmt.Fprintf(stderr, "lagwatch: the cluster runs %d charts (helm_chart_info, gotk_resource_info)\n", len(deployed))
-		in.Deployed = deployed
-		in.Repos = withCatalogRepos(in.Repos, cat)
+		fmt.Fprintf(stderr, "lagwatch: the cluster runs %d charts (helm_chart_info, gotk_resource_info)\n", len(in.Deployed))
 	}
 	res := d.Run(ctx, in)
 	if o.format == "json" {
@@ -224,23 +221,4 @@ func discoverCommand(args []string, stdout, stderr io.Writer, getenv func(string
 		return exitPartial
 	}
 	return exitOK
-}
-
-// withCatalogRepos adds the catalog's HTTP chart repositories (all charts)
-// to those given, for joining the charts a cluster runs.
-func withCatalogRepos(repos []discover.RepoInput, cat *catalog.Catalog) []discover.RepoInput {
-	if cat == nil {
-		return repos
-	}
-	seen := map[string]bool{}
-	for _, r := range repos {
-		seen[r.URL] = true
-	}
-	for _, s := range cat.Services {
-		if !oci.IsOCI(s.Chart.Repository) && !seen[s.Chart.Repository] {
-			seen[s.Chart.Repository] = true
-			repos = append(repos, discover.RepoInput{URL: s.Chart.Repository})
-		}
-	}
-	return repos
 }

@@ -318,3 +318,29 @@ func TestRepairTheWrongUpstream(t *testing.T) {
 		t.Errorf("chromadb: %+v", c)
 	}
 }
+
+// Open with Prometheus: a chart Flux runs is read from the HelmRepository
+// URL Flux reports, with no repository given.
+func TestOpenFromFlux(t *testing.T) {
+	st := fakes.NewStack(t)
+	st.Prometheus.Set(discover.FluxReposQuery,
+		fakes.PromSeries{Labels: map[string]string{"lagwatch_discover": "nvidia|" + st.Helm.RepoURL("NVIDIA__gpu-operator")}, From: at.Add(-time.Hour)})
+	st.Prometheus.Set(discover.FluxChartsQuery,
+		fakes.PromSeries{Labels: map[string]string{"lagwatch_discover": "gpu-operator|v25.3.1|v25.3.1|nvidia"}, From: at.Add(-time.Hour)})
+	var in discover.Input
+	d, src, notes, err := discover.Open(context.Background(), discover.Config{At: at,
+		Sources: collector.SourcesConfig{GitHubURL: st.GitHub.URL(), GitHubToken: "test", PrometheusURL: st.Prometheus.URL()}}, &in, true)
+	if err != nil || len(notes) != 0 {
+		t.Fatal(err, notes)
+	}
+	defer src.Close()
+	res := d.Run(context.Background(), in)
+	if len(res.Proposals) != 1 || !res.Proposals[0].Verified || res.Proposals[0].Service.Upstream.Repo != "NVIDIA/gpu-operator" ||
+		res.Proposals[0].Service.Deployed.Prometheus.Label != "chart_app_version" || res.Requests.Prometheus != 3 {
+		t.Errorf("%+v", res)
+	}
+	if _, _, _, err := discover.Open(context.Background(), discover.Config{Sources: collector.SourcesConfig{GitHubURL: st.GitHub.URL()}}, &in, true); err == nil ||
+		err.Error() != "the charts a cluster runs are read from Prometheus, and no Prometheus URL is set" {
+		t.Errorf("no Prometheus URL: %v", err)
+	}
+}

@@ -136,3 +136,58 @@ func deployedQuery(d Deployed, versionFrom string) (query, label string) {
 	}
 	return fmt.Sprintf(`max by (appVersion) (helm_chart_info{chart="%s"} == 1)`, name), "appVersion"
 }
+
+// Open builds the discoverer for in, the same way for the CLI and the
+// resource. With fromPrometheus, the charts the cluster runs are read first
+// and added to in.Deployed; the repositories they are joined to are those
+// of in.Repos, the catalog's HTTP repositories, and the HelmRepository URLs
+// Flux reports (allowed for this discovery only). The notices say what
+// Prometheus could not answer.
+func Open(ctx context.Context, cfg Config, in *Input, fromPrometheus bool) (*Discoverer, *collector.Sources, []string, error) {
+	var notes []string
+	var pre Requests // the requests of the first phase, counted in the summary
+	if fromPrometheus {
+		d0, src, err := New(Config{Sources: cfg.Sources})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if src.Prometheus == nil {
+			src.Close()
+			return nil, nil, nil, fmt.Errorf("the charts a cluster runs are read from Prometheus, and no Prometheus URL is set")
+		}
+		in.Deployed, notes = FromPrometheus(ctx, src.Prometheus, cfg.atOrNow())
+		pre = d0.Counter.Requests()
+		src.Close()
+		seen := map[string]bool{}
+		for _, r := range in.Repos {
+			seen[r.URL] = true
+		}
+		addRepo := func(u string) {
+			if u != "" && !oci.IsOCI(u) && !seen[u] {
+				seen[u] = true
+				in.Repos = append(in.Repos, RepoInput{URL: u})
+				cfg.Repos = append(cfg.Repos, u)
+			}
+		}
+		for _, d := range in.Deployed {
+			addRepo(d.Repository)
+		}
+		if cfg.Catalog != nil {
+			for _, s := range cfg.Catalog.Services {
+				addRepo(s.Chart.Repository)
+			}
+		}
+	}
+	d, src, err := New(cfg)
+	if err == nil {
+		d.Counter.n = pre
+	}
+	return d, src, notes, err
+}
+
+func (c Config) atOrNow() time.Time {
+	if c.At.IsZero() {
+		return time.Now().UTC()
+	}
+	return c.At
+}

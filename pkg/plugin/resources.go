@@ -235,33 +235,18 @@ func (d *Datasource) handleDiscover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := d.settings
-	disc, src, err := discover.New(discover.Config{Catalog: d.catalog, Repos: repos, Sources: collector.SourcesConfig{
+	ctx, cancel := context.WithTimeout(r.Context(), 2*st.Timeout())
+	defer cancel()
+	disc, src, _, err := discover.Open(ctx, discover.Config{Catalog: d.catalog, Repos: repos, Sources: collector.SourcesConfig{
 		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
 		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
 		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
-		TokenHint: "set a GitHub token in the datasource settings", PrometheusAuthHint: "the Prometheus user, password or token in the datasource settings"}})
+		TokenHint: "set a GitHub token in the datasource settings", PrometheusAuthHint: "the Prometheus user, password or token in the datasource settings"}}, &in, fromProm)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: " + err.Error()})
 		return
 	}
 	defer src.Close()
-	ctx, cancel := context.WithTimeout(r.Context(), 2*st.Timeout())
-	defer cancel()
-	if fromProm {
-		in.Deployed, _ = discover.FromPrometheus(ctx, src.Prometheus, time.Now())
-		if d.catalog != nil {
-			seen := map[string]bool{}
-			for _, r := range in.Repos {
-				seen[r.URL] = true
-			}
-			for _, s := range d.catalog.Services {
-				if !oci.IsOCI(s.Chart.Repository) && !seen[s.Chart.Repository] {
-					seen[s.Chart.Repository] = true
-					in.Repos = append(in.Repos, discover.RepoInput{URL: s.Chart.Repository})
-				}
-			}
-		}
-	}
 	writeJSON(w, http.StatusOK, disc.Run(ctx, in))
 }
 
