@@ -119,8 +119,12 @@ func writeCheck(w io.Writer, rep check.Report) error {
 		default:
 			fmt.Fprintf(&b, "%s: PROBLEM", r.Service)
 		}
-		fmt.Fprintf(&b, " (coverage %d of the last %d chart versions; upstream keeps %d of %d %s; packaged %s, upstream latest %s)\n",
-			r.Coverage.Matched, r.Coverage.Of, r.Upstream.Kept, r.Upstream.Fetched, r.Upstream.Source, orDash(r.Chart.Packaged), orDash(r.Chart.UpstreamLatest))
+		cov := fmt.Sprintf("coverage %d of the last %d chart versions", r.Coverage.Matched, r.Coverage.Of)
+		if r.Coverage.Of == 0 {
+			cov = "coverage not judged: no chart version since the upstream history read starts"
+		}
+		fmt.Fprintf(&b, " (%s; upstream keeps %d of %d %s; packaged %s, upstream latest %s)\n",
+			cov, r.Upstream.Kept, r.Upstream.Fetched, r.Upstream.Source, orDash(r.Chart.Packaged), orDash(r.Chart.UpstreamLatest))
 		for _, p := range r.Problems {
 			fmt.Fprintf(&b, "  problem %s: %s\n", p.Kind, p.Message)
 		}
@@ -131,7 +135,11 @@ func writeCheck(w io.Writer, rep check.Report) error {
 			b.WriteString("  no fix from this data, and the chart's metadata names no verified upstream: check the pairing of chart and upstream\n")
 		}
 		for _, l := range r.LeftOut {
-			fmt.Fprintf(&b, "  left out: %d %s, e.g. %s\n", l.Count, l.Cause, strings.Join(quoted(l.Examples), ", "))
+			fmt.Fprintf(&b, "  left out: %d %s", l.Count, l.Cause)
+			if len(l.Examples) > 0 {
+				fmt.Fprintf(&b, ", e.g. %s", strings.Join(quoted(l.Examples), ", "))
+			}
+			b.WriteString("\n")
 		}
 	}
 	fmt.Fprintf(&b, "%d services at %s: %d with a problem, %d not checked\n", rep.Services, rep.At.Format(time.RFC3339), rep.Problems, rep.Failed)

@@ -85,3 +85,15 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("bad format: exit %d, %s", code, errOut)
 	}
 }
+
+// Without a token, tags come from the tag feed (the 10 newest): chart
+// versions older than that history are not judged, so a right entry does
+// not read as misconfigured.
+func TestCheckWithoutToken(t *testing.T) {
+	s := newServers(t)
+	code, out, errOut := runCLI(t, env(nil), "check", "--catalog", s.catalog, "--github-url", s.gh.URL(), "--oci-budget", "500")
+	if code != 0 || !strings.Contains(out, "chromadb: ok (coverage not judged: no chart version since the upstream history read starts;") ||
+		!strings.Contains(out, "  left out: 23 chart versions older than the upstream history read (not judged)\n") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}

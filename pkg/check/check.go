@@ -143,6 +143,9 @@ func Check(svc catalog.Service, d Data, at time.Time) Result {
 		res.Chart.UpstreamLatest = cur.st.UpstreamLatest.Version.Original()
 	}
 	res.LeftOut = leftOut(svc, ups, charts)
+	if cur.unjudged > 0 {
+		res.LeftOut = append(res.LeftOut, LeftOut{Cause: causeBeforeHistory, Count: cur.unjudged, Examples: []string{}})
+	}
 
 	// Problems of the entry as it is.
 	notVersions := 0
@@ -198,6 +201,7 @@ type eval struct {
 	st           engine.State
 	equal        int  // kept upstream versions that equal a chart's packaged version
 	unknownAbove bool // packaged version at At is no upstream version and above the newest
+	unjudged     int  // chart versions older than the upstream history read
 }
 
 func evaluate(svc catalog.Service, ups []sources.Release, charts []sources.ChartVersion, at time.Time) (eval, error) {
@@ -207,7 +211,17 @@ func evaluate(svc catalog.Service, ups []sources.Release, charts []sources.Chart
 	if err != nil {
 		return eval{}, err
 	}
-	e := eval{svc: svc, tl: tl, cov: tl.Coverage(), st: tl.At(at)}
+	e := eval{svc: svc, tl: tl, st: tl.At(at)}
+	// Coverage looks at the chart versions published since the oldest
+	// upstream release or tag read: a history cut short (the 10 newest tags
+	// of GitHub's tag feed without a token, a page limit) cannot say whether
+	// older ones ship an upstream version.
+	judged := &engine.Timeline{Upstream: tl.Upstream, Charts: tl.Charts}
+	if oldest := oldestTime(ups); !oldest.IsZero() {
+		judged.Charts = slices.DeleteFunc(slices.Clone(tl.Charts), func(c engine.Chart) bool { return c.Created.Before(oldest) })
+		e.unjudged = len(tl.Charts) - len(judged.Charts)
+	}
+	e.cov = judged.Coverage()
 	packaged := map[string]bool{}
 	for _, c := range tl.Charts {
 		packaged[c.App.String()] = true
@@ -449,7 +463,19 @@ const (
 	causeChartCreated   = "chart versions without a valid created time"
 	causeChartNoValue   = "chart versions without the value of versionFrom"
 	causeChartValue     = "chart versions whose packaged value is not a version"
+	causeBeforeHistory  = "chart versions older than the upstream history read (not judged)"
 )
+
+// oldestTime is the time of the oldest dated release or tag.
+func oldestTime(ups []sources.Release) time.Time {
+	var oldest time.Time
+	for _, r := range ups {
+		if !r.Time.IsZero() && (oldest.IsZero() || r.Time.Before(oldest)) {
+			oldest = r.Time
+		}
+	}
+	return oldest
+}
 
 // leftOut groups the values the entry leaves out by cause (the engine's
 // rules in engine.Build).
