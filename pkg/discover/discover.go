@@ -336,7 +336,7 @@ func (d *Discoverer) one(ctx context.Context, c chartData) Proposal {
 	win := p.Candidates[best]
 	p.best = best
 	svc := win.inferred.Service
-	svc.Name = c.ref.Name
+	svc.Name = serviceName(c.ref.Name)
 	maint, why := Maintainer(c.ref, svc.Upstream.Repo, meta)
 	svc.Maintainer = maint
 	if c.deployed != nil {
@@ -352,6 +352,18 @@ func (d *Discoverer) one(ctx context.Context, c chartData) Proposal {
 		p.Evidence = append(p.Evidence, fmt.Sprintf("deployed: the cluster runs chart %s %s (%s)", c.deployed.Version, orNone(c.deployed.AppVersion), c.deployed.From))
 	}
 	return p
+}
+
+var nameBad = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// serviceName is a catalog service name for a chart name (letters, digits,
+// '.', '_', '-'; a chart index key may hold anything).
+func serviceName(chart string) string {
+	n := strings.Trim(nameBad.ReplaceAllString(chart, "-"), "-._")
+	if n == "" {
+		return "chart"
+	}
+	return n
 }
 
 func orNone(s string) string {
@@ -617,11 +629,11 @@ func YAML(r Result) string {
 	var left []string
 	for _, p := range r.Proposals {
 		if !p.Verified {
-			left = append(left, fmt.Sprintf("# %s from %s: %s", p.Chart.Name, p.Chart.Repository, comment(p.Reason)))
+			left = append(left, "# "+comment(fmt.Sprintf("%s from %s: %s", p.Chart.Name, p.Chart.Repository, p.Reason)))
 		}
 	}
 	for _, u := range r.Unmatched {
-		left = append(left, fmt.Sprintf("# %s %s (%s): %s", u.Chart, u.Version, u.From, comment(u.Reason)))
+		left = append(left, "# "+comment(fmt.Sprintf("%s %s (%s): %s", u.Chart, u.Version, u.From, u.Reason)))
 	}
 	if len(left) > 0 {
 		sort.Strings(left)

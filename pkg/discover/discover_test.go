@@ -344,3 +344,16 @@ func TestOpenFromFlux(t *testing.T) {
 		t.Errorf("no Prometheus URL: %v", err)
 	}
 }
+
+// A chart name that is no catalog name still gives a catalog that parses.
+func TestYAMLWithOddNames(t *testing.T) {
+	svc := catalog.Service{Name: "x", Maintainer: "community", Upstream: catalog.Upstream{Repo: "o/x", Source: "releases", TagPattern: `^v(\d+)'$`},
+		Chart: catalog.Chart{Repository: "https://example.org/it's", Name: "we ird: chart", VersionFrom: "appVersion"}}
+	res := discover.Result{Proposals: []discover.Proposal{{Verified: true, Service: &svc, Evidence: []string{"line one\nline two"}},
+		{Chart: discover.ChartRef{Repository: "https://e.org", Name: "bad\nname"}, Reason: "no verified upstream:\n# services: []"}}}
+	out := discover.YAML(res)
+	cat, err := catalog.Parse([]byte(out))
+	if err != nil || len(cat.Services) != 1 || cat.Services[0].Chart.Name != "we ird: chart" || cat.Services[0].Upstream.TagPattern != `^v(\d+)'$` {
+		t.Errorf("%v\n%s", err, out)
+	}
+}
