@@ -37,8 +37,14 @@ type Coverage struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
+// coverageOf converts a coverage; the missing values (a chart host's word)
+// are cut to sources.MaxQuoted characters.
 func coverageOf(c engine.Coverage) Coverage {
-	return Coverage{Matched: c.Matched, Of: c.Of, Share: c.Share(), Missing: c.Missing}
+	out := Coverage{Matched: c.Matched, Of: c.Of, Share: c.Share()}
+	for _, m := range c.Missing {
+		out.Missing = append(out.Missing, cut(m))
+	}
+	return out
 }
 
 // UpstreamInfo says what was fetched upstream and what the entry keeps.

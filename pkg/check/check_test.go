@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,5 +248,18 @@ func TestCheckAt(t *testing.T) {
 	res := check.Check(svc, d, time.Date(2025, 1, 15, 0, 0, 0, 0, time.UTC))
 	if res.Upstream.Fetched != 2 || res.Chart.Fetched != 0 || res.Problems[0].Kind != check.NoChartVersion {
 		t.Errorf("upstream %+v chart %+v problems %+v", res.Upstream, res.Chart, res.Problems)
+	}
+}
+
+// Outside values in the answer are cut: a 100 KB appVersion does not make a
+// 2 MB check result.
+func TestLongValuesAreCut(t *testing.T) {
+	long := "2.0.0-debian-" + strings.Repeat("r", 100_000) // version 2.0.0 by versionPattern, never shipped upstream
+	svc := catalog.Service{Name: "x", Upstream: catalog.Upstream{Repo: "o/x", Source: sources.KindTags},
+		Chart: catalog.Chart{Name: "x", VersionFrom: catalog.FromAppVersion, VersionPattern: `^(\d+\.\d+\.\d+)`}}
+	res := check.Check(svc, check.Data{Releases: tags("1.0.0", "v"+long), Charts: charts(long, "1.0.0")}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	b, _ := json.Marshal(res)
+	if res.Coverage.Matched != 1 || res.Coverage.Of != 2 || len(b) > 4000 {
+		t.Errorf("%d bytes: %s", len(b), b[:300])
 	}
 }
