@@ -6,9 +6,12 @@
 //	lagwatch report --catalog provisioning/catalog/homelab-stack.yaml
 //	lagwatch serve --catalog FILE --listen :9465
 //	lagwatch validate --catalog FILE
+//	lagwatch check --catalog FILE        # does each entry fit its data? coverage, problems, fixes
+//	lagwatch discover --repo URL --chart NAME   # catalog entries from the chart itself
 //
 // Exit codes: 0 success; 1 a report was printed but some services failed
-// (each one is named in a warning on stderr); 2 usage or catalog error.
+// (each one is named in a warning on stderr), check found a problem, or
+// discover verified no entry for some chart; 2 usage or catalog error.
 package main
 
 import (

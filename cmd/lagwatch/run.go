@@ -40,6 +40,8 @@ commands:
   report    fetch every service of a catalog and print the status table
   serve     refresh every service of a catalog on a schedule and serve Prometheus metrics
   validate  check a catalog file and exit
+  check     check every service of a catalog against its data: coverage, problems, fixes
+  discover  write catalog entries from charts (a Helm repository, OCI charts, a cluster's Prometheus)
 
 lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
                 [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
@@ -58,7 +60,13 @@ Services whose catalog entry reads the deployed version from Prometheus need
 --prometheus-url; its login, if any, is read from LAGWATCH_PROMETHEUS_TOKEN
 (bearer) or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD.
 
-Exit codes: 0 ok; 1 some services failed (the others are still reported);
+lagwatch check --catalog FILE [--at TIME] [--format text|json] and the source flags of report
+lagwatch discover [--repo URL [--chart NAME]...]... [oci://HOST/PATH/NAME...]
+                [--from-prometheus --prometheus-url URL [--catalog FILE]] [--format yaml|json]
+                [--budget N] [--at TIME] [--github-url URL] [--timeout D] [--oci-budget N] [--oci-cache-dir DIR]
+
+Exit codes: 0 ok; 1 some services failed (the others are still reported),
+check: some service has a problem, discover: some chart has no verified upstream;
 2 usage or catalog error.
 `
 
@@ -75,6 +83,10 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return serve(context.Background(), args[1:], stderr, getenv, nil)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
+	case "check":
+		return checkCommand(args[1:], stdout, stderr, getenv)
+	case "discover":
+		return discoverCommand(args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -29,6 +29,8 @@ type OCIVersion struct {
 	Version    string
 	AppVersion string
 	Created    time.Time // zero: the manifest has no created annotation
+	Home       string    // Chart.yaml home, in the config blob when set
+	Sources    []string  // Chart.yaml sources, in the config blob when set
 }
 
 // OCI is a fake OCI registry serving Helm charts the way Docker Hub, GHCR
@@ -49,7 +51,8 @@ type OCIVersion struct {
 //   - GET /v2/NAME/blobs/DIGEST: 307 to a separate CDN server (as Docker Hub
 //     redirects to production.cloudflare.docker.com and GHCR to
 //     pkg-containers.githubusercontent.com), which serves the config blob
-//     ({"name","version","appVersion"}) without auth. A request that
+//     ({"name","version","appVersion"}, and "home", "sources" when the
+//     version has them) without auth. A request that
 //     reaches the CDN with an Authorization header is refused with 403 and
 //     fails the test: the registry's token must never leave its host.
 //
@@ -232,7 +235,14 @@ func (o *OCI) Put(name string, versions []OCIVersion) {
 	o.charts[name] = append([]OCIVersion(nil), versions...)
 	tags := map[string]string{}
 	for _, v := range versions {
-		config, _ := json.Marshal(map[string]string{"name": name[strings.LastIndex(name, "/")+1:], "version": v.Version, "appVersion": v.AppVersion, "apiVersion": "v2"})
+		cfg := map[string]any{"name": name[strings.LastIndex(name, "/")+1:], "version": v.Version, "appVersion": v.AppVersion, "apiVersion": "v2"}
+		if v.Home != "" {
+			cfg["home"] = v.Home
+		}
+		if len(v.Sources) > 0 {
+			cfg["sources"] = v.Sources
+		}
+		config, _ := json.Marshal(cfg)
 		cd := o.store(config)
 		manifest := map[string]any{
 			"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",

@@ -2,6 +2,7 @@ package fakes
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func NewStack(t testing.TB) *Stack {
 	}
 	versions := make([]OCIVersion, len(charts))
 	for i, c := range charts {
-		versions[len(charts)-1-i] = OCIVersion{Version: c.Version, AppVersion: c.AppVersion, Created: c.Created}
+		versions[len(charts)-1-i] = OCIVersion{Version: c.Version, AppVersion: c.AppVersion, Created: c.Created, Home: c.Home, Sources: splitLines(c.Sources)}
 	}
 	s.OCI.Put("otwld/ollama", versions)
 	cat, err := fixtures.Catalog(s.Helm.URL(), s.OCI.Host())
@@ -59,6 +60,13 @@ const GPUOperatorQuery = `max by (version) (helm_chart_info{release="gpu-operato
 var GPUOperatorDeployed = []PromSeries{
 	{Labels: map[string]string{"version": "v25.3.1"}, From: mustTime("2025-06-10T00:00:00Z"), To: mustTime("2025-09-12T00:00:00Z")},
 	{Labels: map[string]string{"version": "v25.3.3"}, From: mustTime("2025-09-12T00:00:00Z")},
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }
 
 func mustTime(s string) time.Time {

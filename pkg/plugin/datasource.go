@@ -70,6 +70,8 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 	mux.HandleFunc("GET /services", d.handleServices)
 	mux.HandleFunc("POST /validate", d.handleValidate)
 	mux.HandleFunc("GET /versions", d.handleVersions)
+	mux.HandleFunc("GET /check", d.handleCheck)
+	mux.HandleFunc("GET /discover", d.handleDiscover)
 	d.resources = httpadapter.New(mux)
 	return d, nil
 }

@@ -7,12 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/check"
+	"github.com/lagwatch/lagwatch/pkg/collector"
+	"github.com/lagwatch/lagwatch/pkg/discover"
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
 // maxCatalogBody bounds the /validate request: a catalog of catalog.MaxBytes
@@ -144,6 +150,115 @@ func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
 		out.Chart = append(out.Chart, chartVersion{Version: c.Version.String(), Packaged: c.App.String(), Time: c.Created})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// handleCheck checks every service of the catalog, or ?service=NAME,
+// against its data now (or at ?at=RFC3339): coverage, problems and fixes
+// with their evidence (docs/catalog.md has the shape).
+func (d *Datasource) handleCheck(w http.ResponseWriter, r *http.Request) {
+	if !d.catalogReady(w) {
+		return
+	}
+	q := r.URL.Query()
+	svcs := d.catalog.Services
+	if name := strings.TrimSpace(q.Get("service")); name != "" {
+		if svcs = d.catalog.Filter([]string{name}, ""); len(svcs) == 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: service %s is not in the catalog", sources.Quote(name))})
+			return
+		}
+	}
+	at := time.Now().UTC()
+	if raw := q.Get("at"); raw != "" {
+		t, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: at %s is not an RFC 3339 time such as 2025-09-30T00:00:00Z", sources.Quote(raw))})
+			return
+		}
+		at = t.UTC()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d.settings.Timeout())
+	defer cancel()
+	writeJSON(w, http.StatusOK, d.check(ctx, svcs, at))
+}
+
+// check runs the catalog check on the datasource's sources (and caches).
+func (d *Datasource) check(ctx context.Context, svcs []catalog.Service, at time.Time) check.Report {
+	repair := &discover.Discoverer{Upstreams: d.sources.GitHub, Charts: d.sources.Charts()}
+	return check.Runner{Upstreams: d.sources.GitHub, Charts: d.sources.Charts(), Repair: repair.Repair}.Run(ctx, svcs, at)
+}
+
+// handleDiscover writes catalog entries from charts (docs/catalog.md):
+// ?repo=URL (repeatable; every chart, or ?chart=NAME… of a single repo),
+// ?oci=oci://HOST/PATH/NAME (repeatable), ?prometheus=true (the charts the
+// cluster runs, joined to the repositories given and the catalog's). It
+// makes the plugin fetch from hosts the catalog does not name, so only an
+// org admin may call it (the config editor's "Add service").
+func (d *Datasource) handleDiscover(w http.ResponseWriter, r *http.Request) {
+	if u := backend.UserFromContext(r.Context()); u == nil || u.Role != "Admin" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "discover: only an org admin can discover charts (it reads repositories the catalog does not name)"})
+		return
+	}
+	q := r.URL.Query()
+	var in discover.Input
+	var repos []string
+	for _, raw := range q["repo"] {
+		if _, err := helmRepoURL(raw); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: repo " + err.Error()})
+			return
+		}
+		in.Repos = append(in.Repos, discover.RepoInput{URL: raw})
+		repos = append(repos, raw)
+	}
+	if charts := q["chart"]; len(charts) > 0 {
+		if len(in.Repos) != 1 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: chart needs exactly one repo"})
+			return
+		}
+		in.Repos[0].Charts = charts
+	}
+	for _, raw := range q["oci"] {
+		i := strings.LastIndex(raw, "/")
+		if _, _, err := oci.ParseRef(raw[:max(i, 0)], raw[i+1:]); !oci.IsOCI(raw) || err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("discover: oci %s is not an oci://HOST/PATH/NAME chart", sources.Quote(raw))})
+			return
+		}
+		in.OCI = append(in.OCI, raw)
+		repos = append(repos, raw)
+	}
+	fromProm := q.Get("prometheus") == "true"
+	if len(repos) == 0 && !fromProm {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: give repo=URL (and chart=NAME), oci=oci://HOST/PATH/NAME or prometheus=true"})
+		return
+	}
+	if fromProm && d.settings.PrometheusURL == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: prometheus=true needs the Prometheus URL in the datasource settings"})
+		return
+	}
+	st := d.settings
+	ctx, cancel := context.WithTimeout(r.Context(), 2*st.Timeout())
+	defer cancel()
+	disc, src, _, err := discover.Open(ctx, discover.Config{Catalog: d.catalog, Repos: repos, Sources: collector.SourcesConfig{
+		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
+		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
+		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
+		TokenHint: "set a GitHub token in the datasource settings", PrometheusAuthHint: "the Prometheus user, password or token in the datasource settings"}}, &in, fromProm)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: " + err.Error()})
+		return
+	}
+	defer src.Close()
+	writeJSON(w, http.StatusOK, disc.Run(ctx, in))
+}
+
+func helmRepoURL(raw string) (string, error) {
+	if oci.IsOCI(raw) {
+		return "", fmt.Errorf("%s is an OCI reference: give it as oci=", sources.Quote(raw))
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", fmt.Errorf("%s is not an http(s) Helm repository URL without credentials", sources.Quote(raw))
+	}
+	return u.String(), nil
 }
 
 // catalogReady answers 400 with the catalog's problem when it could not be used.

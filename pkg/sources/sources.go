@@ -26,7 +26,16 @@ type ChartVersion struct {
 	Created    time.Time // the entry's created time (zero when absent or unparsable)
 	CreatedRaw string    // created as written, for messages about it
 	Deprecated bool
+
+	// Metadata for discovery (lagwatch discover), as the chart publishes it.
+	// Strings only, so that a ChartVersion stays comparable.
+	Home    string // home URL ("" when absent)
+	Sources string // source URLs, one per line
+	Images  string // the ImagesAnnotation annotation as written (a YAML list of name/image)
 }
+
+// ImagesAnnotation is the Artifact Hub annotation that lists a chart's images.
+const ImagesAnnotation = "artifacthub.io/images"
 
 // Notice is a non-fatal remark about fetched data, for example that cached
 // data is served because the source is rate limited.

@@ -96,9 +96,13 @@ func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, er
 		return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: a version entry is %s, expected a mapping", line, sources.Quote(name), what)
 	}
 	var version, app, created, deprecated string
+	var meta sources.ChartVersion
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		var into *string
 		switch n.Content[i].Value {
+		case "home", "sources", "annotations":
+			metadata(&meta, n.Content[i].Value, yamlsafe.Resolve(n.Content[i+1]))
+			continue
 		case "<<":
 			// Merge keys would need alias expansion, which a hostile index
 			// turns into a bomb; Helm never writes them.
@@ -126,7 +130,7 @@ func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, er
 			*into = v.Value
 		}
 	}
-	cv := sources.ChartVersion{Version: version, AppVersion: app, CreatedRaw: created}
+	cv := sources.ChartVersion{Version: version, AppVersion: app, CreatedRaw: created, Home: meta.Home, Sources: meta.Sources, Images: meta.Images}
 	cv.Deprecated, _ = strconv.ParseBool(deprecated)
 	// created mixes offsets and 0-9 fractional digits; anything unparsable,
 	// or before 1970, stays zero and the engine reports it.
@@ -134,6 +138,50 @@ func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, er
 		cv.Created = t.UTC()
 	}
 	return cv, nil
+}
+
+// maxMetadata bounds the source URLs kept per version and the length of
+// each metadata value: discovery needs a few.
+const maxMetadata, maxMetadataBytes = 10, 4096
+
+// metadata reads the discovery metadata of a version entry (home, sources,
+// the images annotation). A value of another shape is ignored: metadata
+// never makes an index unreadable.
+func metadata(into *sources.ChartVersion, key string, v *yaml.Node) {
+	scalar := func(n *yaml.Node) (string, bool) {
+		n = yamlsafe.Resolve(n)
+		if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" || len(n.Value) > maxMetadataBytes {
+			return "", false
+		}
+		return n.Value, true
+	}
+	if v == nil {
+		return
+	}
+	switch key {
+	case "home":
+		into.Home, _ = scalar(v)
+	case "sources":
+		if v.Kind != yaml.SequenceNode {
+			return
+		}
+		var urls []string
+		for _, item := range v.Content {
+			if s, ok := scalar(item); ok && len(urls) < maxMetadata && !strings.Contains(s, "\n") {
+				urls = append(urls, s)
+			}
+		}
+		into.Sources = strings.Join(urls, "\n")
+	case "annotations":
+		if v.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if v.Content[i].Value == sources.ImagesAnnotation {
+				into.Images, _ = scalar(v.Content[i+1])
+			}
+		}
+	}
 }
 
 // DecodeIndex decodes a whole index document and returns the named charts
@@ -221,19 +269,20 @@ func contains(names []string, name string) bool {
 // A document that is not in Helm's block layout (JSON, or no top-level
 // "entries:" line) is decoded whole with DecodeIndex. When an unstreamable
 // layout shows up after part of the input was consumed, ParseIndex returns an
-// error wrapping ErrNeedFullDecode.
+// error wrapping ErrNeedFullDecode. Nil names reads every chart (discovery).
 func ParseIndex(r io.Reader, names []string) (Charts, error) {
 	want := make(map[string]bool, len(names))
 	for _, n := range names {
 		want[n] = true
 	}
-	p := &streamParser{lr: lineReader{br: bufio.NewReaderSize(r, 64<<10), max: MaxFullDecode}, want: want, out: Charts{}, keys: map[string]int{}}
+	p := &streamParser{lr: lineReader{br: bufio.NewReaderSize(r, 64<<10), max: MaxFullDecode}, want: want, all: names == nil, out: Charts{}, keys: map[string]int{}}
 	return p.run()
 }
 
 type streamParser struct {
 	lr   lineReader
 	want map[string]bool
+	all  bool // every chart is wanted
 	out  Charts
 
 	lineNo     int
@@ -325,6 +374,9 @@ func (p *streamParser) run() (Charts, error) {
 }
 
 func (p *streamParser) names() []string {
+	if p.all {
+		return nil
+	}
 	out := make([]string, 0, len(p.want))
 	for n := range p.want {
 		out = append(out, n)
@@ -407,7 +459,7 @@ func (p *streamParser) chartKeyLine(text []byte) error {
 		return fmt.Errorf("line %d: chart %s is listed twice under entries (first at line %d)", p.lineNo, sources.Quote(name), first)
 	}
 	p.keys[name] = p.lineNo
-	if !p.want[name] {
+	if !p.all && !p.want[name] {
 		return nil
 	}
 	switch v := string(stripComment(rest)); v {

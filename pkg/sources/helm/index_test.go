@@ -167,10 +167,14 @@ func TestFixtureFacts(t *testing.T) {
 		version     string
 		want        sources.ChartVersion
 	}{
-		{"otwld__ollama-helm/index.yaml", "ollama", 164, "1.77.0", sources.ChartVersion{Version: "1.77.0", AppVersion: "0.32.15", Created: at("2026-08-21T23:33:42.818290675Z")}},
-		{"otwld__ollama-helm/index-2025-09-17.yaml", "ollama", 115, "1.29.0", sources.ChartVersion{Version: "1.29.0", AppVersion: "0.11.11", Created: at("2025-09-17T13:48:49.896782422Z")}},
-		{"NVIDIA__gpu-operator/index.yaml", "gpu-operator", 59, "v26.7.0", sources.ChartVersion{Version: "v26.7.0", AppVersion: "v26.7.0", Created: at("2026-08-21T20:53:00Z")}},
-		{"amikos-tech__chromadb-chart/index.yaml", "chromadb", 23, "0.2.2", sources.ChartVersion{Version: "0.2.2", AppVersion: "1.5.3", Created: at("2026-03-08T17:00:51.267922727Z")}},
+		{"otwld__ollama-helm/index.yaml", "ollama", 164, "1.77.0", sources.ChartVersion{Version: "1.77.0", AppVersion: "0.32.15", Created: at("2026-08-21T23:33:42.818290675Z"),
+			Home: "https://ollama.ai/", Sources: "https://github.com/ollama/ollama\nhttps://github.com/otwld/ollama-helm"}},
+		{"otwld__ollama-helm/index-2025-09-17.yaml", "ollama", 115, "1.29.0", sources.ChartVersion{Version: "1.29.0", AppVersion: "0.11.11", Created: at("2025-09-17T13:48:49.896782422Z"),
+			Home: "https://ollama.ai/", Sources: "https://github.com/ollama/ollama\nhttps://github.com/otwld/ollama-helm"}},
+		{"NVIDIA__gpu-operator/index.yaml", "gpu-operator", 59, "v26.7.0", sources.ChartVersion{Version: "v26.7.0", AppVersion: "v26.7.0", Created: at("2026-08-21T20:53:00Z"),
+			Home: "https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/overview.html", Sources: "https://github.com/NVIDIA/gpu-operator"}},
+		{"amikos-tech__chromadb-chart/index.yaml", "chromadb", 23, "0.2.2", sources.ChartVersion{Version: "0.2.2", AppVersion: "1.5.3", Created: at("2026-03-08T17:00:51.267922727Z"),
+			Home: "https://github.com/amikos-tech/chromadb-chart", Sources: "https://github.com/amikos-tech/chromadb-chart"}},
 		{"vllm-project__production-stack/index.yaml", "vllm-stack", 23, "0.1.12", sources.ChartVersion{Version: "0.1.12", Created: at("2026-07-24T20:08:01.521174733Z")}},
 		{"vllm-project__production-stack/index-2026-01-28.yaml", "vllm-stack", 20, "0.1.9", sources.ChartVersion{Version: "0.1.9", Created: at("2026-01-28T23:42:25.775976235Z")}},
 	} {
@@ -331,6 +335,48 @@ func TestAliasBomb(t *testing.T) {
 		}
 		if err == nil {
 			t.Errorf("%s: accepted an alias bomb", name)
+		}
+	}
+}
+
+// Discovery metadata: home, sources and the images annotation are read, in
+// both readers; a value of another shape is ignored, never an error; nil
+// names read every chart.
+func TestMetadataAndAllCharts(t *testing.T) {
+	doc := `apiVersion: v1
+entries:
+  app:
+  - version: 1.0.0
+    home: https://example.org/
+    sources:
+    - https://github.com/acme/app
+    - https://github.com/acme/app-chart
+    annotations:
+      artifacthub.io/images: |
+        - name: app
+          image: ghcr.io/acme/app:1.0.0
+  other:
+  - version: 2.0.0
+    sources: not-a-list
+    annotations: [1, 2]
+    home: {a: b}
+`
+	want := Charts{
+		"app": {{Version: "1.0.0", Home: "https://example.org/", Sources: "https://github.com/acme/app\nhttps://github.com/acme/app-chart",
+			Images: "- name: app\n  image: ghcr.io/acme/app:1.0.0\n"}},
+		"other": {{Version: "2.0.0"}},
+	}
+	stream, err := ParseIndex(strings.NewReader(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := DecodeIndex(strings.NewReader(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]Charts{"stream": stream, "full": full} {
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v\nwant %+v", name, got, want)
 		}
 	}
 }

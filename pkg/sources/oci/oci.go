@@ -468,6 +468,10 @@ type HelmConfig struct {
 	Version    string `json:"version"`
 	AppVersion string `json:"appVersion"`
 	Deprecated bool   `json:"deprecated"`
+	// Discovery metadata (lagwatch discover).
+	Home        string            `json:"home"`
+	Sources     []string          `json:"sources"`
+	Annotations map[string]string `json:"annotations"`
 }
 
 // DecodeHelmConfig reads a Helm chart config blob.

@@ -23,7 +23,12 @@ const (
 	maxDiskRecords = 10_000 // record files in the cache directory, oldest removed first
 	maxRecordBytes = 4 << 10
 	maxCreatedLen  = 64 // an RFC 3339 time has at most 35 characters; longer is kept cut, for messages
-	recordsDir     = "records"
+	// What discovery reads of a chart (home, sources, the images annotation),
+	// cut so that a record stays within maxRecordBytes.
+	maxHomeLen    = 256
+	maxSourcesLen = 768
+	maxImagesLen  = 1536
+	recordsDir    = "records"
 )
 
 // record is what one chart version's manifest and config blob say. It is
@@ -35,22 +40,28 @@ type record struct {
 	Deprecated bool   `json:"deprecated,omitempty"`
 	Created    string `json:"created,omitempty"` // the created annotation as written, cut to maxCreatedLen
 	Dated      bool   `json:"dated,omitempty"`   // the manifest has the created annotation
+	Home       string `json:"home,omitempty"`    // discovery metadata, cut (see maxHomeLen …)
+	Sources    string `json:"sources,omitempty"` // one per line
+	Images     string `json:"images,omitempty"`  // the artifacthub.io/images annotation
 }
 
 func newRecord(digest string, m Manifest, c HelmConfig) record {
 	raw, dated := m.Annotations[annoCreated]
-	return record{Digest: digest, Version: c.Version, AppVersion: c.AppVersion, Deprecated: c.Deprecated, Created: cut(raw, maxCreatedLen), Dated: dated}
+	return record{Digest: digest, Version: c.Version, AppVersion: c.AppVersion, Deprecated: c.Deprecated, Created: cut(raw, maxCreatedLen), Dated: dated,
+		Home: cut(c.Home, maxHomeLen), Sources: cut(strings.Join(c.Sources, "\n"), maxSourcesLen), Images: cut(c.Annotations[sources.ImagesAnnotation], maxImagesLen)}
 }
 
 // valid reports whether a record read back from disk is one this code
 // writes, for the digest it is filed under.
 func (r record) valid(digest string) bool {
-	return r.Digest == digest && len(r.Version) <= maxVersionLen && len(r.AppVersion) <= maxVersionLen && len(r.Created) <= maxCreatedLen+len("…")
+	return r.Digest == digest && len(r.Version) <= maxVersionLen && len(r.AppVersion) <= maxVersionLen && len(r.Created) <= maxCreatedLen+len("…") &&
+		len(r.Home) <= maxHomeLen+len("…") && len(r.Sources) <= maxSourcesLen+len("…") && len(r.Images) <= maxImagesLen+len("…")
 }
 
 // chartVersion is the record as the version of a tag.
 func (r record) chartVersion(tag string) sources.ChartVersion {
-	cv := sources.ChartVersion{Version: r.Version, AppVersion: r.AppVersion, Deprecated: r.Deprecated, CreatedRaw: r.Created}
+	cv := sources.ChartVersion{Version: r.Version, AppVersion: r.AppVersion, Deprecated: r.Deprecated, CreatedRaw: r.Created,
+		Home: r.Home, Sources: r.Sources, Images: r.Images}
 	if cv.Version == "" {
 		cv.Version = strings.ReplaceAll(tag, "_", "+")
 	}
