@@ -45,7 +45,8 @@ func (s Severity) String() string {
 	return [...]string{"none", "low", "medium", "high", "critical"}[s]
 }
 
-// bound is one comparison of a version range: op is <, <=, >, >= or =.
+// bound is one comparison of a version range: op is <, <=, >, >= or =; a
+// nil v (">= 0") holds for every version.
 type bound struct {
 	op string
 	v  *semver.Version
@@ -79,6 +80,11 @@ func ParseRange(s string) (Range, error) {
 			return r, fmt.Errorf("vulnerable range %s: %s does not start with <, <=, >, >= or =", sources.Quote(s), sources.Quote(part))
 		}
 		raw := strings.TrimSpace(part[len(op):])
+		if op == ">=" && raw == "0" {
+			// GitHub's "every version", prereleases of 0.0.0 included.
+			r.bounds = append(r.bounds, bound{op: op})
+			continue
+		}
 		v, err := parseRangeVersion(raw)
 		if err != nil {
 			return r, fmt.Errorf("vulnerable range %s: %s is not a version", sources.Quote(s), sources.Quote(raw))
@@ -100,6 +106,9 @@ func parseRangeVersion(s string) (*semver.Version, error) {
 // Contains reports whether v is in the range.
 func (r Range) Contains(v *semver.Version) bool {
 	for _, b := range r.bounds {
+		if b.v == nil {
+			continue // ">= 0"
+		}
 		c := v.Compare(b.v)
 		ok := false
 		switch b.op {
