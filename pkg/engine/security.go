@@ -222,7 +222,7 @@ func NewSecurity(tl *Timeline, advs []Advisory) *Security {
 // first released.
 type Counted struct {
 	Advisory *Advisory
-	FixedAt  time.Time      // t_f(a)
+	FixedAt  time.Time       // t_f(a)
 	Patched  *semver.Version // f_a of the range x is in
 }
 

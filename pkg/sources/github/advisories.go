@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +105,11 @@ func (s *Source) advisoryCache() *cache.Cache[advisoryList] {
 // fetchAdvisories reads every page of one package's advisories. Page 1 is
 // asked with prev's ETag: a 304 keeps prev.
 func (s *Source) fetchAdvisories(ctx context.Context, eco, pkg string, prev *cache.Entry[advisoryList]) (cache.Entry[advisoryList], error) {
-	q := url.Values{"ecosystem": {eco}, "affects": {pkg}, "per_page": {"100"}}
+	return s.fetchAdvisoryPages(ctx, eco, pkg, 100, prev)
+}
+
+func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPage int, prev *cache.Entry[advisoryList]) (cache.Entry[advisoryList], error) {
+	q := url.Values{"ecosystem": {eco}, "affects": {pkg}, "per_page": {strconv.Itoa(perPage)}}
 	next := s.base + "/advisories?" + q.Encode()
 	what := "advisories of " + pkg
 	var out cache.Entry[advisoryList]
