@@ -140,4 +140,3 @@ func (s *Source) fetchAdvisoriesPerPage(ctx context.Context, eco, pkg string, pe
 	e, err := s.fetchAdvisoryPages(ctx, eco, pkg, perPage, nil)
 	return e.Value.advisories, e.Value.notices, err
 }
-
