@@ -87,6 +87,10 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
+// SetClient sets the HTTP client (the sources' shared one, whose transport
+// holds the allow-list); for building the source before the client.
+func (s *Source) SetClient(c *http.Client) { s.hc = c }
+
 // Host is the host the source reads from (for the allow-list).
 func (s *Source) Host() string { return s.base.Host }
 
