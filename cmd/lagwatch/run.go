@@ -18,6 +18,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
+	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
@@ -95,6 +96,7 @@ type sourceOptions struct {
 	ociBudget   int
 	ociCacheDir string
 	promURL     string
+	eolURL      string
 	verdict     engine.VerdictParams
 
 	services0, timeout0 string    // raw flag values, checked by check
@@ -110,6 +112,7 @@ func (o *sourceOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart and refresh (Docker Hub counts each as a pull)")
 	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
 	fs.StringVar(&o.promURL, "prometheus-url", "", "Prometheus base URL for deployed versions read from Prometheus (none by default)")
+	fs.StringVar(&o.eolURL, "eol-url", eol.DefaultURL, "endoflife.date base URL, asked only for services that name an eol.product")
 	fs.StringVar(&o.verdict0[0], "verdict-window", "365d", "verdict: the upstream releases looked at (W)")
 	fs.StringVar(&o.verdict0[1], "verdict-tolerance", "7d", "verdict: the packaging delay you accept (T)")
 	fs.StringVar(&o.verdict0[2], "verdict-abandonment", "120d", "verdict: chart age after which a chart behind upstream may be abandoned (A)")
@@ -193,6 +196,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		PrometheusURL:      o.promURL, PrometheusToken: promToken, PrometheusUser: promUser, PrometheusPassword: promPassword,
 		PrometheusHint:     "pass --prometheus-url URL",
 		PrometheusAuthHint: "LAGWATCH_PROMETHEUS_TOKEN, or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD",
+		EOLURL:             o.eolURL, EOLHint: "--eol-url",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)
@@ -334,6 +338,9 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	counter.githubHost = ghURL.Host
 	if pu, err := url.Parse(o.promURL); err == nil {
 		counter.promHost = pu.Host
+	}
+	if eu, err := url.Parse(o.eolURL); err == nil {
+		counter.eolHost = eu.Host
 	}
 	services, src, code, ok := o.open("report", stderr, getenv, counter, 0)
 	if !ok {
