@@ -140,3 +140,33 @@ func (s *Source) fetchAdvisoriesPerPage(ctx context.Context, eco, pkg string, pe
 	e, err := s.fetchAdvisoryPages(ctx, eco, pkg, perPage, nil)
 	return e.Value.advisories, e.Value.notices, err
 }
+
+// GitHub's message in an error answer is quoted with the token removed;
+// a rate-limited GitHub holds back the advisories like the releases, and the
+// last good list is served with a notice.
+func TestAdvisoriesRateLimitAndRedaction(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, `{"message":"token %s is broken"}`, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	src, err := New(Config{BaseURL: srv.URL, Token: testToken, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = src.Advisories(context.Background(), sources.AdvisoryRef{Ecosystem: "go", Packages: []string{"p"}})
+	if err == nil || strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("error: %v", err)
+	}
+
+	e := newEnv(t, testToken, false)
+	if _, _, err := e.src.Advisories(context.Background(), ollamaRef); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(DefaultAdvisoryCacheTTL + time.Minute)
+	e.gh.SetRateLimited(e.clock.Now().Add(30 * time.Minute))
+	advs, notices, err := e.src.Advisories(context.Background(), ollamaRef)
+	if err != nil || len(advs) != 16 || !strings.Contains(fmt.Sprint(notices), "rate limit") {
+		t.Errorf("rate limited: %v, %d advisories, notices %q", err, len(advs), notices)
+	}
+}
