@@ -421,3 +421,31 @@ func TestSecurityMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSecurityAt: the security metrics of one version at one time, on
+// the Ollama fixtures (16 advisories, ~250 stable releases): what a lag
+// series pays per point. No allocation when nothing counts.
+func BenchmarkSecurityAt(b *testing.B) {
+	t := &testing.T{}
+	tl, _ := ollama.timeline(t)
+	sec := engine.NewSecurity(tl, ollamaAdvisories(t))
+	x := semver.MustParse("0.1.32")
+	at := ts("2026-08-01T00:00:00Z")
+	b.ReportAllocs()
+	for b.Loop() {
+		sec.At(x, at)
+	}
+}
+
+func TestSecurityAtAllocations(t *testing.T) {
+	tl, _ := ollama.timeline(t)
+	sec := engine.NewSecurity(tl, ollamaAdvisories(t))
+	current := semver.MustParse("0.5.4")
+	at := ts("2025-01-01T00:00:00Z") // before the first advisory without a fix
+	if st := sec.At(current, at); st.FixesBehind != 0 || st.Unfixed != 0 {
+		t.Fatalf("%+v", st)
+	}
+	if n := testing.AllocsPerRun(100, func() { sec.At(current, at) }); n != 0 {
+		t.Errorf("%.0f allocations for a version nothing affects, want 0", n)
+	}
+}
