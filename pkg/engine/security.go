@@ -403,3 +403,23 @@ func (c *Cycles) At(x *semver.Version, t time.Time) (st EOLState, ok bool, reaso
 	st.SupportLeft = &left
 	return st, true, ""
 }
+
+// PackagedAt is At with x = packaged(t) of tl; false (null) before the first
+// chart or where x has no usable cycle.
+func (c *Cycles) PackagedAt(tl *Timeline, t time.Time) (EOLState, bool, string) {
+	st := tl.At(t)
+	if !st.HasChart {
+		return EOLState{}, false, ""
+	}
+	return c.At(st.Chart.App, t)
+}
+
+// DeployedAt is At with x = deployed(t): the last hop; false (null) when
+// what runs at t is unknown.
+func (c *Cycles) DeployedAt(d Deployed, t time.Time) (EOLState, bool, string) {
+	v := d.At(t)
+	if v == nil {
+		return EOLState{}, false, ""
+	}
+	return c.At(v, t)
+}

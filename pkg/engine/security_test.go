@@ -449,3 +449,22 @@ func TestSecurityAtAllocations(t *testing.T) {
 		t.Errorf("%.0f allocations for a version nothing affects, want 0", n)
 	}
 }
+
+func TestEOLPackagedAndDeployed(t *testing.T) {
+	tl, _ := ollama.timeline(t)
+	// Jaeger's cycles are majors; Ollama's 0.x versions have none.
+	c := cycles(t, "jaeger")
+	if _, ok, reason := c.PackagedAt(tl, ts("2025-09-30T00:00:00Z")); ok || !strings.Contains(reason, "matches version 0.12.2") {
+		t.Errorf("packaged: ok %v, %q", ok, reason)
+	}
+	if _, ok, _ := c.PackagedAt(tl, ts("2023-01-01T00:00:00Z")); ok {
+		t.Error("before the first chart: want null")
+	}
+	d, _ := engine.PinnedDeployed("1.60.0")
+	if st, ok, _ := c.DeployedAt(d, ts("2026-01-01T00:00:00Z")); !ok || !st.EOL || st.Cycle.Name != "1" {
+		t.Errorf("deployed 1.60.0: %+v", st)
+	}
+	if _, ok, _ := c.DeployedAt(engine.Deployed{}, ts("2026-01-01T00:00:00Z")); ok {
+		t.Error("no deployed version: want null")
+	}
+}
