@@ -148,28 +148,29 @@ type Affected struct {
 }
 
 // BuildAdvisories normalises the advisories of one service. A range or a
-// patched version that does not parse leaves that entry out, with one notice
-// naming the advisory and the value; so does an unknown severity (read as 0).
+// patched version that does not parse leaves that entry out, and an unknown
+// severity reads as 0: one notice for all of them, naming the advisory and
+// the value of at most three.
 func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 	var out []Advisory
-	var notices []string
+	var problems []string
 	for _, a := range raw {
 		sev, ok := ParseSeverity(a.Severity)
 		if !ok {
-			notices = append(notices, fmt.Sprintf("advisory %s: severity %s is not low, medium, high or critical; read as none", a.ID, sources.Quote(a.Severity)))
+			problems = append(problems, fmt.Sprintf("advisory %s: severity %s is not low, medium, high or critical; read as none", a.ID, sources.Quote(a.Severity)))
 		}
 		adv := Advisory{ID: a.ID, Severity: sev, Published: a.Published.UTC()}
 		for _, v := range a.Vulnerabilities {
 			r, err := ParseRange(v.Range)
 			if err != nil {
-				notices = append(notices, fmt.Sprintf("advisory %s (%s): %v; left out", a.ID, v.Package, err))
+				problems = append(problems, fmt.Sprintf("advisory %s (%s): %v; left out", a.ID, v.Package, err))
 				continue
 			}
 			aff := Affected{Range: r}
 			if p := strings.TrimSpace(v.Patched); p != "" {
 				pv, err := parseVersion(p)
 				if err != nil {
-					notices = append(notices, fmt.Sprintf("advisory %s (%s): first patched version %s is not a version; left out", a.ID, v.Package, sources.Quote(p)))
+					problems = append(problems, fmt.Sprintf("advisory %s (%s): first patched version %s is not a version; left out", a.ID, v.Package, sources.Quote(p)))
 					continue
 				}
 				aff.Patched = pv
@@ -181,7 +182,17 @@ func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Published.Before(out[j].Published) })
-	return out, notices
+	switch {
+	case len(problems) == 1:
+		return out, problems
+	case len(problems) > 1:
+		more := ""
+		if len(problems) > 3 {
+			more = "; …"
+		}
+		return out, []string{fmt.Sprintf("%d advisory values do not read: %s%s", len(problems), strings.Join(problems[:min(3, len(problems))], "; "), more)}
+	}
+	return out, nil
 }
 
 // Security answers the security metrics of one service: its advisories

@@ -7,6 +7,7 @@ package sources
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -140,4 +141,20 @@ type EOLCycle struct {
 // EOLSource returns the release cycles of an endoflife.date product.
 type EOLSource interface {
 	Cycles(ctx context.Context, product string) ([]EOLCycle, []Notice, error)
+}
+
+// OneNotice makes one notice of the problems of one cause: the only one as
+// it is, or how many there are and at most three of them.
+func OneNotice(what string, problems []string) []Notice {
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return []Notice{Notice(what + ": " + problems[0])}
+	}
+	more := ""
+	if len(problems) > 3 {
+		more = "; …"
+	}
+	return []Notice{Notice(fmt.Sprintf("%s: %d values left out or unread: %s%s", what, len(problems), strings.Join(problems[:min(3, len(problems))], "; "), more))}
 }

@@ -165,9 +165,7 @@ func (s *Source) fetch(ctx context.Context, name string, prev *cache.Entry[produ
 	}
 	out := cache.Entry[product]{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
 	out.Value.cycles = cycles
-	for _, n := range notes {
-		out.Value.notices = append(out.Value.notices, sources.Notice(what+": "+n))
-	}
+	out.Value.notices = sources.OneNotice(what, notes)
 	return out, nil
 }
 

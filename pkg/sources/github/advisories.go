@@ -114,6 +114,7 @@ func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPag
 	what := "advisories of " + pkg
 	var out cache.Entry[advisoryList]
 	seen := map[string]bool{}
+	var problems []string
 	for page := 1; next != ""; page++ {
 		if seen[next] {
 			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("%s: GitHub's next-page link points back to a page already read; stopped after %d pages", what, page-1)))
@@ -156,9 +157,7 @@ func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPag
 		if err != nil {
 			return out, fmt.Errorf("%s: GET %s: %w", what, req.URL.RequestURI(), err)
 		}
-		for _, n := range notes {
-			out.Value.notices = append(out.Value.notices, sources.Notice(what+": "+n))
-		}
+		problems = append(problems, notes...)
 		for _, a := range items {
 			if a.withdrawn {
 				continue // withdrawn advisories are ignored (lag-metrics.md)
@@ -170,6 +169,7 @@ func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPag
 			return out, fmt.Errorf("%s: GET %s: %w", what, req.URL.RequestURI(), err)
 		}
 	}
+	out.Value.notices = append(out.Value.notices, sources.OneNotice(what, problems)...)
 	return out, nil
 }
 
