@@ -59,6 +59,14 @@ func (p Packages) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p.Names)
 }
 
+// MarshalYAML writes one name as a text value, several as a list.
+func (p Packages) MarshalYAML() (any, error) {
+	if len(p.Names) == 1 {
+		return p.Names[0], nil
+	}
+	return p.Names, nil
+}
+
 // MaxPackages bounds advisories.package (each name is one request per refresh).
 const MaxPackages = 5
 

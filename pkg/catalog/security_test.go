@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestSecurityInputs(t *testing.T) {
@@ -45,6 +47,16 @@ services:
 	b, _ := json.Marshal(cat.Services[0].Advisories)
 	if string(b) != `{"ecosystem":"go","package":["github.com/ollama/ollama","github.com/jmorganca/ollama"]}` {
 		t.Errorf("JSON: %s", b)
+	}
+	// Written back as YAML (a generated catalog), it reads the same.
+	out, err := yaml.Marshal(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(out)
+	if err != nil || !slices.Equal(again.Services[0].Advisories.Package.Names, cat.Services[0].Advisories.Package.Names) ||
+		!slices.Equal(again.Services[1].Advisories.Package.Names, []string{"github.com/redis/redis"}) || again.Services[1].EOLProduct() != "redis" {
+		t.Errorf("round trip: %v\n%s", err, out)
 	}
 	cat.Services[1].EOL = nil
 	if cat.NeedsEOL() {
