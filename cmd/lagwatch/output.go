@@ -161,9 +161,10 @@ type requestCounter struct {
 	next       http.RoundTripper
 	githubHost string
 	promHost   string
+	eolHost    string
 
-	mu                                        sync.Mutex
-	rest, notModified, graphql, helm, prom, e int
+	mu                                                         sync.Mutex
+	rest, notModified, graphql, helm, prom, e, advisories, eol int
 }
 
 func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -173,12 +174,17 @@ func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case c.promHost != "" && strings.EqualFold(req.URL.Host, c.promHost):
 		c.prom++
+	case c.eolHost != "" && strings.EqualFold(req.URL.Host, c.eolHost):
+		c.eol++
 	case !strings.EqualFold(req.URL.Host, c.githubHost):
 		c.helm++
 	case strings.HasSuffix(req.URL.Path, "/graphql"):
 		c.graphql++
 	default:
 		c.rest++
+		if strings.HasSuffix(req.URL.Path, "/advisories") {
+			c.advisories++
+		}
 		if err == nil && resp.StatusCode == http.StatusNotModified {
 			c.notModified++
 		}
@@ -208,10 +214,17 @@ func followedSummary(followed map[string]int) string {
 func (c *requestCounter) summary() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304), GitHub GraphQL %d, Helm repositories %d",
-		c.rest, c.notModified, c.graphql, c.helm)
+	advisories := ""
+	if c.advisories > 0 {
+		advisories = fmt.Sprintf(", %d for advisories", c.advisories)
+	}
+	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304%s), GitHub GraphQL %d, Helm repositories %d",
+		c.rest, c.notModified, advisories, c.graphql, c.helm)
 	if c.prom > 0 {
 		s += fmt.Sprintf(", Prometheus %d", c.prom)
+	}
+	if c.eol > 0 {
+		s += fmt.Sprintf(", endoflife.date %d", c.eol)
 	}
 	if c.e > 0 {
 		s += fmt.Sprintf(", %d failed before an answer", c.e)

@@ -18,6 +18,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
+	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
@@ -122,6 +123,7 @@ type sourceOptions struct {
 	ociCacheDir string
 	ociTokens   tokenHosts
 	promURL     string
+	eolURL      string
 	verdict     engine.VerdictParams
 
 	services0, timeout0 string    // raw flag values, checked by check
@@ -138,6 +140,7 @@ func (o *sourceOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
 	fs.Var(&o.ociTokens, "oci-token-host", "a host an OCI registry may name as its token service besides its own host and domain (repeatable)")
 	fs.StringVar(&o.promURL, "prometheus-url", "", "Prometheus base URL for deployed versions read from Prometheus (none by default)")
+	fs.StringVar(&o.eolURL, "eol-url", eol.DefaultURL, "endoflife.date base URL, asked only for services that name an eol.product")
 	fs.StringVar(&o.verdict0[0], "verdict-window", "365d", "verdict: the upstream releases looked at (W)")
 	fs.StringVar(&o.verdict0[1], "verdict-tolerance", "7d", "verdict: the packaging delay you accept (T)")
 	fs.StringVar(&o.verdict0[2], "verdict-abandonment", "120d", "verdict: chart age after which a chart behind upstream may be abandoned (A)")
@@ -222,6 +225,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		PrometheusHint:     "pass --prometheus-url URL",
 		PrometheusAuthHint: "LAGWATCH_PROMETHEUS_TOKEN, or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD",
 		OCITokenHosts:      o.ociTokens, OCITokenHostsHint: "--oci-token-host",
+		EOLURL: o.eolURL, EOLHint: "--eol-url",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: %v\n", command, err)
@@ -363,6 +367,9 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	counter.githubHost = ghURL.Host
 	if pu, err := url.Parse(o.promURL); err == nil {
 		counter.promHost = pu.Host
+	}
+	if eu, err := url.Parse(o.eolURL); err == nil {
+		counter.eolHost = eu.Host
 	}
 	services, src, code, ok := o.open("report", stderr, getenv, counter, 0)
 	if !ok {

@@ -42,6 +42,9 @@ type Service struct {
 	Upstream   Upstream  `yaml:"upstream" json:"upstream"`
 	Chart      Chart     `yaml:"chart" json:"chart"`
 	Deployed   *Deployed `yaml:"deployed" json:"deployed,omitempty"` // what runs; nil: unknown
+	// Security inputs (lag-metrics.md, "Security fixes and end of life"); nil: none, the metrics are null.
+	Advisories *Advisories `yaml:"advisories" json:"advisories,omitempty"`
+	EOL        *EOL        `yaml:"eol" json:"eol,omitempty"`
 }
 
 // Deployed says which version of the service runs (lag-metrics.md, "The last
@@ -212,6 +215,7 @@ func Parse(src []byte) (*Catalog, error) {
 			add("chart.versionPattern", "%v", err)
 		}
 		checkDeployed(s.Deployed, add)
+		checkSecurity(s, add)
 	}
 	if len(errs) > 0 {
 		return nil, errs

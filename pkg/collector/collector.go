@@ -26,8 +26,15 @@ type Result struct {
 	Service  catalog.Service
 	Timeline *engine.Timeline // nil when Err is set
 	Deployed *engine.Deployed // what runs; nil when no deployed version is known
-	Notices  []string         // stale data, left-out values
-	Err      error
+	// Security is the service's advisories against its upstream releases;
+	// nil when it names none, or they could not be read (a notice says why):
+	// its security metrics are then null.
+	Security *engine.Security
+	// Cycles are the end-of-life cycles of its endoflife.date product; nil
+	// when it names none, or they could not be read (a notice says why).
+	Cycles  *engine.Cycles
+	Notices []string // stale data, left-out values
+	Err     error
 }
 
 // Progress is told about every service as it finishes.
@@ -38,6 +45,8 @@ type Collector struct {
 	Upstreams   sources.UpstreamSource
 	Charts      sources.ChartSource
 	Deployed    sources.DeployedSource // Prometheus; nil when none is configured
+	Advisories  sources.AdvisorySource // GitHub's advisory database; nil: no service's advisories are read
+	EOL         sources.EOLSource      // endoflife.date; nil: no service's cycles are read
 	Concurrency int
 	// PrometheusHint tells how to set a Prometheus URL, in the words of the
 	// user's surface, for services whose deployed version needs one.
@@ -111,7 +120,10 @@ func (c *Collector) one(ctx context.Context, svc catalog.Service) Result {
 	wg.Add(2)
 	go func() { defer wg.Done(); ups, upNotes, upErr = c.Upstreams.Releases(ctx, svc.UpstreamRef()) }()
 	go func() { defer wg.Done(); charts, chNotes, chErr = c.Charts.ChartVersions(ctx, svc.ChartRef()) }()
+	sec := c.security(ctx, svc, &wg)
 	wg.Wait()
+	res.Cycles = sec.cycles
+	res.Notices = append(res.Notices, sec.notices...)
 	for _, n := range append(upNotes, chNotes...) {
 		res.Notices = append(res.Notices, string(n))
 	}
@@ -134,6 +146,9 @@ func (c *Collector) one(ctx context.Context, svc catalog.Service) Result {
 	}
 	res.Timeline = tl
 	res.Notices = append(res.Notices, notices...)
+	if sec.advisories != nil {
+		res.Security = engine.NewSecurity(tl, sec.advisories)
+	}
 	return res
 }
 

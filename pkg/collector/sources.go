@@ -9,6 +9,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
@@ -40,6 +41,9 @@ type SourcesConfig struct {
 	PrometheusToken    string // bearer token, when no user is set
 	PrometheusHint     string // how the user sets the Prometheus URL, in their surface's words
 	PrometheusAuthHint string // where the user sets the Prometheus login, in their surface's words
+
+	EOLURL  string // endoflife.date base URL (eol.DefaultURL when ""); its host is allowed only when a service names a product
+	EOLHint string // where the user sets it, in their surface's words
 }
 
 // Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI
@@ -52,6 +56,7 @@ type Sources struct {
 	Helm       *helm.Source
 	OCI        *oci.Source
 	Prometheus *prometheus.Source // nil when no Prometheus URL is set
+	EOL        *eol.Source        // nil when no service names an endoflife.date product
 	client     *http.Client
 	allow      *sources.AllowHosts
 	promHint   string
@@ -78,6 +83,14 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 		}
 		hosts = append(hosts, prom.Host())
 	}
+	var eolSrc *eol.Source
+	if cfg.Catalog != nil && cfg.Catalog.NeedsEOL() {
+		eolSrc, err = eol.New(eol.Config{BaseURL: cfg.EOLURL, URLHint: cfg.EOLHint})
+		if err != nil {
+			return nil, err
+		}
+		hosts = append(hosts, eolSrc.Host())
+	}
 	var charts []sources.ChartRef
 	if cfg.Catalog != nil {
 		hosts = append(hosts, cfg.Catalog.Hosts()...)
@@ -90,6 +103,9 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	if prom != nil {
 		prom.SetClient(client)
 	}
+	if eolSrc != nil {
+		eolSrc.SetClient(client)
+	}
 	gh, err := github.New(github.Config{BaseURL: cfg.GitHubURL, Token: cfg.GitHubToken, HTTPClient: client, CacheTTL: cfg.CacheTTL, TokenHint: cfg.TokenHint})
 	if err != nil {
 		return nil, err
@@ -101,14 +117,17 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, Prometheus: prom, client: client, allow: allow, promHint: cfg.PrometheusHint}, nil
+	return &Sources{GitHub: gh, Helm: hs, OCI: ociSrc, Prometheus: prom, EOL: eolSrc, client: client, allow: allow, promHint: cfg.PrometheusHint}, nil
 }
 
 // Collector reads services from these sources.
 func (s *Sources) Collector() *Collector {
-	c := &Collector{Upstreams: s.GitHub, Charts: s.Charts(), PrometheusHint: s.promHint}
+	c := &Collector{Upstreams: s.GitHub, Charts: s.Charts(), PrometheusHint: s.promHint, Advisories: s.GitHub}
 	if s.Prometheus != nil {
 		c.Deployed = s.Prometheus
+	}
+	if s.EOL != nil {
+		c.EOL = s.EOL
 	}
 	return c
 }

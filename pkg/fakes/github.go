@@ -42,6 +42,8 @@ import (
 //     fields, several repositories per query (the batched cold start): the
 //     same releases as REST, newest first, drafts flagged, 100 per page;
 //     unknown repositories are null with a NOT_FOUND error.
+//   - GET /advisories?ecosystem=&affects=&per_page=&after= — the global
+//     advisories of golang__vulndb/advisories.json (advisories.go).
 //   - GET /rate_limit — never counted against the limit.
 //   - GET /{owner}/{repo}/tags.atom — the web host's Atom feed of the 10
 //     newest tags (by date), as github.com serves it, with an ETag; outside
@@ -59,7 +61,8 @@ type GitHub struct {
 	now         func() time.Time
 	limitedTill time.Time
 	failing     map[string]int
-	used        map[string]int // per rate-limit resource
+	used        map[string]int   // per rate-limit resource
+	advisories  []map[string]any // global advisories, newest first (advisories.go)
 
 	counters
 	holder
@@ -125,6 +128,7 @@ func NewGitHub(t testing.TB, fixturesDir string) *GitHub {
 		r.sort()
 		g.repos[strings.ToLower(name)] = r
 	}
+	g.advisories = loadAdvisories(t, fixturesDir)
 	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(func() {
 		g.releaseGate()
@@ -299,6 +303,8 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 		})
 	case path == "/graphql" && r.Method == http.MethodPost:
 		g.serveGraphQL(w, r)
+	case path == "/advisories" && r.Method == http.MethodGet:
+		g.serveAdvisories(w, r, limit)
 	case strings.HasPrefix(path, "/repos/") && strings.HasSuffix(path, "/releases") && r.Method == http.MethodGet:
 		g.serveReleases(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/repos/"), "/releases"), limit)
 	default:

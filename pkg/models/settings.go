@@ -22,6 +22,7 @@ import (
 // Defaults of the datasource settings.
 const (
 	DefaultGitHubURL        = "https://api.github.com"
+	DefaultEOLURL           = "https://endoflife.date"
 	DefaultCacheTTL         = 15 * time.Minute
 	DefaultIndexLimitMB     = 100
 	DefaultTimeoutSeconds   = 60
@@ -73,6 +74,7 @@ type Settings struct {
 	TokenHosts []string `json:"-"` // OCITokenHosts parsed
 
 	PrometheusURL          string `json:"prometheusUrl"`          // where deployed versions are read
+	EOLURL                 string `json:"eolUrl"`                 // endoflife.date base URL (DefaultEOLURL when "")
 	PrometheusUser         string `json:"prometheusUser"`         // basic auth user (password in secureJsonData)
 	VerdictWindowDays      int    `json:"verdictWindowDays"`      // W
 	VerdictToleranceDays   int    `json:"verdictToleranceDays"`   // T
@@ -161,6 +163,17 @@ func (st *Settings) applyDefaults() error {
 		case u.User != nil:
 			return fmt.Errorf("jsonData.prometheusUrl %q holds credentials: set the Prometheus user and password fields instead", u.Redacted())
 		}
+	}
+	st.EOLURL = strings.TrimRight(strings.TrimSpace(st.EOLURL), "/")
+	if st.EOLURL == "" {
+		st.EOLURL = DefaultEOLURL
+	}
+	if u, err := url.Parse(st.EOLURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		shown := st.EOLURL
+		if err == nil {
+			shown = u.Redacted()
+		}
+		return fmt.Errorf("jsonData.eolUrl %q is not an http(s) URL without credentials, such as %s", shown, DefaultEOLURL)
 	}
 	switch {
 	case st.PrometheusPassword != "" && st.PrometheusUser == "":

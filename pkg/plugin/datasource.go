@@ -61,6 +61,7 @@ func NewDatasource(_ context.Context, s backend.DataSourceInstanceSettings) (ins
 		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
 		PrometheusHint:     "set the Prometheus URL in the datasource settings",
 		PrometheusAuthHint: "the Prometheus user, password or token in the datasource settings",
+		EOLURL:             st.EOLURL, EOLHint: "jsonData.eolUrl in the datasource settings",
 	})
 	if err != nil {
 		return nil, err

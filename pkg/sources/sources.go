@@ -139,3 +139,61 @@ func SummarizeCount(cause string, n int, examples []string) Notice {
 	}
 	return Notice(fmt.Sprintf("%d %s, e.g. %s", n, cause, strings.Join(ex, ", ")))
 }
+
+// Advisory is one security advisory of GitHub's global advisory database as
+// the source read it (withdrawn ones are never returned). Reading the ranges
+// and versions is the engine's job.
+type Advisory struct {
+	ID              string    // GHSA id
+	CVE             string    // "" when none
+	Severity        string    // as GitHub writes it: low, medium, high, critical, unknown
+	Published       time.Time // published_at
+	Vulnerabilities []AdvisoryVulnerability
+}
+
+// AdvisoryVulnerability is one affected package of an advisory.
+type AdvisoryVulnerability struct {
+	Package string // the package as the database names it
+	Range   string // vulnerable_version_range, e.g. "< 0.1.34" or ">= 0.3.0, < 0.3.12"
+	Patched string // first_patched_version; "" when none
+}
+
+// AdvisoryRef names the advisories of one upstream: a GitHub advisory
+// ecosystem and the package names it has had (a renamed module has several).
+type AdvisoryRef struct {
+	Ecosystem string
+	Packages  []string
+}
+
+// AdvisorySource returns the advisories that affect any of ref's packages.
+type AdvisorySource interface {
+	Advisories(ctx context.Context, ref AdvisoryRef) ([]Advisory, []Notice, error)
+}
+
+// EOLCycle is one release cycle of an endoflife.date product.
+type EOLCycle struct {
+	Name  string    // "7.2", "3"
+	EOL   time.Time // eolFrom (midnight UTC); zero when the date is not known
+	IsEOL bool      // isEol as endoflife.date says it now
+}
+
+// EOLSource returns the release cycles of an endoflife.date product.
+type EOLSource interface {
+	Cycles(ctx context.Context, product string) ([]EOLCycle, []Notice, error)
+}
+
+// OneNotice makes one notice of the problems of one cause: the only one as
+// it is, or how many there are and at most three of them.
+func OneNotice(what string, problems []string) []Notice {
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return []Notice{Notice(what + ": " + problems[0])}
+	}
+	more := ""
+	if len(problems) > 3 {
+		more = "; …"
+	}
+	return []Notice{Notice(fmt.Sprintf("%s: %d values left out or unread: %s%s", what, len(problems), strings.Join(problems[:min(3, len(problems))], "; "), more))}
+}

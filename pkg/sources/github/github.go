@@ -50,6 +50,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// CacheTTL is how long fetched timelines are served without asking GitHub.
 	CacheTTL time.Duration
+	// AdvisoryCacheTTL is how long a package's advisories are served without
+	// asking GitHub (DefaultAdvisoryCacheTTL when 0).
+	AdvisoryCacheTTL time.Duration
 	// FetchTimeout bounds one shared fetch of all pages (cache.DefaultFetchTimeout when 0).
 	FetchTimeout time.Duration
 	// Now is the clock (time.Now when nil).
@@ -89,6 +92,10 @@ type Source struct {
 	secondary map[string]time.Duration // rate-limit resource -> last secondary back-off
 
 	parses atomic.Int64 // pages parsed (tests check that a 304 parses nothing)
+
+	advTTL   time.Duration // advisories.go
+	advOnce  sync.Once
+	advCache *cache.Cache[advisoryList]
 }
 
 var _ sources.UpstreamSource = (*Source)(nil)
@@ -120,6 +127,7 @@ func New(cfg Config) (*Source, error) {
 		now:        cfg.Now,
 		blocked:    map[string]time.Time{},
 		secondary:  map[string]time.Duration{},
+		advTTL:     cfg.AdvisoryCacheTTL,
 	}
 	if s.tokenHint == "" {
 		s.tokenHint = DefaultTokenHint

@@ -1,0 +1,96 @@
+package fakes
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The fake /advisories paginates by cursor like GitHub: a Link rel="next"
+// with after=, no page numbers; a bad cursor is a 400; ecosystem and
+// affects filter.
+func TestFakeAdvisoriesPagination(t *testing.T) {
+	g := NewGitHub(t, FixturesDir())
+	next := g.URL() + "/advisories?ecosystem=go&affects=github.com/ollama/ollama&per_page=4"
+	var ids []string
+	for pages := 0; next != ""; pages++ {
+		if pages > 10 {
+			t.Fatal("pagination does not end")
+		}
+		resp, err := http.Get(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, a := range page {
+			ids = append(ids, a["ghsa_id"].(string))
+		}
+		next = ""
+		if link := resp.Header.Get("Link"); link != "" {
+			target := strings.TrimPrefix(strings.SplitN(link, ">", 2)[0], "<")
+			u, _ := url.Parse(target)
+			if u.Query().Get("after") == "" || u.Query().Get("page") != "" || !strings.Contains(link, `rel="next"`) {
+				t.Errorf("Link %q is not a cursor link", link)
+			}
+			next = target
+		}
+	}
+	if len(ids) != 15 { // the 16th names github.com/jmorganca/ollama only
+		t.Errorf("%d advisories: %v", len(ids), ids)
+	}
+	for query, want := range map[string]int{"?ecosystem=npm&affects=github.com/ollama/ollama": 0, "?ecosystem=go&affects=github.com/jmorganca/ollama": 1, "?ecosystem=go&affects=github.com/ollama/ollama,github.com/jmorganca/ollama&per_page=100": 16} {
+		resp, err := http.Get(g.URL() + "/advisories" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []any
+		_ = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if len(page) != want {
+			t.Errorf("%s: %d advisories, want %d", query, len(page), want)
+		}
+	}
+	resp, err := http.Get(g.URL() + "/advisories?after=garbage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad cursor: HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestFakeEOL(t *testing.T) {
+	e := NewEOL(t, FixturesDir())
+	resp, err := http.Get(e.URL() + "/api/v1/products/redis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Result struct {
+			Name     string `json:"name"`
+			Releases []any  `json:"releases"`
+		} `json:"result"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || body.Result.Name != "redis" || len(body.Result.Releases) != 12 || e.RequestsTo("/api/v1/products/redis") != 1 {
+		t.Errorf("redis: %v %+v", err, body.Result.Name)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.URL()+"/api/v1/products/redis/", nil)
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation: HTTP %d", resp.StatusCode)
+	}
+}
