@@ -166,8 +166,30 @@ type requestCounter struct {
 	rest, notModified, graphql, helm, prom, e int
 }
 
+// Rebase counts the requests sent through base as well (sources.Rebaser:
+// redirects of public content followed to a CDN).
+func (c *requestCounter) Rebase(base http.RoundTripper) http.RoundTripper {
+	return rebased{c, base}
+}
+
+type rebased struct {
+	c    *requestCounter
+	base http.RoundTripper
+}
+
+func (r rebased) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	r.c.count(req, resp, err)
+	return resp, err
+}
+
 func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.next.RoundTrip(req)
+	c.count(req, resp, err)
+	return resp, err
+}
+
+func (c *requestCounter) count(req *http.Request, resp *http.Response, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -186,7 +208,6 @@ func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		c.e++
 	}
-	return resp, err
 }
 
 // followedSummary names the hosts that public content (Helm indexes, OCI
@@ -208,7 +229,7 @@ func followedSummary(followed map[string]int) string {
 func (c *requestCounter) summary() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304), GitHub GraphQL %d, Helm repositories %d",
+	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304), GitHub GraphQL %d, chart repositories and registries %d",
 		c.rest, c.notModified, c.graphql, c.helm)
 	if c.prom > 0 {
 		s += fmt.Sprintf(", Prometheus %d", c.prom)
