@@ -133,7 +133,7 @@ type Origin struct{ t *trail }
 // Track returns a context whose requests record the class of the address
 // they connect to, for Confine.
 func Track(ctx context.Context) (context.Context, Origin) {
-	if t, ok := ctx.Value(trailKey{}).(*trail); ok {
+	if t, _ := ctx.Value(trailKey{}).(*trail); t != nil {
 		return ctx, Origin{t}
 	}
 	t := &trail{}
