@@ -87,10 +87,8 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 }
 
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
-	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric}
+	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric, Unit: metricUnit(metric)}
 	switch metric {
-	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag:
-		cfg.Unit = "s"
 	case models.MetricIsCurrent:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(1)
 		cfg.Min, cfg.Max = &min, &max
@@ -100,6 +98,16 @@ func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 		cfg.Mappings = data.ValueMappings{verdictMapping}
 	}
 	return cfg
+}
+
+// metricUnit is the Grafana unit of a metric on every frame: "s" for
+// durations, "" for counts and flags.
+func metricUnit(metric string) string {
+	switch metric {
+	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag:
+		return "s"
+	}
+	return ""
 }
 
 // verdictMapping shows a verdict code as the spec's words.

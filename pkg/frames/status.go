@@ -64,12 +64,10 @@ func newStatusRow(f *data.Frame, r *collector.Result, from, to time.Time, p engi
 	return row
 }
 
-// chart reads one metric of the chart's state (metricNumber's nulls).
-func (row *statusRow) chart(metric string) (float64, bool) { return metricNumber(row.st, metric) }
-
 // column is one column of the status table: its name, its Grafana field
 // config (unit, display name, value mappings) and its values, read from
-// each service's row.
+// each service's row. The constructors below give each kind of value its
+// Go type (nullable or not) and unit.
 type column struct {
 	name          string
 	unit, display string
@@ -85,18 +83,24 @@ func (c column) field(rows []statusRow) *data.Field {
 	return fd
 }
 
-// text is a column of strings, "" where there is nothing to say.
-func text(get func(*statusRow) string) func(string, []statusRow) *data.Field {
-	return func(name string, rows []statusRow) *data.Field {
+// mapped shows the column's values as the mapping's words.
+func (c column) mapped(m data.ValueMapper) column {
+	c.mappings = data.ValueMappings{m}
+	return c
+}
+
+// textColumn is a column of strings, "" where there is nothing to say.
+func textColumn(name string, get func(*statusRow) string) column {
+	return column{name: name, values: func(name string, rows []statusRow) *data.Field {
 		vs := make([]string, len(rows))
 		for i := range rows {
 			vs[i] = get(&rows[i])
 		}
 		return data.NewField(name, nil, vs)
-	}
+	}}
 }
 
-// nullable is a column of values, null where get has none: one slab of
+// nullable reads a column of values, null where get has none: one slab of
 // values per column, pointed into.
 func nullable[T int64 | float64 | time.Time](get func(*statusRow) (T, bool)) func(string, []statusRow) *data.Field {
 	return func(name string, rows []statusRow) *data.Field {
@@ -110,99 +114,110 @@ func nullable[T int64 | float64 | time.Time](get func(*statusRow) (T, bool)) fun
 	}
 }
 
-// count is a nullable column of whole numbers.
-func count(get func(*statusRow) (int, bool)) func(string, []statusRow) *data.Field {
-	return nullable(func(row *statusRow) (int64, bool) {
+// countColumn is a nullable column of whole numbers.
+func countColumn(name string, get func(*statusRow) (int, bool)) column {
+	return column{name: name, values: nullable(func(row *statusRow) (int64, bool) {
 		v, ok := get(row)
 		return int64(v), ok
-	})
+	})}
 }
 
-// duration is a nullable column of seconds.
-func duration(get func(*statusRow) (time.Duration, bool)) func(string, []statusRow) *data.Field {
-	return nullable(func(row *statusRow) (float64, bool) {
+// secondsColumn is a nullable column of durations, in seconds.
+func secondsColumn(name, display string, get func(*statusRow) (time.Duration, bool)) column {
+	return column{name: name, unit: "s", display: display, values: nullable(func(row *statusRow) (float64, bool) {
 		v, ok := get(row)
 		return v.Seconds(), ok
-	})
+	})}
 }
 
-// chartMetric is a nullable column of one metric of the chart's state.
-func chartMetric(metric string) func(string, []statusRow) *data.Field {
-	return nullable(func(row *statusRow) (float64, bool) { return row.chart(metric) })
+// timeColumn is a nullable column of instants.
+func timeColumn(name string, get func(*statusRow) (time.Time, bool)) column {
+	return column{name: name, values: nullable(get)}
+}
+
+// metricColumn is the column of one metric of lag and current queries, read
+// as they read it (metricNumber, deployedNumber) and in its unit: seconds, or
+// whole numbers for the metrics without a unit (counts and flags).
+func metricColumn(metric, display string) column {
+	read := func(row *statusRow) (float64, bool) {
+		if models.IsLastHop(metric) {
+			return deployedNumber(row.hop, row.hopKnown, metric)
+		}
+		return metricNumber(row.st, metric)
+	}
+	c := column{name: metric, unit: metricUnit(metric), display: display, values: nullable(read)}
+	if c.unit == "" {
+		c.values = nullable(func(row *statusRow) (int64, bool) {
+			v, ok := read(row)
+			return int64(v), ok
+		})
+	}
+	return c
 }
 
 // statusColumns are the status table's columns, in order. A new metric
-// family adds entries here (and, if it needs new inputs, fields to
-// statusRow).
+// family adds entries here (and, when it needs new inputs, fields to
+// statusRow, read once in newStatusRow).
 var statusColumns = []column{
-	{name: "service", values: text(func(row *statusRow) string { return row.r.Service.Name })},
-	{name: "maintainer", values: text(func(row *statusRow) string { return row.r.Service.Maintainer })},
-	{name: "chart", values: text(func(row *statusRow) string { return row.r.Service.Chart.Name })},
-	{name: "repo", values: text(func(row *statusRow) string { return row.r.Service.Upstream.Repo })},
-	{name: "chart_version", values: text(func(row *statusRow) string {
+	textColumn("service", func(row *statusRow) string { return row.r.Service.Name }),
+	textColumn("maintainer", func(row *statusRow) string { return row.r.Service.Maintainer }),
+	textColumn("chart", func(row *statusRow) string { return row.r.Service.Chart.Name }),
+	textColumn("repo", func(row *statusRow) string { return row.r.Service.Upstream.Repo }),
+	textColumn("chart_version", func(row *statusRow) string {
 		if !row.st.HasChart {
 			return ""
 		}
 		return str(row.st.Chart.Version)
-	})},
-	{name: "packaged", values: text(func(row *statusRow) string {
+	}),
+	textColumn("packaged", func(row *statusRow) string {
 		if !row.st.HasChart {
 			return ""
 		}
 		return str(row.st.Chart.App)
-	})},
-	{name: "upstream_latest", values: text(func(row *statusRow) string {
+	}),
+	textColumn("upstream_latest", func(row *statusRow) string {
 		if row.st.UpstreamLatest == nil || row.st.Unknown != engine.UnknownNone {
 			return ""
 		}
 		return row.st.UpstreamLatest.Version.String()
-	})},
-	{name: "versions_behind", values: count(func(row *statusRow) (int, bool) { return row.st.VersionsBehind, row.st.Known() })},
-	{name: "lag", unit: "s", display: "lag", values: chartMetric(models.MetricLag)},
-	{name: "drift", unit: "s", display: "drift", values: chartMetric(models.MetricDrift)},
-	{name: "chart_age", unit: "s", display: "chart age", values: chartMetric(models.MetricChartAge)},
-	{name: "last_chart_release", values: nullable(func(row *statusRow) (time.Time, bool) { return row.st.LastChart, row.st.HasChart })},
-	{name: "is_current", values: nullable(func(row *statusRow) (int64, bool) {
-		v, ok := row.chart(models.MetricIsCurrent)
-		return int64(v), ok
-	})},
-	{name: "releases", values: count(func(row *statusRow) (int, bool) { return row.sum.Count, row.measured })},
-	{name: "delay_median", unit: "s", display: "packaging delay median", values: duration(func(row *statusRow) (time.Duration, bool) {
-		return row.sum.Median, row.sum.Count > 0
-	})},
-	{name: "delay_p90", unit: "s", display: "packaging delay p90", values: duration(func(row *statusRow) (time.Duration, bool) {
-		return row.sum.P90, row.sum.Count > 0
-	})},
-	{name: "delay_max", unit: "s", display: "packaging delay max", values: duration(func(row *statusRow) (time.Duration, bool) {
-		return row.sum.Max, row.sum.Count > 0
-	})},
-	{name: "open_releases", values: count(func(row *statusRow) (int, bool) { return row.sum.Open, row.measured })},
+	}),
+	metricColumn(models.MetricVersionsBehind, ""),
+	metricColumn(models.MetricLag, "lag"),
+	metricColumn(models.MetricDrift, "drift"),
+	metricColumn(models.MetricChartAge, "chart age"),
+	timeColumn("last_chart_release", func(row *statusRow) (time.Time, bool) { return row.st.LastChart, row.st.HasChart }),
+	metricColumn(models.MetricIsCurrent, ""),
+	// Packaging delays of the releases in [from, to] (a summary has a count
+	// only when measured).
+	countColumn("releases", func(row *statusRow) (int, bool) { return row.sum.Count, row.measured }),
+	secondsColumn("delay_median", "packaging delay median", func(row *statusRow) (time.Duration, bool) { return row.sum.Median, row.sum.Count > 0 }),
+	secondsColumn("delay_p90", "packaging delay p90", func(row *statusRow) (time.Duration, bool) { return row.sum.P90, row.sum.Count > 0 }),
+	secondsColumn("delay_max", "packaging delay max", func(row *statusRow) (time.Duration, bool) { return row.sum.Max, row.sum.Count > 0 }),
+	countColumn("open_releases", func(row *statusRow) (int, bool) { return row.sum.Open, row.measured }),
 	// The last hop.
-	{name: "deployed", values: text(func(row *statusRow) string { return row.deployed })},
-	{name: "deployed_versions_behind", values: count(func(row *statusRow) (int, bool) { return row.hop.VersionsBehind, row.hopKnown })},
-	{name: "deployed_lag", unit: "s", display: "deployed lag", values: duration(func(row *statusRow) (time.Duration, bool) { return row.hop.Lag, row.hopKnown })},
-	{name: "rollout_lag", unit: "s", display: "rollout lag", values: duration(func(row *statusRow) (time.Duration, bool) { return row.hop.RolloutLag, row.hopKnown })},
+	textColumn("deployed", func(row *statusRow) string { return row.deployed }),
+	metricColumn(models.MetricDeployedVersionsBehind, ""),
+	metricColumn(models.MetricDeployedLag, "deployed lag"),
+	metricColumn(models.MetricRolloutLag, "rollout lag"),
 	// The verdict: its word whenever the service was collected, its code
 	// only when measured (a verdict rule goes NoData, not OK on code 0).
-	{name: "verdict", values: text(func(row *statusRow) string { return string(row.ev.Verdict) })},
-	{name: "verdict_code", mappings: data.ValueMappings{verdictMapping}, values: count(func(row *statusRow) (int, bool) {
-		return row.ev.Verdict.Code(), row.measured
-	})},
-	{name: "verdict_releases", values: count(func(row *statusRow) (int, bool) { return row.ev.Releases, !row.failed })},
-	{name: "verdict_delay_median", unit: "s", display: "verdict delay median", values: duration(func(row *statusRow) (time.Duration, bool) {
+	textColumn("verdict", func(row *statusRow) string { return string(row.ev.Verdict) }),
+	countColumn("verdict_code", func(row *statusRow) (int, bool) { return row.ev.Verdict.Code(), row.measured }).mapped(verdictMapping),
+	countColumn("verdict_releases", func(row *statusRow) (int, bool) { return row.ev.Releases, !row.failed }),
+	secondsColumn("verdict_delay_median", "verdict delay median", func(row *statusRow) (time.Duration, bool) {
 		return row.ev.DelayMedian, row.measured && row.ev.Releases > 0
-	})},
-	{name: "verdict_delay_p90", unit: "s", display: "verdict delay p90", values: duration(func(row *statusRow) (time.Duration, bool) {
+	}),
+	secondsColumn("verdict_delay_p90", "verdict delay p90", func(row *statusRow) (time.Duration, bool) {
 		return row.ev.DelayP90, row.measured && row.ev.Releases > 0
-	})},
+	}),
 	// The forecast.
-	{name: "next_expected_ship", values: nullable(func(row *statusRow) (time.Time, bool) {
+	timeColumn("next_expected_ship", func(row *statusRow) (time.Time, bool) {
 		if next := nextExpected(row.fcs, row.at); next != nil {
 			return *next, true
 		}
 		return time.Time{}, false
-	})},
-	{name: "overdue_releases", values: count(func(row *statusRow) (int, bool) {
+	}),
+	countColumn("overdue_releases", func(row *statusRow) (int, bool) {
 		if len(row.fcs) == 0 {
 			return 0, row.measured && row.fcReason == "" // nothing open: nothing overdue
 		}
@@ -213,13 +228,13 @@ var statusColumns = []column{
 			}
 		}
 		return od, true
-	})},
-	{name: "error", values: text(func(row *statusRow) string {
+	}),
+	textColumn("error", func(row *statusRow) string {
 		if !row.failed {
 			return ""
 		}
 		return row.r.Err.Error()
-	})},
+	}),
 }
 
 // Status builds the status table: one row per service at time to, with the
