@@ -173,7 +173,7 @@ func (s *Source) graphQLErrors(repo string, req *http.Request, resp *http.Respon
 		case "RATE_LIMITED":
 			until := s.now().Add(time.Minute)
 			if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-				until = time.Unix(reset, 0)
+				until = s.resetAt(reset)
 			}
 			s.block(resourceGraphQL, until)
 			return fmt.Errorf("tags of %s: POST %s: %w", repo, req.URL.RequestURI(), &RateLimitedError{Resource: resourceGraphQL, Until: until})
