@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
@@ -289,6 +291,59 @@ func TestReportLastHop(t *testing.T) {
 		code, _, errOut := runCLI(t, withToken, append([]string{"report", "--catalog", s.catalog}, args...)...)
 		if code != 2 || !strings.Contains(errOut, args[0]) {
 			t.Errorf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+}
+
+// Durations in days that do not fit in a time.Duration are refused, naming
+// the flag, the value and the maximum; they used to wrap around (213504d
+// was a 25-minute window) with no warning.
+func TestDurationFlagLimits(t *testing.T) {
+	s := newServers(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--since", "213504d"}, "--since 213504d is too long: at most 106751d (about 292 years)"},
+		{[]string{"report", "--since", "106752d"}, "--since 106752d is too long: at most 106751d"},
+		{[]string{"report", "--since", "99999999999999999999d"}, "--since 99999999999999999999d is too long: at most 106751d"},
+		{[]string{"report", "--since", "2562048h"}, "--since 2562048h is too long: at most 106751d"},
+		{[]string{"report", "--timeout", "213504d"}, "--timeout 213504d is too long: at most 106751d"},
+		{[]string{"report", "--verdict-window", "213504d"}, "--verdict-window 213504d is too long: at most 3650d"},
+		{[]string{"report", "--verdict-abandonment", "3651d"}, "--verdict-abandonment 3651d is too long: at most 3650d"},
+		{[]string{"serve", "--refresh", "213504d"}, "--refresh 213504d is too long: at most 106751d"},
+		{[]string{"serve", "--verdict-tolerance", "213504d"}, "--verdict-tolerance 213504d is too long: at most 3650d"},
+		{[]string{"report", "--since", "-213504d"}, `--since "-213504d" is not a positive duration`},
+	} {
+		code, _, errOut := runCLI(t, withToken, append(tc.args, "--catalog", s.catalog, "--github-url", s.gh.URL())...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	// The longest values are accepted and give a report.
+	code, out, errOut := runCLI(t, withToken, "report", "--catalog", s.catalog, "--github-url", s.gh.URL(), "--at", at,
+		"--services", "ollama", "--since", "106751d", "--timeout", "106751d", "--verdict-window", "3650d", "--verdict-abandonment", "3650d")
+	if code != exitOK || len(tableRow(t, out, "ollama")) == 0 {
+		t.Errorf("the longest durations: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"90d": 90 * day, " 7d ": 7 * day, "720h": 720 * time.Hour, "1.5h": 90 * time.Minute,
+		"106751d": 106751 * day, "2562047h": 2562047 * time.Hour, "-2d": -2 * day,
+	} {
+		if got, err := parseDuration(in); err != nil || got != want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for in, tooLong := range map[string]bool{
+		"106752d": true, "213504d": true, "9223372036854775808d": true, "2562048h": true, "9999999999999999999ns": true,
+		"soon": false, "d": false, "1.5d": false, "-9223372036854775809d": false, "-2562048h": false, "5x": false, "": false,
+	} {
+		_, err := parseDuration(in)
+		if err == nil || errors.Is(err, errTooLong) != tooLong {
+			t.Errorf("parseDuration(%q): err %v, want too long %v", in, err, tooLong)
 		}
 	}
 }
