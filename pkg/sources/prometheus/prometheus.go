@@ -117,7 +117,11 @@ func (s *Source) Host() string { return s.base.Host }
 
 // Step is the resolution of a range query over [from, to].
 func Step(from, to time.Time) time.Duration {
-	step := (to.Sub(from) + MaxSteps - 1) / MaxSteps
+	span := to.Sub(from) // rounded up below, without adding to it: it may be math.MaxInt64
+	step := span / MaxSteps
+	if span%MaxSteps != 0 {
+		step++
+	}
 	if r := step % time.Minute; r != 0 {
 		step += time.Minute - r
 	}
