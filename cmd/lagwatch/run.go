@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -268,9 +267,8 @@ func parseTime(s string) (time.Time, error) {
 
 const day = 24 * time.Hour
 
-// maxDuration is the longest duration flag: the whole days a time.Duration
-// holds (106751d, about 292 years).
-const maxDuration = math.MaxInt64 / day * day
+// maxDuration is the longest duration flag (106751d, about 292 years).
+const maxDuration = models.MaxDuration
 
 // errTooLong: a duration that does not fit in a time.Duration.
 var errTooLong = errors.New("too long")
