@@ -20,6 +20,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
 	"github.com/lagwatch/lagwatch/pkg/models"
+	"github.com/lagwatch/lagwatch/pkg/registrylogin"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
@@ -183,7 +184,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		fmt.Fprintf(stderr, "lagwatch %s: both LAGWATCH_PROMETHEUS_USER (basic auth) and LAGWATCH_PROMETHEUS_TOKEN are set: keep one of them\n", command)
 		return nil, nil, exitUsage, false
 	}
-	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
+	ociCreds, err := registrylogin.Parse(getenv("LAGWATCH_OCI_CREDENTIALS"))
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: LAGWATCH_OCI_CREDENTIALS: %v\n", command, err)
 		return nil, nil, exitUsage, false

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
+	"github.com/lagwatch/lagwatch/pkg/registrylogin"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
@@ -27,10 +28,10 @@ type SourcesConfig struct {
 	Transport     http.RoundTripper // nil: http.DefaultTransport
 	TokenHint     string            // where the user sets a GitHub token, in their surface's words (github.DefaultTokenHint when "")
 
-	OCICredentials     map[string]oci.Credential // registry host -> login; anonymous otherwise
-	OCIBudget          int                       // manifest GETs per OCI chart and refresh; oci.DefaultBudget when 0
-	OCICacheDir        string                    // on-disk cache of OCI manifests and config blobs; none when ""
-	OCICredentialsHint string                    // where the user gives registry credentials, in their surface's words
+	OCICredentials     map[string]registrylogin.Login // registry host -> login; anonymous otherwise
+	OCIBudget          int                            // manifest GETs per OCI chart and refresh; oci.DefaultBudget when 0
+	OCICacheDir        string                         // on-disk cache of OCI manifests and config blobs; none when ""
+	OCICredentialsHint string                         // where the user gives registry credentials, in their surface's words
 
 	PrometheusURL      string // where deployed versions are read; none when ""
 	PrometheusUser     string // basic auth, with PrometheusPassword
@@ -90,7 +91,11 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 		return nil, err
 	}
 	hs := helm.New(helm.Config{HTTPClient: client, CacheTTL: cfg.CacheTTL, MaxIndexBytes: cfg.MaxIndexBytes, Timeout: cfg.Timeout, Charts: charts})
-	ociSrc, err := oci.New(oci.Config{HTTPClient: client, Credentials: cfg.OCICredentials, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout,
+	ociCreds := make(map[string]oci.Credential, len(cfg.OCICredentials)) // the same two fields
+	for host, login := range cfg.OCICredentials {
+		ociCreds[host] = oci.Credential(login)
+	}
+	ociSrc, err := oci.New(oci.Config{HTTPClient: client, Credentials: ociCreds, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout,
 		Budget: cfg.OCIBudget, CacheDir: cfg.OCICacheDir, AllowHost: allow.Allow, CredentialsHint: cfg.OCICredentialsHint})
 	if err != nil {
 		return nil, err
