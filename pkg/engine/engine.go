@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -66,14 +67,14 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 		}
 		v, err := parseVersion(raw)
 		if err != nil {
-			notices = append(notices, fmt.Sprintf("upstream tag %s: version %s does not parse as semver; left out", sources.Quote(r.Tag), sources.Quote(raw)))
+			notices = append(notices, fmt.Sprintf("upstream tag %s: version %s does not parse as semver; left out", quote.Value(r.Tag), quote.Value(raw)))
 			continue
 		}
 		if (r.Prerelease || v.Prerelease() != "") && !spec.Prereleases {
 			continue
 		}
 		if r.Time.IsZero() {
-			notices = append(notices, fmt.Sprintf("upstream tag %s has no date; left out", sources.Quote(r.Tag)))
+			notices = append(notices, fmt.Sprintf("upstream tag %s has no date; left out", quote.Value(r.Tag)))
 			continue
 		}
 		tl.Upstream = append(tl.Upstream, Release{Version: v, Tag: r.Tag, Time: r.Time.UTC()})
@@ -81,19 +82,19 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	// Tags of other streams (js_release_*, cli-*, latest) not matching the
 	// pattern are expected; a pattern that matches nothing is a mistake.
 	if unmatched > 0 && unmatched == len(ups) {
-		notices = append(notices, fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, sources.Quote(spec.TagPattern), sources.Quote(ups[0].Tag)))
+		notices = append(notices, fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, quote.Value(spec.TagPattern), quote.Value(ups[0].Tag)))
 	}
 	for _, c := range charts {
 		cv, err := parseVersion(c.Version)
 		if err != nil {
-			notices = append(notices, fmt.Sprintf("chart version %s does not parse as semver; left out", sources.Quote(c.Version)))
+			notices = append(notices, fmt.Sprintf("chart version %s does not parse as semver; left out", quote.Value(c.Version)))
 			continue
 		}
 		if cv.Prerelease() != "" {
 			continue // helm install without --devel never picks a prerelease chart
 		}
 		if c.Created.IsZero() {
-			notices = append(notices, fmt.Sprintf("chart %s %s; left out", sources.Quote(c.Version), createdProblem(c.CreatedRaw)))
+			notices = append(notices, fmt.Sprintf("chart %s %s; left out", quote.Value(c.Version), createdProblem(c.CreatedRaw)))
 			continue
 		}
 		field, value := "appVersion", c.AppVersion
@@ -101,17 +102,17 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 			field, value = "version", c.Version
 		}
 		if value == "" {
-			notices = append(notices, fmt.Sprintf("chart %s has no %s; left out", sources.Quote(c.Version), field))
+			notices = append(notices, fmt.Sprintf("chart %s has no %s; left out", quote.Value(c.Version), field))
 			continue
 		}
 		raw, ok := extract(appRe, value)
 		if !ok {
-			notices = append(notices, fmt.Sprintf("chart %s %s %s does not match versionPattern %s; left out", sources.Quote(c.Version), field, sources.Quote(value), sources.Quote(spec.VersionPattern)))
+			notices = append(notices, fmt.Sprintf("chart %s %s %s does not match versionPattern %s; left out", quote.Value(c.Version), field, quote.Value(value), quote.Value(spec.VersionPattern)))
 			continue
 		}
 		av, err := parseVersion(raw)
 		if err != nil {
-			notices = append(notices, fmt.Sprintf("chart %s %s %s does not parse as semver; left out", sources.Quote(c.Version), field, sources.Quote(value)))
+			notices = append(notices, fmt.Sprintf("chart %s %s %s does not parse as semver; left out", quote.Value(c.Version), field, quote.Value(value)))
 			continue
 		}
 		tl.Charts = append(tl.Charts, Chart{Version: cv, App: av, RawApp: value, Created: c.Created.UTC(), Deprecated: c.Deprecated})
@@ -139,9 +140,9 @@ func createdProblem(raw string) string {
 	case strings.TrimSpace(raw) == "":
 		return "has no created time"
 	case err == nil:
-		return fmt.Sprintf("created %s is in %d, before 1970: not a plausible chart date", sources.Quote(raw), t.Year())
+		return fmt.Sprintf("created %s is in %d, before 1970: not a plausible chart date", quote.Value(raw), t.Year())
 	}
-	return fmt.Sprintf("created %s is not an RFC 3339 time", sources.Quote(raw))
+	return fmt.Sprintf("created %s is not an RFC 3339 time", quote.Value(raw))
 }
 
 // CompilePattern compiles a tagPattern or versionPattern: a regular

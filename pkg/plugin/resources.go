@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
-	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 )
 
 // maxCatalogBody bounds the /validate request: a catalog of catalog.MaxBytes
@@ -123,7 +123,7 @@ func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
 	}
 	svcs := d.catalog.Filter([]string{name}, "")
 	if len(svcs) == 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("versions: service %s is not in the catalog", sources.Quote(name))})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("versions: service %s is not in the catalog", quote.Value(name))})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), d.settings.Timeout())

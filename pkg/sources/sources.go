@@ -6,8 +6,9 @@ package sources
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/quote"
 )
 
 // Release is one upstream release or tag exactly as the source reported it.
@@ -86,16 +87,8 @@ type DeployedSource interface {
 	Deployed(ctx context.Context, ref DeployedRef, from, to time.Time) ([]DeployedSample, []Notice, error)
 }
 
-// MaxQuoted is how much of an outside value a message quotes.
-const MaxQuoted = 80
-
-// Quote quotes a value read from outside (a tag, an appVersion, a key) for a
-// message, cut to MaxQuoted characters with "…", so that a hostile 100 KB
-// value cannot make a 100 KB notice.
-func Quote(s string) string {
-	r := []rune(s)
-	if len(r) > MaxQuoted {
-		return fmt.Sprintf("%q…", string(r[:MaxQuoted]))
-	}
-	return fmt.Sprintf("%q", s)
-}
+// Quote is quote.Value.
+//
+// Deprecated: use quote.Value; kept while pkg/sources/oci, edited on other
+// branches, still calls it.
+func Quote(s string) string { return quote.Value(s) }

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -345,7 +346,7 @@ func (s *Source) statusError(repo string, req *http.Request, resp *http.Response
 	_ = json.Unmarshal(body, &msg)
 	where := fmt.Sprintf("%s %s: HTTP %d", req.Method, req.URL.RequestURI(), resp.StatusCode)
 	if m := strings.Join(strings.Fields(s.redactText(msg.Message)), " "); m != "" {
-		where += " (GitHub says " + sources.Quote(m) + ")"
+		where += " (GitHub says " + quote.Value(m) + ")"
 	}
 	switch resp.StatusCode {
 	case http.StatusNotFound:

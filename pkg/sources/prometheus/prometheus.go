@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -82,7 +83,7 @@ var _ sources.DeployedSource = (*Source)(nil)
 func New(cfg Config) (*Source, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("Prometheus URL %s is not an http(s) URL", sources.Quote(cfg.URL))
+		return nil, fmt.Errorf("Prometheus URL %s is not an http(s) URL", quote.Value(cfg.URL))
 	}
 	cfg.AuthHint = cmp.Or(cfg.AuthHint, "the Prometheus user, password or token")
 	if u.User != nil {
@@ -174,7 +175,7 @@ func (s *Source) Deployed(ctx context.Context, ref sources.DeployedRef, from, to
 		notices = append(notices, sources.Notice(fmt.Sprintf("the history of the deployed version could not be read, only its value at the end: %v", failed[0])))
 	}
 	if len(out) == 0 && len(failed) == 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned no series in the time range: deployed version unknown", sources.Quote(ref.Query))))
+		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned no series in the time range: deployed version unknown", quote.Value(ref.Query))))
 	}
 	return out, unique(notices), nil
 }
@@ -214,7 +215,7 @@ func (s *Source) get(ctx context.Context, ref sources.DeployedRef, path string, 
 		notices = append(notices, sources.Notice(s.redactText(res.Notice)))
 	}
 	if res.Value.Unlabeled > 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned %d series without the label %q: those series are left out", sources.Quote(ref.Query), res.Value.Unlabeled, ref.Label)))
+		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned %d series without the label %q: those series are left out", quote.Value(ref.Query), res.Value.Unlabeled, ref.Label)))
 	}
 	return res.Value.Samples, notices, nil
 }
@@ -270,7 +271,7 @@ func (s *Source) fetch(ctx context.Context, u *url.URL, ref sources.DeployedRef)
 		return Answer{}, fmt.Errorf("Prometheus at %s: the answer could not be read: %w", s.base.Host, err)
 	}
 	if len(body) > maxBodyBytes {
-		return Answer{}, fmt.Errorf("Prometheus at %s: the answer to %s is larger than %d MiB: narrow the query", s.base.Host, sources.Quote(ref.Query), maxBodyBytes>>20)
+		return Answer{}, fmt.Errorf("Prometheus at %s: the answer to %s is larger than %d MiB: narrow the query", s.base.Host, quote.Value(ref.Query), maxBodyBytes>>20)
 	}
 	// Before anything of it is cut short or quoted: a cut secret would no
 	// longer be found. Copied only when a secret is in it.
@@ -331,9 +332,9 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 			msg = append(msg[:maxQuotedErrors], '…')
 		}
 		if r.ErrorType == "bad_data" {
-			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", sources.Quote(ref.Query), string(msg))
+			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", quote.Value(ref.Query), string(msg))
 		}
-		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", sources.Quote(ref.Query), sources.Quote(r.ErrorType), string(msg))
+		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", quote.Value(ref.Query), quote.Value(r.ErrorType), string(msg))
 	}
 	var d queryData
 	if err := json.Unmarshal(r.Data, &d); err != nil {
@@ -346,10 +347,10 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 			return Answer{}, fmt.Errorf("Prometheus answer: the %s result is not a list of series", d.ResultType)
 		}
 	default:
-		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", sources.Quote(ref.Query), quoteType(d.ResultType))
+		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", quote.Value(ref.Query), quoteType(d.ResultType))
 	}
 	if len(list) > maxSeries {
-		return Answer{}, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), len(list), maxSeries, ref.Label)
+		return Answer{}, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers or max by (%s)", quote.Value(ref.Query), len(list), maxSeries, ref.Label)
 	}
 	var a Answer
 	byTime := map[int64][]string{}
@@ -360,7 +361,7 @@ func Decode(status int, body []byte, ref sources.DeployedRef, authHint string) (
 			ps = [][]json.RawMessage{sr.Value}
 		}
 		if points += len(ps); points > maxPoints {
-			return Answer{}, fmt.Errorf("the query %s returns more than %d samples: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), maxPoints, ref.Label)
+			return Answer{}, fmt.Errorf("the query %s returns more than %d samples: narrow it with label matchers or max by (%s)", quote.Value(ref.Query), maxPoints, ref.Label)
 		}
 		version, ok := sr.Metric[ref.Label]
 		if !ok || version == "" {
@@ -396,7 +397,7 @@ func quoteType(t string) string {
 	if t == "" {
 		return "no result"
 	}
-	return sources.Quote(t)
+	return quote.Value(t)
 }
 
 // sampleTime reads the time of a [time, "value"] pair, in milliseconds.
@@ -406,7 +407,7 @@ func sampleTime(p []json.RawMessage) (int64, error) {
 	}
 	var sec float64
 	if err := json.Unmarshal(p[0], &sec); err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 || sec > 1e11 {
-		return 0, fmt.Errorf("Prometheus answer: sample time %s is not a Unix time", sources.Quote(string(p[0])))
+		return 0, fmt.Errorf("Prometheus answer: sample time %s is not a Unix time", quote.Value(string(p[0])))
 	}
 	return int64(math.Round(sec * 1000)), nil
 }
