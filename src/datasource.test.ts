@@ -4,6 +4,7 @@ import { firstValueFrom } from 'rxjs';
 
 import { framesToEvents } from './annotations';
 import { DataSource } from './datasource';
+import { getVersions } from './resources';
 import { LagwatchVariableSupport } from './variables';
 import { fakeTemplateSrv } from './testing/templateSrv';
 import { LagwatchOptions, LagwatchQuery, LagwatchVariableQuery, ServicesResponse, VersionsResponse } from './types';
@@ -372,7 +373,7 @@ describe('versions variable', () => {
     setVariables('ollama');
     const { ds, run } = setup({ service: 'ollama' });
     expect(await run({ service: 'ollama' })).toEqual([]);
-    expect(await ds.getVersions('ollama')).toEqual({ service: 'ollama', upstream: [], chart: [] });
+    expect(await getVersions(ds, 'ollama')).toEqual({ service: 'ollama', upstream: [], chart: [] });
   });
 });
 

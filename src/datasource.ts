@@ -4,16 +4,7 @@ import { DataSourceWithBackend } from '@grafana/runtime';
 import { lagwatchAnnotations } from './annotations';
 import { expandList, interpolateDeployedVersion, interpolateMaintainer } from './interpolate';
 import { metricsFor } from './queryModel';
-import {
-  DEFAULT_QUERY,
-  EventKind,
-  EVENT_KIND_VALUES,
-  LagwatchOptions,
-  LagwatchQuery,
-  Metric,
-  ServicesResponse,
-  VersionsResponse,
-} from './types';
+import { DEFAULT_QUERY, EventKind, EVENT_KIND_VALUES, LagwatchOptions, LagwatchQuery, Metric } from './types';
 import { LagwatchVariableSupport } from './variables';
 
 export class DataSource extends DataSourceWithBackend<LagwatchQuery, LagwatchOptions> {
@@ -61,22 +52,5 @@ export class DataSource extends DataSourceWithBackend<LagwatchQuery, LagwatchOpt
   /** Hidden queries are not sent to the backend. */
   filterQuery(query: LagwatchQuery): boolean {
     return !query.hide;
-  }
-
-  /** The catalog's services and maintainers (GET /services). */
-  getServices(): Promise<ServicesResponse> {
-    return this.getResource<ServicesResponse>('services').then((r) => ({
-      services: r?.services ?? [],
-      maintainers: r?.maintainers ?? [],
-    }));
-  }
-
-  /** The upstream and chart versions of one service (GET /versions?service=NAME). */
-  getVersions(service: string): Promise<VersionsResponse> {
-    return this.getResource<VersionsResponse>('versions', { service }).then((r) => ({
-      service: r?.service ?? service,
-      upstream: r?.upstream ?? [],
-      chart: r?.chart ?? [],
-    }));
   }
 }

@@ -3,9 +3,9 @@ import { from, Observable, of, throwError } from 'rxjs';
 import { map } from 'rxjs/operators';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
-import type { DataSource } from './datasource';
 import { interpolateMaintainer, interpolateSingle } from './interpolate';
 import { isAllMarker } from './queryModel';
+import { getServices, getVersions, LagwatchDataSource } from './resources';
 import { UNREPLACED } from './templateVariables';
 import { LagwatchVariableQuery, ServicesResponse, VersionKind, VersionsResponse } from './types';
 import { sortVersionsNewestFirst } from './versions';
@@ -17,10 +17,10 @@ export const DEFAULT_VARIABLE_QUERY: Omit<LagwatchVariableQuery, 'refId'> = { li
  * those of one maintainer, or its maintainers) and GET /versions (the
  * upstream, chart or packaged versions of one service, newest first).
  */
-export class LagwatchVariableSupport extends CustomVariableSupport<DataSource, LagwatchVariableQuery> {
+export class LagwatchVariableSupport extends CustomVariableSupport<LagwatchDataSource, LagwatchVariableQuery> {
   editor = VariableQueryEditor;
 
-  constructor(private readonly datasource: DataSource) {
+  constructor(private readonly datasource: LagwatchDataSource) {
     super();
   }
 
@@ -39,12 +39,12 @@ export class LagwatchVariableSupport extends CustomVariableSupport<DataSource, L
         const message = `service: template variable ${unreplaced[0]} was not replaced: check that the dashboard defines it`;
         return throwError(() => new Error(message));
       }
-      return from(this.datasource.getVersions(service)).pipe(
+      return from(getVersions(this.datasource, service)).pipe(
         map((r) => ({ data: [namesFrame(versionValues(r, q.versionKind ?? 'upstream'))] }))
       );
     }
     const maintainer = interpolateMaintainer(q.maintainer ?? '', request.scopedVars ?? {});
-    return from(this.datasource.getServices()).pipe(
+    return from(getServices(this.datasource)).pipe(
       map((r) => ({ data: [namesFrame(variableValues(r, list, maintainer))] }))
     );
   }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
+	"github.com/lagwatch/lagwatch/pkg/models"
+	"github.com/lagwatch/lagwatch/pkg/registrylogin"
 	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
@@ -51,6 +54,9 @@ lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|js
 lagwatch serve --catalog FILE [--listen ADDR] [--refresh DURATION] and the source flags of report
                 (--github-url, --services, --maintainer, --timeout, --oci-budget, --oci-cache-dir,
                 --oci-token-host, --prometheus-url, --verdict-*)
+
+Durations are days (90d) or a Go duration (720h), at most 106751d (about 292
+years); --verdict-* at most 3650d.
 
 The GitHub token is read from the environment variable GITHUB_TOKEN. Without
 it, services with upstream source "tags" get only their 10 newest tags (from
@@ -151,8 +157,8 @@ func (o *sourceOptions) check() error {
 		return errors.New("--catalog FILE is required")
 	}
 	var err error
-	if o.timeout, err = parseDuration(o.timeout0); err != nil || o.timeout <= 0 {
-		return fmt.Errorf("--timeout %q is not a positive duration such as 60s", o.timeout0)
+	if o.timeout, err = durationFlag("--timeout", o.timeout0, time.Nanosecond, maxDuration, "60s"); err != nil {
+		return err
 	}
 	if u, err := url.Parse(o.githubURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("--github-url %q is not an http(s) URL", o.githubURL)
@@ -168,11 +174,9 @@ func (o *sourceOptions) check() error {
 	flags := [3]string{"--verdict-window", "--verdict-tolerance", "--verdict-abandonment"}
 	var vd [3]time.Duration
 	for i, raw := range o.verdict0 {
-		d, err := parseDuration(raw)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("%s %q is not a positive duration such as 7d or 168h", flags[i], raw)
+		if vd[i], err = durationFlag(flags[i], raw, time.Nanosecond, models.MaxVerdictDays*day, "7d or 168h"); err != nil {
+			return err
 		}
-		vd[i] = d
 	}
 	if vd[1] >= vd[0] {
 		return fmt.Errorf("--verdict-tolerance %s must be shorter than --verdict-window %s", o.verdict0[1], o.verdict0[0])
@@ -211,7 +215,7 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 		fmt.Fprintf(stderr, "lagwatch %s: both LAGWATCH_PROMETHEUS_USER (basic auth) and LAGWATCH_PROMETHEUS_TOKEN are set: keep one of them\n", command)
 		return nil, nil, exitUsage, false
 	}
-	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
+	ociCreds, err := registrylogin.Parse(getenv("LAGWATCH_OCI_CREDENTIALS"))
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch %s: LAGWATCH_OCI_CREDENTIALS: %v\n", command, err)
 		return nil, nil, exitUsage, false
@@ -273,11 +277,10 @@ func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 		}
 		o.at = t
 	}
-	d, err := parseDuration(since)
-	if err != nil || d <= 0 {
-		return o, fmt.Errorf("--since %q is not a positive duration such as 90d or 720h", since)
+	var err error
+	if o.since, err = durationFlag("--since", since, time.Nanosecond, maxDuration, "90d or 720h"); err != nil {
+		return o, err
 	}
-	o.since = d
 	if o.format != "table" && o.format != "json" {
 		return o, fmt.Errorf("--format %q must be table or json", o.format)
 	}
@@ -296,17 +299,64 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--at %q is neither RFC3339 (2025-09-30T00:00:00Z) nor a date (2025-09-30)", s)
 }
 
-// parseDuration reads a Go duration or a whole number of days ("90d").
+const day = 24 * time.Hour
+
+// maxDuration is the longest duration flag (106751d, about 292 years).
+const maxDuration = models.MaxDuration
+
+// errTooLong: a duration that does not fit in a time.Duration.
+var errTooLong = errors.New("too long")
+
+// parseDuration reads a Go duration or a whole number of days ("90d"). A
+// value too long for a time.Duration is errTooLong, never wrapped around.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil {
-			return 0, err
+		days, err := strconv.ParseInt(n, 10, 64)
+		if days > int64(maxDuration/day) || errors.Is(err, strconv.ErrRange) && days > 0 {
+			return 0, errTooLong
 		}
-		return time.Duration(days) * 24 * time.Hour, nil
+		if err != nil || days < -int64(maxDuration/day) {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * day, nil
 	}
-	return time.ParseDuration(s)
+	d, err := time.ParseDuration(s)
+	// time.ParseDuration says "invalid" for syntax and overflow alike: the
+	// same value with every number made 1 parses only if it overflowed.
+	if err != nil && !strings.HasPrefix(s, "-") {
+		if _, err1 := time.ParseDuration(digits.ReplaceAllString(s, "1")); err1 == nil {
+			return 0, errTooLong
+		}
+	}
+	return d, err
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// durationFlag reads the value of a duration flag: at least least (a
+// positive duration when least is 1ns) and at most most, else an error that
+// names the flag, the value and the limit; example shows a valid value.
+func durationFlag(flag, raw string, least, most time.Duration, example string) (time.Duration, error) {
+	d, err := parseDuration(raw)
+	switch {
+	case errors.Is(err, errTooLong) || err == nil && d > most:
+		return 0, fmt.Errorf("%s %s is too long: at most %s", flag, strings.TrimSpace(raw), formatMax(most))
+	case (err != nil || d < least) && least <= time.Nanosecond:
+		return 0, fmt.Errorf("%s %q is not a positive duration such as %s", flag, raw, example)
+	case err != nil || d < least:
+		return 0, fmt.Errorf("%s %q is not a duration of at least %s, such as %s", flag, raw, strings.TrimSuffix(least.String(), "0s"), example)
+	}
+	return d, nil
+}
+
+// formatMax writes a limit in days, with years when it is maxDuration.
+func formatMax(d time.Duration) string {
+	s := strconv.FormatInt(int64(d/day), 10) + "d"
+	if d == maxDuration {
+		s += " (about 292 years)"
+	}
+	return s
 }
 
 func loadCatalog(path string) (*catalog.Catalog, error) {

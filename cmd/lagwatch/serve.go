@@ -42,9 +42,9 @@ func serve(parent context.Context, args []string, stderr io.Writer, getenv func(
 	if err == nil {
 		err = o.check()
 	}
-	every, perr := parseDuration(refresh)
-	if err == nil && (perr != nil || every < time.Minute) {
-		err = fmt.Errorf("--refresh %q is not a duration of at least 1m, such as 15m", refresh)
+	var every time.Duration
+	if err == nil {
+		every, err = durationFlag("--refresh", refresh, time.Minute, maxDuration, "15m")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch serve: %v\n", err)

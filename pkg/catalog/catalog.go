@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 	"github.com/lagwatch/lagwatch/pkg/yamlsafe"
@@ -253,7 +254,7 @@ func checkDeployed(d *Deployed, add func(field, format string, args ...any)) {
 		case p.Label == "":
 			add("deployed.prometheus.label", "is required (the label of the query's series that holds the version, such as version)")
 		case !labelNameRe.MatchString(p.Label):
-			add("deployed.prometheus.label", "%s is not a Prometheus label name (letters, digits and '_', not starting with a digit)", sources.Quote(p.Label))
+			add("deployed.prometheus.label", "%s is not a Prometheus label name (letters, digits and '_', not starting with a digit)", quote.Value(p.Label))
 		}
 	}
 }
@@ -282,7 +283,7 @@ func checkRepository(raw, name string) string {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("%s is not an http(s) URL nor an oci:// registry path", sources.Quote(raw))
+		return fmt.Sprintf("%s is not an http(s) URL nor an oci:// registry path", quote.Value(raw))
 	}
 	if u.User != nil {
 		// The catalog is not secret: it is shown in the editor, in errors and in frames.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
@@ -73,7 +74,7 @@ const MaxPackages = 5
 func checkSecurity(s *Service, add func(field, format string, args ...any)) {
 	if a := s.Advisories; a != nil {
 		if !slices.Contains(github.Ecosystems, a.Ecosystem) {
-			add("advisories.ecosystem", "%s is not a GitHub advisory ecosystem (one of %s)", sources.Quote(a.Ecosystem), strings.Join(github.Ecosystems, ", "))
+			add("advisories.ecosystem", "%s is not a GitHub advisory ecosystem (one of %s)", quote.Value(a.Ecosystem), strings.Join(github.Ecosystems, ", "))
 		}
 		switch {
 		case a.Package.bad != "":
@@ -85,7 +86,7 @@ func checkSecurity(s *Service, add func(field, format string, args ...any)) {
 		}
 		for _, name := range a.Package.Names {
 			if name == "" || len(name) > 214 || strings.ContainsAny(name, " \t\n,") {
-				add("advisories.package", "%s is not a package name (no spaces or commas, at most 214 characters)", sources.Quote(name))
+				add("advisories.package", "%s is not a package name (no spaces or commas, at most 214 characters)", quote.Value(name))
 			}
 		}
 	}
@@ -93,7 +94,7 @@ func checkSecurity(s *Service, add func(field, format string, args ...any)) {
 		if e.Product == "" {
 			add("eol.product", "is required (an endoflife.date product, such as redis)")
 		} else {
-			add("eol.product", "%s is not an endoflife.date product name (lower-case letters, digits, '.', '_', '+', '-')", sources.Quote(e.Product))
+			add("eol.product", "%s is not an endoflife.date product name (lower-case letters, digits, '.', '_', '+', '-')", quote.Value(e.Product))
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -38,7 +39,7 @@ type Coverage struct {
 }
 
 // coverageOf converts a coverage; the missing values (a chart host's word)
-// are cut to sources.MaxQuoted characters.
+// are cut to quote.MaxRunes characters.
 func coverageOf(c engine.Coverage) Coverage {
 	out := Coverage{Matched: c.Matched, Of: c.Of, Share: c.Share()}
 	for _, m := range c.Missing {
@@ -194,9 +195,9 @@ func noUpstreamMessage(svc catalog.Service, ups []sources.Release) string {
 	case len(ups) == 0:
 		return fmt.Sprintf("%s has no %s", svc.Upstream.Repo, svc.Upstream.Source)
 	case svc.Upstream.TagPattern != "":
-		return fmt.Sprintf("none of the %d upstream %s of %s gives a version with tagPattern %s (e.g. %s)", len(ups), svc.Upstream.Source, svc.Upstream.Repo, sources.Quote(svc.Upstream.TagPattern), sources.Quote(ups[0].Tag))
+		return fmt.Sprintf("none of the %d upstream %s of %s gives a version with tagPattern %s (e.g. %s)", len(ups), svc.Upstream.Source, svc.Upstream.Repo, quote.Value(svc.Upstream.TagPattern), quote.Value(ups[0].Tag))
 	}
-	return fmt.Sprintf("none of the %d upstream %s of %s is a counted version (e.g. %s)", len(ups), svc.Upstream.Source, svc.Upstream.Repo, sources.Quote(ups[0].Tag))
+	return fmt.Sprintf("none of the %d upstream %s of %s is a counted version (e.g. %s)", len(ups), svc.Upstream.Source, svc.Upstream.Repo, quote.Value(ups[0].Tag))
 }
 
 // eval is one candidate entry with what it gives.
@@ -565,8 +566,8 @@ func extract(re *regexp.Regexp, s string) (string, bool) {
 // cut shortens an outside value for an example.
 func cut(s string) string {
 	r := []rune(s)
-	if len(r) > sources.MaxQuoted {
-		return string(r[:sources.MaxQuoted]) + "…"
+	if len(r) > quote.MaxRunes {
+		return string(r[:quote.MaxRunes]) + "…"
 	}
 	return s
 }
@@ -574,7 +575,7 @@ func cut(s string) string {
 func quoteAll(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = sources.Quote(s)
+		out[i] = quote.Value(s)
 	}
 	return out
 }

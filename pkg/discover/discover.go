@@ -18,6 +18,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/check"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
@@ -144,7 +145,7 @@ func (d *Discoverer) Run(ctx context.Context, in Input) Result {
 		for _, n := range names {
 			vs, ok := all[n]
 			if !ok {
-				failed = append(failed, Proposal{Chart: ChartRef{Repository: r.URL, Name: n}, Reason: fmt.Sprintf("chart %s is not in %s (it has %s)", sources.Quote(n), r.URL, strings.Join(first(all.Names(), 10), ", "))})
+				failed = append(failed, Proposal{Chart: ChartRef{Repository: r.URL, Name: n}, Reason: fmt.Sprintf("chart %s is not in %s (it has %s)", quote.Value(n), r.URL, strings.Join(first(all.Names(), 10), ", "))})
 				continue
 			}
 			charts = append(charts, chartData{ref: ChartRef{Repository: r.URL, Name: n}, versions: vs})
@@ -293,7 +294,7 @@ func (d *Discoverer) Repair(ctx context.Context, svc catalog.Service, charts []s
 	u := fixed.Upstream
 	return &check.Repair{Service: fixed, Coverage: p.Coverage,
 		Evidence: fmt.Sprintf("named by the chart's %s; %s with tagPattern %s keeps %d of %d; %d of the last %d chart versions match",
-			strings.Join(p.Candidates[p.best].From, ", "), u.Source, quote(u.TagPattern), p.Candidates[p.best].inferred.Kept, p.Candidates[p.best].inferred.Fetched, p.Coverage.Matched, p.Coverage.Of)}
+			strings.Join(p.Candidates[p.best].From, ", "), u.Source, yamlQuoted(u.TagPattern), p.Candidates[p.best].inferred.Kept, p.Candidates[p.best].inferred.Fetched, p.Coverage.Matched, p.Coverage.Of)}
 }
 
 // one tries every candidate of one chart and proposes the best verified.
@@ -613,14 +614,14 @@ func YAML(r Result) string {
 		}
 		fmt.Fprintf(&b, "  - name: %s\n    maintainer: %s\n    upstream:\n      repo: %s\n      source: %s\n", s.Name, s.Maintainer, s.Upstream.Repo, s.Upstream.Source)
 		if s.Upstream.TagPattern != "" {
-			fmt.Fprintf(&b, "      tagPattern: %s\n", quote(s.Upstream.TagPattern))
+			fmt.Fprintf(&b, "      tagPattern: %s\n", yamlQuoted(s.Upstream.TagPattern))
 		}
 		if s.Upstream.Prereleases {
 			b.WriteString("      prereleases: true\n")
 		}
-		fmt.Fprintf(&b, "    chart:\n      repository: %s\n      name: %s\n      versionFrom: %s\n", quote(s.Chart.Repository), quote(s.Chart.Name), s.Chart.VersionFrom)
+		fmt.Fprintf(&b, "    chart:\n      repository: %s\n      name: %s\n      versionFrom: %s\n", yamlQuoted(s.Chart.Repository), yamlQuoted(s.Chart.Name), s.Chart.VersionFrom)
 		if d := s.Deployed; d != nil && d.Prometheus != nil {
-			fmt.Fprintf(&b, "    deployed:\n      prometheus:\n        query: %s\n        label: %s\n", quote(d.Prometheus.Query), d.Prometheus.Label)
+			fmt.Fprintf(&b, "    deployed:\n      prometheus:\n        query: %s\n        label: %s\n", yamlQuoted(d.Prometheus.Query), d.Prometheus.Label)
 		}
 	}
 	if n == 0 {
@@ -645,5 +646,5 @@ func YAML(r Result) string {
 // comment keeps outside text on one comment line.
 func comment(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// quote writes a YAML single-quoted scalar.
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// yamlQuoted writes a YAML single-quoted scalar.
+func yamlQuoted(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -228,6 +228,18 @@ func TestPluginOverGRPC(t *testing.T) {
 		}
 	})
 
+	// A time range longer than a time.Duration holds (the SDK passes any
+	// from/to between 1677 and 2262) is refused; the lag grid's step was
+	// sized by a saturated span, and drew more points than were asked.
+	t.Run("time range too long", func(t *testing.T) {
+		for _, qt := range []string{"lag", "current", "status", "events"} {
+			dr := pc.query(t, pctx, qt, `{}`, ts("1700-01-01T00:00:00Z"), ts("2200-01-01T00:00:00Z"))
+			if dr.Error == nil || !strings.Contains(dr.Error.Error(), "the time range 1700-01-01T00:00:00Z to 2200-01-01T00:00:00Z is longer than 106751 days (about 292 years)") {
+				t.Errorf("%s: error %v, %d frames", qt, dr.Error, len(dr.Frames))
+			}
+		}
+	})
+
 	t.Run("lag", func(t *testing.T) {
 		dr := pc.query(t, pctx, "lag", `{"metrics":["lag","versions_behind","chart_age"]}`, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"))
 		if dr.Error != nil {

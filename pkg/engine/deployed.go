@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -27,7 +28,7 @@ type Deployed struct {
 func PinnedDeployed(version string) (Deployed, error) {
 	v, err := parseVersion(version)
 	if err != nil {
-		return Deployed{}, fmt.Errorf("deployed version %s does not parse as semver", sources.Quote(version))
+		return Deployed{}, fmt.Errorf("deployed version %s does not parse as semver", quote.Value(version))
 	}
 	return Deployed{at: []time.Time{{}}, versions: []*semver.Version{v}}, nil
 }
@@ -84,7 +85,7 @@ func NewDeployed(samples []DeployedSample) (Deployed, []string) {
 	if several != nil {
 		vs := make([]string, len(several.Versions))
 		for i, raw := range several.Versions {
-			vs[i] = sources.Quote(raw)
+			vs[i] = quote.Value(raw)
 		}
 		if len(vs) > 5 {
 			vs = append(vs[:5], fmt.Sprintf("and %d more", len(vs)-5))

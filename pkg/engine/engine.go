@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -98,7 +99,7 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	// Tags of other streams (js_release_*, cli-*, latest) not matching the
 	// pattern are expected; a pattern that matches nothing is a mistake.
 	if unmatched > 0 && unmatched == len(ups) {
-		n := fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, yamlQuote(spec.TagPattern), sources.Quote(ups[0].Tag))
+		n := fmt.Sprintf("none of the %d upstream tags match tagPattern %s (first: %s)", unmatched, yamlQuote(spec.TagPattern), quote.Value(ups[0].Tag))
 		if p, kept := SuggestTagPattern(tagsOf(ups)); kept > 0 {
 			n += fmt.Sprintf("; tagPattern %s keeps %d of them", p, kept)
 		}
@@ -234,10 +235,10 @@ func SuggestTagPattern(tags []string) (pattern string, kept int) {
 }
 
 // yamlQuote writes a pattern as a YAML single-quoted string, as a catalog
-// holds it (no backslash escapes), cut to sources.MaxQuoted characters.
+// holds it (no backslash escapes), cut to quote.MaxRunes characters.
 func yamlQuote(p string) string {
-	if r := []rune(p); len(r) > sources.MaxQuoted {
-		p = string(r[:sources.MaxQuoted]) + "…"
+	if r := []rune(p); len(r) > quote.MaxRunes {
+		p = string(r[:quote.MaxRunes]) + "…"
 	}
 	return "'" + strings.ReplaceAll(p, "'", "''") + "'"
 }

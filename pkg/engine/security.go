@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -79,7 +80,7 @@ func ParseRange(s string) (Range, error) {
 			}
 		}
 		if op == "" {
-			return r, fmt.Errorf("vulnerable range %s: %s does not start with <, <=, >, >= or =", sources.Quote(s), sources.Quote(part))
+			return r, fmt.Errorf("vulnerable range %s: %s does not start with <, <=, >, >= or =", quote.Value(s), quote.Value(part))
 		}
 		raw := strings.TrimSpace(part[len(op):])
 		if op == ">=" && raw == "0" {
@@ -89,7 +90,7 @@ func ParseRange(s string) (Range, error) {
 		}
 		v, err := parseRangeVersion(raw)
 		if err != nil {
-			return r, fmt.Errorf("vulnerable range %s: %s is not a version", sources.Quote(s), sources.Quote(raw))
+			return r, fmt.Errorf("vulnerable range %s: %s is not a version", quote.Value(s), quote.Value(raw))
 		}
 		r.bounds = append(r.bounds, bound{op: op, v: v})
 	}
@@ -161,7 +162,7 @@ func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 	for _, a := range raw {
 		sev, ok := ParseSeverity(a.Severity)
 		if !ok {
-			problems = append(problems, fmt.Sprintf("advisory %s: severity %s is not low, medium, high or critical; read as none", a.ID, sources.Quote(a.Severity)))
+			problems = append(problems, fmt.Sprintf("advisory %s: severity %s is not low, medium, high or critical; read as none", a.ID, quote.Value(a.Severity)))
 		}
 		adv := Advisory{ID: a.ID, Severity: sev, Published: a.Published.UTC()}
 		for _, v := range a.Vulnerabilities {
@@ -174,7 +175,7 @@ func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 			if p := strings.TrimSpace(v.Patched); p != "" {
 				pv, err := parseVersion(p)
 				if err != nil {
-					problems = append(problems, fmt.Sprintf("advisory %s (%s): first patched version %s is not a version; left out", a.ID, v.Package, sources.Quote(p)))
+					problems = append(problems, fmt.Sprintf("advisory %s (%s): first patched version %s is not a version; left out", a.ID, v.Package, quote.Value(p)))
 					continue
 				}
 				aff.Patched = pv
@@ -356,14 +357,14 @@ func BuildCycles(product string, raw []sources.EOLCycle) (*Cycles, []string) {
 	for _, r := range raw {
 		parts, ok := cycleParts(r.Name)
 		if !ok {
-			odd = append(odd, sources.Quote(r.Name))
+			odd = append(odd, quote.Value(r.Name))
 			continue
 		}
 		c.list = append(c.list, Cycle{Name: r.Name, parts: parts, EOL: r.EOL.UTC(), IsEOL: r.IsEOL})
 	}
 	var notices []string
 	if len(odd) > 0 {
-		notices = append(notices, fmt.Sprintf("endoflife.date product %s: %d cycles are not version numbers and match no version, e.g. %s", sources.Quote(product), len(odd), strings.Join(odd[:min(3, len(odd))], ", ")))
+		notices = append(notices, fmt.Sprintf("endoflife.date product %s: %d cycles are not version numbers and match no version, e.g. %s", quote.Value(product), len(odd), strings.Join(odd[:min(3, len(odd))], ", ")))
 	}
 	return c, notices
 }
@@ -419,12 +420,12 @@ type EOLState struct {
 func (c *Cycles) At(x *semver.Version, t time.Time) (st EOLState, ok bool, reason string) {
 	cy := c.Of(x)
 	if cy == nil {
-		return st, false, fmt.Sprintf("no release cycle of endoflife.date product %s matches version %s", sources.Quote(c.Product), x)
+		return st, false, fmt.Sprintf("no release cycle of endoflife.date product %s matches version %s", quote.Value(c.Product), x)
 	}
 	st.Cycle = cy
 	if cy.EOL.IsZero() {
 		if cy.IsEOL {
-			return st, false, fmt.Sprintf("endoflife.date product %s: cycle %s has ended, on a date it does not give", sources.Quote(c.Product), sources.Quote(cy.Name))
+			return st, false, fmt.Sprintf("endoflife.date product %s: cycle %s has ended, on a date it does not give", quote.Value(c.Product), quote.Value(cy.Name))
 		}
 		return st, true, ""
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -30,11 +31,11 @@ func (tl *Timeline) Explain(st State) []string {
 				}
 			}
 			out = append(out, fmt.Sprintf("no upstream release at or before %s (the first, %s, is from %s): %s",
-				st.At.UTC().Format(time.RFC3339), sources.Quote(first.Tag), first.Time.Format(time.RFC3339), nulled))
+				st.At.UTC().Format(time.RFC3339), quote.Value(first.Tag), first.Time.Format(time.RFC3339), nulled))
 		}
 	case UnknownPackaged:
 		out = append(out, fmt.Sprintf("packaged version %s (chart %s, %s %s) is no upstream version and is above the newest one, %s: %s; %s",
-			st.Chart.App, st.Chart.Version, tl.field(), sources.Quote(st.Chart.RawApp), st.UpstreamLatest.Version, nulled, tl.likelyFix(st.Chart, cov)))
+			st.Chart.App, st.Chart.Version, tl.field(), quote.Value(st.Chart.RawApp), st.UpstreamLatest.Version, nulled, tl.likelyFix(st.Chart, cov)))
 	}
 	if st.Known() && !tl.HasUpstream(st.Chart.App) {
 		why := "a pulled release, or a tag the tag pattern leaves out"
@@ -47,7 +48,7 @@ func (tl *Timeline) Explain(st State) []string {
 	if cov.Low() && len(tl.Upstream) > 0 { // with no upstream version, the notices above say it all
 		ex := make([]string, 0, sources.MaxExamples)
 		for _, m := range cov.Missing[:min(len(cov.Missing), sources.MaxExamples)] {
-			ex = append(ex, sources.Quote(m))
+			ex = append(ex, quote.Value(m))
 		}
 		out = append(out, fmt.Sprintf("low coverage: %d of the chart's last %d versions ship an upstream version (not upstream: %s): the chart is probably paired with the wrong upstream repository, or the tag or version pattern cuts the wrong part",
 			cov.Matched, cov.Of, strings.Join(ex, ", ")))
@@ -71,7 +72,7 @@ func (tl *Timeline) likelyFix(c Chart, cov Coverage) string {
 		if !tl.FromVersion {
 			swap = "version"
 		}
-		return fmt.Sprintf("did you mean chart.versionFrom: %s? it ships %s, an upstream version", swap, sources.Quote(c.Other))
+		return fmt.Sprintf("did you mean chart.versionFrom: %s? it ships %s, an upstream version", swap, quote.Value(c.Other))
 	}
 	if c.App.Prerelease() != "" {
 		return "the chart ships a prerelease: set upstream.prereleases: true to count upstream's prereleases"

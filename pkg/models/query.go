@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/engine"
 )
@@ -134,6 +136,23 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 		}
 	}
 	return q, nil
+}
+
+// MaxDuration is the longest duration Lagwatch accepts anywhere (a query's
+// time range, a CLI duration flag): the whole days a time.Duration holds,
+// 106751 days (about 292 years). Anything longer wraps around or saturates.
+const MaxDuration = math.MaxInt64 / (24 * time.Hour) * (24 * time.Hour)
+
+// CheckTimeRange refuses a query time range longer than MaxDuration: its
+// length does not fit in a time.Duration, and the lag grid, sized by the
+// saturated length, drew 18 820 points per series for 1700–2200 where the
+// ceiling is 11 000, and Prometheus range queries got a one-minute step.
+func CheckTimeRange(from, to time.Time) error {
+	if to.Sub(from) > MaxDuration { // Sub saturates above it
+		return fmt.Errorf("the time range %s to %s is longer than %d days (about 292 years), the longest a query covers: shorten the time range",
+			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), MaxDuration/(24*time.Hour))
+	}
+	return nil
 }
 
 // variableRe matches a template variable Grafana left as it was: $name,

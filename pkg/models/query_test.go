@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSharedExampleQueries parses the example queries that the TypeScript
@@ -164,5 +165,26 @@ func TestLastHopQuery(t *testing.T) {
 	}
 	if len(LagMetrics) != len(Metrics)-1 || contains(LagMetrics, MetricVerdict) {
 		t.Errorf("LagMetrics = %v", LagMetrics)
+	}
+}
+
+// A time range longer than a time.Duration holds is refused with the range
+// in the message; up to MaxDuration it is accepted.
+func TestCheckTimeRange(t *testing.T) {
+	to := time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		from, to time.Time
+		ok       bool
+	}{
+		{to.Add(-90 * 24 * time.Hour), to, true},
+		{to.Add(-MaxDuration), to, true},
+		{to.Add(-MaxDuration - time.Second), to, false},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), false},
+		{to, to.Add(-time.Hour), true}, // ends before it starts: no points, nothing to refuse
+	} {
+		err := CheckTimeRange(tc.from, tc.to)
+		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "is longer than 106751 days (about 292 years)") {
+			t.Errorf("%s to %s: %v", tc.from, tc.to, err)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/engine"
+	"github.com/lagwatch/lagwatch/pkg/registrylogin"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
@@ -80,10 +81,10 @@ type Settings struct {
 	VerdictToleranceDays   int    `json:"verdictToleranceDays"`   // T
 	VerdictAbandonmentDays int    `json:"verdictAbandonmentDays"` // A
 
-	GitHubToken        string                    `json:"-"` // from secureJsonData.githubToken only
-	OCICredentials     map[string]oci.Credential `json:"-"` // from secureJsonData.ociCredentials only
-	PrometheusPassword string                    `json:"-"` // from secureJsonData.prometheusPassword only
-	PrometheusToken    string                    `json:"-"` // from secureJsonData.prometheusToken only
+	GitHubToken        string                         `json:"-"` // from secureJsonData.githubToken only
+	OCICredentials     map[string]registrylogin.Login `json:"-"` // from secureJsonData.ociCredentials only
+	PrometheusPassword string                         `json:"-"` // from secureJsonData.prometheusPassword only
+	PrometheusToken    string                         `json:"-"` // from secureJsonData.prometheusToken only
 
 	TTL time.Duration `json:"-"` // CacheTTL parsed
 }
@@ -102,7 +103,7 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (*Settings, error) {
 		}
 	}
 	st.GitHubToken = strings.TrimSpace(s.DecryptedSecureJSONData[SecureKeyGitHubToken])
-	creds, err := oci.ParseCredentials(s.DecryptedSecureJSONData[SecureKeyOCICredentials])
+	creds, err := registrylogin.Parse(s.DecryptedSecureJSONData[SecureKeyOCICredentials])
 	if err != nil {
 		return nil, fmt.Errorf("OCI registry credentials in the datasource settings: %w", err)
 	}

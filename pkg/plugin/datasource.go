@@ -98,12 +98,15 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 	if d.catalogErr != nil {
 		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, d.catalogErr.Error())
 	}
+	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
+	if err := models.CheckTimeRange(from, to); err != nil {
+		return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, fmt.Sprintf("query %s: %v", q.RefID, err))
+	}
 	// A query waits at most the request timeout of the settings; fetches
 	// still running go on in the cache for the next query.
 	ctx, cancel := context.WithTimeout(ctx, d.settings.Timeout())
 	defer cancel()
 	results := d.collector.Collect(ctx, d.catalog.Filter(qm.Services, qm.Maintainer), nil)
-	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
 	if qm.NeedsDeployed() {
 		d.collector.AddDeployed(ctx, results, collector.DeployedRange{From: from, To: to, WhatIf: qm.DeployedVersion})
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/check"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/discover"
-	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
 
@@ -129,7 +129,7 @@ func (d *Datasource) handleVersions(w http.ResponseWriter, r *http.Request) {
 	}
 	svcs := d.catalog.Filter([]string{name}, "")
 	if len(svcs) == 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("versions: service %s is not in the catalog", sources.Quote(name))})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("versions: service %s is not in the catalog", quote.Value(name))})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), d.settings.Timeout())
@@ -163,7 +163,7 @@ func (d *Datasource) handleCheck(w http.ResponseWriter, r *http.Request) {
 	svcs := d.catalog.Services
 	if name := strings.TrimSpace(q.Get("service")); name != "" {
 		if svcs = d.catalog.Filter([]string{name}, ""); len(svcs) == 0 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: service %s is not in the catalog", sources.Quote(name))})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: service %s is not in the catalog", quote.Value(name))})
 			return
 		}
 	}
@@ -171,7 +171,7 @@ func (d *Datasource) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if raw := q.Get("at"); raw != "" {
 		t, err := time.Parse(time.RFC3339, raw)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: at %s is not an RFC 3339 time such as 2025-09-30T00:00:00Z", sources.Quote(raw))})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("check: at %s is not an RFC 3339 time such as 2025-09-30T00:00:00Z", quote.Value(raw))})
 			return
 		}
 		at = t.UTC()
@@ -219,7 +219,7 @@ func (d *Datasource) handleDiscover(w http.ResponseWriter, r *http.Request) {
 	for _, raw := range q["oci"] {
 		i := strings.LastIndex(raw, "/")
 		if _, _, err := oci.ParseRef(raw[:max(i, 0)], raw[i+1:]); !oci.IsOCI(raw) || err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("discover: oci %s is not an oci://HOST/PATH/NAME chart", sources.Quote(raw))})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("discover: oci %s is not an oci://HOST/PATH/NAME chart", quote.Value(raw))})
 			return
 		}
 		in.OCI = append(in.OCI, raw)
@@ -252,11 +252,11 @@ func (d *Datasource) handleDiscover(w http.ResponseWriter, r *http.Request) {
 
 func helmRepoURL(raw string) (string, error) {
 	if oci.IsOCI(raw) {
-		return "", fmt.Errorf("%s is an OCI reference: give it as oci=", sources.Quote(raw))
+		return "", fmt.Errorf("%s is an OCI reference: give it as oci=", quote.Value(raw))
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return "", fmt.Errorf("%s is not an http(s) Helm repository URL without credentials", sources.Quote(raw))
+		return "", fmt.Errorf("%s is not an http(s) Helm repository URL without credentials", quote.Value(raw))
 	}
 	return u.String(), nil
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/quote"
 )
 
 // Release is one upstream release or tag exactly as the source reported it.
@@ -96,20 +98,6 @@ type DeployedSource interface {
 	Deployed(ctx context.Context, ref DeployedRef, from, to time.Time) ([]DeployedSample, []Notice, error)
 }
 
-// MaxQuoted is how much of an outside value a message quotes.
-const MaxQuoted = 80
-
-// Quote quotes a value read from outside (a tag, an appVersion, a key) for a
-// message, cut to MaxQuoted characters with "…", so that a hostile 100 KB
-// value cannot make a 100 KB notice.
-func Quote(s string) string {
-	r := []rune(s)
-	if len(r) > MaxQuoted {
-		return fmt.Sprintf("%q…", string(r[:MaxQuoted]))
-	}
-	return fmt.Sprintf("%q", s)
-}
-
 // MaxExamples is how many values a notice about left-out values names.
 const MaxExamples = 3
 
@@ -129,13 +117,13 @@ func SummarizeCount(cause string, n int, examples []string) Notice {
 	case n <= 0:
 		return ""
 	case n == 1 && len(examples) == 1:
-		return Notice(fmt.Sprintf("%s: %s", cause, Quote(examples[0])))
+		return Notice(fmt.Sprintf("%s: %s", cause, quote.Value(examples[0])))
 	case len(examples) == 0:
 		return Notice(fmt.Sprintf("%d %s", n, cause))
 	}
 	ex := make([]string, 0, MaxExamples)
 	for _, v := range examples[:min(len(examples), MaxExamples)] {
-		ex = append(ex, Quote(v))
+		ex = append(ex, quote.Value(v))
 	}
 	return Notice(fmt.Sprintf("%d %s, e.g. %s", n, cause, strings.Join(ex, ", ")))
 }

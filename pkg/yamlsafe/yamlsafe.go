@@ -18,7 +18,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -141,7 +141,7 @@ func (w *walker) check(n *yaml.Node, depth int) error {
 				return &Error{Line: k.Line, Message: "a mapping key is not a plain value (complex keys are not supported)"}
 			}
 			if first, dup := seen[k.Value]; dup {
-				return &Error{Line: k.Line, First: first, Message: fmt.Sprintf("key %s is repeated", sources.Quote(k.Value))}
+				return &Error{Line: k.Line, First: first, Message: fmt.Sprintf("key %s is repeated", quote.Value(k.Value))}
 			}
 			seen[k.Value] = k.Line
 			if err := w.check(n.Content[i+1], depth+1); err != nil {

@@ -1,11 +1,11 @@
 import { AnnotationQuery, QueryEditorProps } from '@grafana/data';
 import React from 'react';
 
-import type { DataSource } from '../datasource';
+import type { LagwatchDataSource } from '../resources';
 import { LagwatchOptions, LagwatchQuery } from '../types';
 import { QueryEditor } from './QueryEditor';
 
-type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions> & {
+type Props = QueryEditorProps<LagwatchDataSource, LagwatchQuery, LagwatchOptions> & {
   annotation?: AnnotationQuery<LagwatchQuery>;
   onAnnotationChange?: (annotation: AnnotationQuery<LagwatchQuery>) => void;
 };

@@ -26,7 +26,7 @@ beforeEach(() => {
 });
 
 function setup(initial: Partial<LagwatchQuery> = {}, Editor: typeof QueryEditor = QueryEditor) {
-  const datasource = { getServices: jest.fn().mockResolvedValue(SERVICES) } as unknown as DataSource;
+  const datasource = { getResource: jest.fn().mockResolvedValue(SERVICES) } as unknown as DataSource;
   const onRunQuery = jest.fn();
   const { onChange, user } = renderControlled<LagwatchQuery>({ refId: 'A', ...initial }, (query, onChange) => (
     <Editor datasource={datasource} query={query} onChange={onChange} onRunQuery={onRunQuery} />
@@ -52,7 +52,8 @@ describe('QueryEditor', () => {
     expect(screen.getByText('Lag')).toBeInTheDocument();
     expect(screen.getByPlaceholderText('All services')).toBeInTheDocument();
     expect(screen.queryByText('Event kinds')).not.toBeInTheDocument();
-    await waitFor(() => expect(datasource.getServices).toHaveBeenCalledTimes(1));
+    await waitFor(() => expect(datasource.getResource).toHaveBeenCalledTimes(1));
+    expect(datasource.getResource).toHaveBeenCalledWith('services');
   });
 
   it('changes the query type, shows its hint and runs the query', async () => {
@@ -158,7 +159,7 @@ describe('QueryEditor', () => {
 
   it('shows an error when the catalog cannot be loaded', async () => {
     const datasource = {
-      getServices: jest.fn().mockRejectedValue({ status: 500, data: { message: 'no catalog' } }),
+      getResource: jest.fn().mockRejectedValue({ status: 500, data: { message: 'no catalog' } }),
     } as unknown as DataSource;
     render(<QueryEditor datasource={datasource} query={{ refId: 'A' }} onChange={jest.fn()} onRunQuery={jest.fn()} />);
     expect(await screen.findByText('Could not load the catalog: no catalog (HTTP 500)')).toBeInTheDocument();

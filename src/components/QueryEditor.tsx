@@ -3,7 +3,7 @@ import { getTemplateSrv } from '@grafana/runtime';
 import { Checkbox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack, Text } from '@grafana/ui';
 import React, { useMemo } from 'react';
 
-import type { DataSource } from '../datasource';
+import type { LagwatchDataSource } from '../resources';
 import { coversSeveralServices, hasLastHopMetric, metricsFor, showsWhatIfVersion, VariableInfo } from '../queryModel';
 import {
   CURRENT_ONLY_METRICS,
@@ -24,7 +24,7 @@ import { MaintainerSelect } from './MaintainerSelect';
 import { serviceOptions, useCatalog, variableOptions, withValues } from './useCatalog';
 import { WhatIfVersionField } from './WhatIfVersionField';
 
-export type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions> & {
+export type Props = QueryEditorProps<LagwatchDataSource, LagwatchQuery, LagwatchOptions> & {
   /** Annotation editor: the query type is fixed to events. */
   fixedQueryType?: QueryType;
 };

@@ -26,7 +26,7 @@ function setup(initial: Partial<LagwatchVariableQuery> = {}) {
       service: { current: 'ollama', options: ['ollama', 'chromadb'] },
     })
   );
-  const datasource = { getServices: jest.fn().mockResolvedValue(SERVICES) } as unknown as DataSource;
+  const datasource = { getResource: jest.fn().mockResolvedValue(SERVICES) } as unknown as DataSource;
   return renderControlled({ refId: 'V', ...initial } as LagwatchVariableQuery, (query, onChange) => (
     <VariableQueryEditor datasource={datasource} query={query} onChange={onChange} onRunQuery={jest.fn()} />
   ));

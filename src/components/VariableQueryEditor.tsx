@@ -2,12 +2,12 @@ import { QueryEditorProps } from '@grafana/data';
 import { Combobox, Field, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useMemo } from 'react';
 
-import type { DataSource } from '../datasource';
+import type { LagwatchDataSource } from '../resources';
 import { LagwatchOptions, LagwatchQuery, LagwatchVariableQuery, VersionKind } from '../types';
 import { MaintainerSelect } from './MaintainerSelect';
 import { serviceOptions, useCatalog, variableOptions } from './useCatalog';
 
-type Props = QueryEditorProps<DataSource, LagwatchQuery, LagwatchOptions, LagwatchVariableQuery>;
+type Props = QueryEditorProps<LagwatchDataSource, LagwatchQuery, LagwatchOptions, LagwatchVariableQuery>;
 
 const listOptions: Array<{ label: string; value: LagwatchVariableQuery['list']; description: string }> = [
   { label: 'Services', value: 'services', description: 'Service names of the catalog' },

@@ -2,7 +2,7 @@ import { ComboboxOption } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
 import { useEffect, useState } from 'react';
 
-import type { DataSource } from '../datasource';
+import { getServices, ResourceClient } from '../resources';
 import { ServiceInfo, ServicesResponse } from '../types';
 
 export interface CatalogState extends ServicesResponse {
@@ -11,12 +11,11 @@ export interface CatalogState extends ServicesResponse {
 }
 
 /** Loads the catalog's services and maintainers once per datasource (GET /services). */
-export function useCatalog(datasource: DataSource): CatalogState {
+export function useCatalog(datasource: ResourceClient): CatalogState {
   const [state, setState] = useState<CatalogState>({ services: [], maintainers: [], loading: true });
   useEffect(() => {
     let active = true;
-    datasource
-      .getServices()
+    getServices(datasource)
       .then((r) => active && setState({ ...r, loading: false }))
       .catch(
         (err: unknown) => active && setState({ services: [], maintainers: [], loading: false, error: errorText(err) })

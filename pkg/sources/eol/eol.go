@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -73,7 +74,7 @@ func New(cfg Config) (*Source, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("%s: %s is not an http(s) URL without credentials", hint, sources.Quote(cfg.BaseURL))
+		return nil, fmt.Errorf("%s: %s is not an http(s) URL without credentials", hint, quote.Value(cfg.BaseURL))
 	}
 	s := &Source{base: u, hc: cfg.HTTPClient, hint: hint}
 	if s.hc == nil {
@@ -102,7 +103,7 @@ func ValidProduct(name string) bool { return len(name) <= 100 && productRe.Match
 // Cycles returns the release cycles of product.
 func (s *Source) Cycles(ctx context.Context, name string) ([]sources.EOLCycle, []sources.Notice, error) {
 	if !ValidProduct(name) {
-		return nil, nil, fmt.Errorf("endoflife.date product %s is not a product name (lower-case letters, digits, '.', '_', '+', '-')", sources.Quote(name))
+		return nil, nil, fmt.Errorf("endoflife.date product %s is not a product name (lower-case letters, digits, '.', '_', '+', '-')", quote.Value(name))
 	}
 	res, err := s.cache.Get(ctx, name, func(ctx context.Context, prev *cache.Entry[product]) (cache.Entry[product], error) {
 		return s.fetch(ctx, name, prev)
@@ -120,7 +121,7 @@ func (s *Source) Cycles(ctx context.Context, name string) ([]sources.EOLCycle, [
 func (s *Source) fetch(ctx context.Context, name string, prev *cache.Entry[product]) (cache.Entry[product], error) {
 	u := s.base.JoinPath("api", "v1", "products", name) // JoinPath escapes
 	u.Path += "/"
-	what := "endoflife.date product " + sources.Quote(name)
+	what := "endoflife.date product " + quote.Value(name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return cache.Entry[product]{}, fmt.Errorf("%s: %w", what, err)
@@ -199,7 +200,7 @@ func DecodeProduct(body []byte) ([]sources.EOLCycle, []string, error) {
 		if r.EolFrom != nil {
 			d, err := time.Parse(time.DateOnly, *r.EolFrom)
 			if err != nil || d.Year() < 1970 || d.Year() > 9999 {
-				notices = append(notices, fmt.Sprintf("cycle %s: eolFrom %s is not a date (YYYY-MM-DD); its end of life is unknown", sources.Quote(*r.Name), sources.Quote(*r.EolFrom)))
+				notices = append(notices, fmt.Sprintf("cycle %s: eolFrom %s is not a date (YYYY-MM-DD); its end of life is unknown", quote.Value(*r.Name), quote.Value(*r.EolFrom)))
 			} else {
 				c.EOL = d
 			}

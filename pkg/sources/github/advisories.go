@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -51,7 +52,7 @@ var Ecosystems = []string{"actions", "composer", "erlang", "go", "maven", "npm",
 func (s *Source) Advisories(ctx context.Context, ref sources.AdvisoryRef) ([]sources.Advisory, []sources.Notice, error) {
 	eco := strings.ToLower(strings.TrimSpace(ref.Ecosystem))
 	if !slices.Contains(Ecosystems, eco) {
-		return nil, nil, fmt.Errorf("advisories: ecosystem %s is not one of GitHub's (%s)", sources.Quote(ref.Ecosystem), strings.Join(Ecosystems, ", "))
+		return nil, nil, fmt.Errorf("advisories: ecosystem %s is not one of GitHub's (%s)", quote.Value(ref.Ecosystem), strings.Join(Ecosystems, ", "))
 	}
 	byID := map[string]int{}
 	var out []sources.Advisory
@@ -214,14 +215,14 @@ func DecodeAdvisoriesPage(r io.Reader) ([]PageAdvisory, []string, error) {
 			notices = append(notices, "an advisory without ghsa_id; left out")
 			continue
 		}
-		id := sources.Quote(it.GHSAID)
+		id := quote.Value(it.GHSAID)
 		if it.PublishedAt == nil {
 			notices = append(notices, fmt.Sprintf("advisory %s has no published_at; left out", id))
 			continue
 		}
 		pub, err := time.Parse(time.RFC3339, *it.PublishedAt)
 		if err != nil || pub.Year() < 1990 {
-			notices = append(notices, fmt.Sprintf("advisory %s: published_at %s is not a plausible RFC 3339 time; left out", id, sources.Quote(*it.PublishedAt)))
+			notices = append(notices, fmt.Sprintf("advisory %s: published_at %s is not a plausible RFC 3339 time; left out", id, quote.Value(*it.PublishedAt)))
 			continue
 		}
 		a := PageAdvisory{Advisory: sources.Advisory{ID: it.GHSAID, Severity: it.Severity, Published: pub.UTC()}}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -293,8 +294,8 @@ func stripURL(err error) error {
 // resetTime tells, for a 403/429 answer, until when GitHub wants no requests.
 func (s *Source) resetTime(resp *http.Response) (time.Time, bool) {
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil {
-			return s.now().Add(time.Duration(secs) * time.Second), true
+		if secs, err := strconv.ParseInt(strings.TrimSpace(ra), 10, 64); err == nil {
+			return s.after(secs), true
 		}
 		if t, err := http.ParseTime(ra); err == nil {
 			return t, true
@@ -303,11 +304,30 @@ func (s *Source) resetTime(resp *http.Response) (time.Time, bool) {
 	}
 	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
 		if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			return time.Unix(reset, 0), true
+			return s.resetAt(reset), true
 		}
 		return s.now().Add(time.Minute), true
 	}
 	return time.Time{}, false
+}
+
+// maxBackoffSeconds is MaxBackoff in whole seconds.
+const maxBackoffSeconds = int64(MaxBackoff / time.Second)
+
+// after is secs seconds from now (a Retry-After), at most MaxBackoff: capped
+// before it becomes a time.Duration, which 10000000000 seconds would overflow
+// into the past.
+func (s *Source) after(secs int64) time.Time {
+	return s.now().Add(time.Duration(min(max(secs, 0), maxBackoffSeconds)) * time.Second)
+}
+
+// resetAt is the Unix time reset (an X-RateLimit-Reset), at most MaxBackoff
+// from now: capped before it becomes a time.Time.
+func (s *Source) resetAt(reset int64) time.Time {
+	if now := s.now(); reset >= now.Unix()+maxBackoffSeconds {
+		return now.Add(MaxBackoff)
+	}
+	return time.Unix(reset, 0)
 }
 
 func (s *Source) block(resource string, until time.Time) {
@@ -334,7 +354,7 @@ func (s *Source) statusError(repo string, req *http.Request, resp *http.Response
 	_ = json.Unmarshal(body, &msg)
 	where := fmt.Sprintf("%s %s: HTTP %d", req.Method, req.URL.RequestURI(), resp.StatusCode)
 	if m := strings.Join(strings.Fields(s.redactText(msg.Message)), " "); m != "" {
-		where += " (GitHub says " + sources.Quote(m) + ")"
+		where += " (GitHub says " + quote.Value(m) + ")"
 	}
 	switch resp.StatusCode {
 	case http.StatusNotFound:

@@ -169,6 +169,51 @@ func TestAbsurdResetIsClamped(t *testing.T) {
 	}
 }
 
+// Reset times too large for a time.Duration or a time.Time (Retry-After in
+// seconds, X-RateLimit-Reset in Unix seconds, on REST and GraphQL) are capped
+// before they are converted: they hold GitHub back for MaxBackoff, not for a
+// wrapped-around moment in the past that blocks nothing.
+func TestOverflowingResetBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		name, header, value string
+		kind                string
+	}{
+		{"Retry-After", "Retry-After", "10000000000", sources.KindReleases},
+		{"X-RateLimit-Reset", "X-RateLimit-Reset", "9223372036854775807", sources.KindReleases},
+		{"GraphQL X-RateLimit-Reset", "X-RateLimit-Reset", "9223372036854775807", sources.KindTags},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := fakes.NewRecorder(t)
+			clock := fakes.NewClock(t0)
+			src := hostileSource(t, rec, clock)
+			rec.Handle(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set(tc.header, tc.value)
+				if r.URL.Path == "/graphql" {
+					fmt.Fprint(w, `{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}`)
+					return
+				}
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+			})
+			ref := sources.UpstreamRef{Repo: "acme/app", Kind: tc.kind}
+			_, _, err := src.Releases(context.Background(), ref)
+			want := "no requests until " + clock.Now().Add(MaxBackoff).Format(time.RFC3339)
+			if tc.kind == sources.KindTags && (err == nil || !strings.Contains(err.Error(), want)) {
+				t.Errorf("err = %v, want %q", err, want)
+			}
+			before := rec.Requests()
+			clock.Advance(MaxBackoff - time.Second)
+			_, _, err = src.Releases(context.Background(), ref)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("while blocked: err = %v, want %q", err, want)
+			}
+			if rec.Requests() != before {
+				t.Errorf("%d requests sent while blocked", rec.Requests()-before)
+			}
+		})
+	}
+}
+
 // A Link header that points back to a page already read, or pages that
 // repeat releases, must not cost 100 requests nor count a release twice.
 func TestPaginationLoops(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -169,16 +170,16 @@ func (s *Source) graphQLErrors(repo string, req *http.Request, resp *http.Respon
 	for _, e := range gr.Errors {
 		switch e.Type {
 		case "NOT_FOUND":
-			return fmt.Errorf("repository %s not found (or private without access): POST %s: GitHub says %s", repo, req.URL.RequestURI(), sources.Quote(strings.Join(strings.Fields(s.redactText(e.Message)), " ")))
+			return fmt.Errorf("repository %s not found (or private without access): POST %s: GitHub says %s", repo, req.URL.RequestURI(), quote.Value(strings.Join(strings.Fields(s.redactText(e.Message)), " ")))
 		case "RATE_LIMITED":
 			until := s.now().Add(time.Minute)
 			if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-				until = time.Unix(reset, 0)
+				until = s.resetAt(reset)
 			}
 			s.block(resourceGraphQL, until)
 			return fmt.Errorf("tags of %s: POST %s: %w", repo, req.URL.RequestURI(), &RateLimitedError{Resource: resourceGraphQL, Until: until})
 		}
-		msgs = append(msgs, sources.Quote(strings.Join(strings.Fields(s.redactText(e.Message)), " ")))
+		msgs = append(msgs, quote.Value(strings.Join(strings.Fields(s.redactText(e.Message)), " ")))
 		if len(msgs) == 3 {
 			break
 		}

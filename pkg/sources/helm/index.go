@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"github.com/lagwatch/lagwatch/pkg/yamlsafe"
 	"go.yaml.in/yaml/v3"
@@ -66,13 +67,13 @@ func versionsFromNode(name string, n *yaml.Node) ([]sources.ChartVersion, error)
 // document that starts after line off.
 func versionsAt(name string, n *yaml.Node, off int) ([]sources.ChartVersion, error) {
 	if n = yamlsafe.Resolve(n); n == nil {
-		return nil, fmt.Errorf("chart %s: an alias points nowhere", sources.Quote(name))
+		return nil, fmt.Errorf("chart %s: an alias points nowhere", quote.Value(name))
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return []sources.ChartVersion{}, nil // listed, with no versions
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("line %d: chart %s: expected a list of versions, found a %s", n.Line+off, sources.Quote(name), kindName(n))
+		return nil, fmt.Errorf("line %d: chart %s: expected a list of versions, found a %s", n.Line+off, quote.Value(name), kindName(n))
 	}
 	out := make([]sources.ChartVersion, 0, len(n.Content))
 	for _, item := range n.Content {
@@ -93,7 +94,7 @@ func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, er
 		if n != nil {
 			what = "a " + kindName(n)
 		}
-		return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: a version entry is %s, expected a mapping", line, sources.Quote(name), what)
+		return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: a version entry is %s, expected a mapping", line, quote.Value(name), what)
 	}
 	var version, app, created, deprecated string
 	var meta sources.ChartVersion
@@ -106,7 +107,7 @@ func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, er
 		case "<<":
 			// Merge keys would need alias expansion, which a hostile index
 			// turns into a bomb; Helm never writes them.
-			return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: merge keys (<<) are not supported in a version entry", n.Content[i].Line+off, sources.Quote(name))
+			return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: merge keys (<<) are not supported in a version entry", n.Content[i].Line+off, quote.Value(name))
 		case "version":
 			into = &version
 		case "appVersion":
@@ -124,7 +125,7 @@ func entryFromNode(name string, n *yaml.Node, off int) (sources.ChartVersion, er
 			if v != nil {
 				what = "a " + kindName(v)
 			}
-			return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: %s is %s, expected a plain value", n.Content[i+1].Line+off, sources.Quote(name), n.Content[i].Value, what)
+			return sources.ChartVersion{}, fmt.Errorf("line %d: chart %s: %s is %s, expected a plain value", n.Content[i+1].Line+off, quote.Value(name), n.Content[i].Value, what)
 		}
 		if v.Tag != "!!null" {
 			*into = v.Value
@@ -433,10 +434,10 @@ func (p *streamParser) entriesLine(raw []byte) (done bool, err error) {
 		}
 		p.itemIndent, p.itemStart = ind, p.item.Len()
 	case p.itemIndent < 0 || ind <= p.itemIndent:
-		return false, fmt.Errorf("line %d: %w: chart %s is not a list of version entries", p.lineNo, ErrNeedFullDecode, sources.Quote(p.keep))
+		return false, fmt.Errorf("line %d: %w: chart %s is not a list of version entries", p.lineNo, ErrNeedFullDecode, quote.Value(p.keep))
 	}
 	if p.item.Len()-p.itemStart+len(raw) > maxEntryBytes {
-		return false, fmt.Errorf("line %d: a version entry of chart %s is larger than %d MB", p.lineNo, sources.Quote(p.keep), maxEntryBytes>>20)
+		return false, fmt.Errorf("line %d: a version entry of chart %s is larger than %d MB", p.lineNo, quote.Value(p.keep), maxEntryBytes>>20)
 	}
 	if p.item.Len() == 0 {
 		p.batchLine = p.lineNo - 1
@@ -456,7 +457,7 @@ func (p *streamParser) chartKeyLine(text []byte) error {
 		return err
 	}
 	if first, dup := p.keys[name]; dup {
-		return fmt.Errorf("line %d: chart %s is listed twice under entries (first at line %d)", p.lineNo, sources.Quote(name), first)
+		return fmt.Errorf("line %d: chart %s is listed twice under entries (first at line %d)", p.lineNo, quote.Value(name), first)
 	}
 	p.keys[name] = p.lineNo
 	if !p.all && !p.want[name] {
@@ -466,7 +467,7 @@ func (p *streamParser) chartKeyLine(text []byte) error {
 	case "", "[]", "null", "~":
 	default:
 		// An inline list, an alias or an anchor: not the block layout.
-		return fmt.Errorf("line %d: %w: chart %s has an inline value", p.lineNo, ErrNeedFullDecode, sources.Quote(name))
+		return fmt.Errorf("line %d: %w: chart %s has an inline value", p.lineNo, ErrNeedFullDecode, quote.Value(name))
 	}
 	p.keep, p.itemIndent, p.versions = name, -1, []sources.ChartVersion{}
 	return nil
@@ -483,13 +484,13 @@ func (p *streamParser) flushItem() error {
 	switch {
 	case err != nil && strings.Contains(err.Error(), "unknown anchor"):
 		// An alias to an anchor in another entry.
-		return fmt.Errorf("chart %s: %w: %v", sources.Quote(p.keep), ErrNeedFullDecode, err)
+		return fmt.Errorf("chart %s: %w: %v", quote.Value(p.keep), ErrNeedFullDecode, err)
 	case errors.As(err, &ye) && ye.Line > 0:
-		return fmt.Errorf("chart %s: %w", sources.Quote(p.keep), ye.Shift(p.batchLine))
+		return fmt.Errorf("chart %s: %w", quote.Value(p.keep), ye.Shift(p.batchLine))
 	case err != nil:
-		return fmt.Errorf("chart %s (entries ending at line %d): %w", sources.Quote(p.keep), p.lineNo, err)
+		return fmt.Errorf("chart %s (entries ending at line %d): %w", quote.Value(p.keep), p.lineNo, err)
 	case root.Kind != yaml.SequenceNode:
-		return fmt.Errorf("line %d: %w: chart %s is not a list of version entries", p.lineNo, ErrNeedFullDecode, sources.Quote(p.keep))
+		return fmt.Errorf("line %d: %w: chart %s is not a list of version entries", p.lineNo, ErrNeedFullDecode, quote.Value(p.keep))
 	}
 	vs, err := versionsAt(p.keep, root, p.batchLine)
 	p.versions = append(p.versions, vs...)
@@ -516,15 +517,15 @@ func chartKey(text []byte) (string, []byte, error) {
 	case '"', '\'':
 		end := closingQuote(text)
 		if end < 0 || end+1 >= len(text) || text[end+1] != ':' {
-			return "", nil, fmt.Errorf("unterminated quoted key %s", sources.Quote(string(text)))
+			return "", nil, fmt.Errorf("unterminated quoted key %s", quote.Value(string(text)))
 		}
 		var key string
 		if err := yaml.Unmarshal(text[:end+1], &key); err != nil {
-			return "", nil, fmt.Errorf("quoted key %s: %v", sources.Quote(string(text[:end+1])), err)
+			return "", nil, fmt.Errorf("quoted key %s: %v", quote.Value(string(text[:end+1])), err)
 		}
 		return key, text[end+2:], nil
 	case '?', '{', '[', '&', '*', '!', '|', '>', '%', '@', '`':
-		return "", nil, fmt.Errorf("unsupported key syntax %s", sources.Quote(string(text)))
+		return "", nil, fmt.Errorf("unsupported key syntax %s", quote.Value(string(text)))
 	}
 	for i := 0; i < len(text); i++ {
 		if text[i] == ':' && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\t') {
@@ -534,7 +535,7 @@ func chartKey(text []byte) (string, []byte, error) {
 			break
 		}
 	}
-	return "", nil, fmt.Errorf("no mapping key in %s", sources.Quote(string(text)))
+	return "", nil, fmt.Errorf("no mapping key in %s", quote.Value(string(text)))
 }
 
 // closingQuote returns the index of the quote closing text[0], or -1.

@@ -41,6 +41,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
+	"github.com/lagwatch/lagwatch/pkg/registrylogin"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 	"golang.org/x/net/publicsuffix"
 )
@@ -71,7 +73,7 @@ const (
 
 // Credential is a registry login: basic auth to the registry's token realm,
 // or to the registry itself when it asks for basic auth.
-type Credential struct{ Username, Password string }
+type Credential = registrylogin.Login
 
 // Config configures a Source.
 type Config struct {
@@ -212,13 +214,13 @@ func ParseRef(repository, name string) (host, repo string, err error) {
 	u, err := url.Parse(strings.TrimSpace(repository))
 	switch {
 	case err != nil || !strings.EqualFold(u.Scheme, "oci") || u.Host == "":
-		return "", "", fmt.Errorf("%s is not an oci://HOST/PATH reference", sources.Quote(repository))
+		return "", "", fmt.Errorf("%s is not an oci://HOST/PATH reference", quote.Value(repository))
 	case u.User != nil:
-		return "", "", fmt.Errorf("%s holds credentials; give them in the settings, not in the catalog", sources.Quote(u.Redacted()))
+		return "", "", fmt.Errorf("%s holds credentials; give them in the settings, not in the catalog", quote.Value(u.Redacted()))
 	case u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(u.Path, "@:"):
-		return "", "", fmt.Errorf("%s must name a registry path without a tag, digest or query (the chart versions are the tags)", sources.Quote(repository))
+		return "", "", fmt.Errorf("%s must name a registry path without a tag, digest or query (the chart versions are the tags)", quote.Value(repository))
 	case name == "" || strings.Contains(name, "/"):
-		return "", "", fmt.Errorf("chart name %s must be one path segment", sources.Quote(name))
+		return "", "", fmt.Errorf("chart name %s must be one path segment", quote.Value(name))
 	}
 	host = strings.ToLower(u.Host)
 	if host == "docker.io" || host == "index.docker.io" {
@@ -230,7 +232,7 @@ func ParseRef(repository, name string) (host, repo string, err error) {
 		repo = path + "/" + name
 	}
 	if repo != strings.ToLower(repo) {
-		return "", "", fmt.Errorf("OCI repository %s must be lower case", sources.Quote(repo))
+		return "", "", fmt.Errorf("OCI repository %s must be lower case", quote.Value(repo))
 	}
 	return host, repo, nil
 }
@@ -274,7 +276,7 @@ func (s *Source) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sou
 		notices = append(notices, sources.Notice(fmt.Sprintf("%s: the tag list was read up to %d tags and the rest was not read; newer versions may be missing", where, maxTags)))
 	}
 	if c.dropped > 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("%s: %d older versions were left out: only the newest %d are kept, the oldest kept is %s", where, c.dropped, keepVersions, sources.Quote(c.oldest))))
+		notices = append(notices, sources.Notice(fmt.Sprintf("%s: %d older versions were left out: only the newest %d are kept, the oldest kept is %s", where, c.dropped, keepVersions, quote.Value(c.oldest))))
 	}
 	if c.missing > 0 {
 		notices = append(notices, sources.Notice(fmt.Sprintf("%s: history incomplete: %d of %d versions not read yet; up to %d are read per refresh, newest first, while the registry's pull budget lasts (the OCI manifest budget in the settings)", where, c.missing, c.missing+len(c.versions), s.budget)))
@@ -295,7 +297,7 @@ func (s *Source) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sou
 func quoted(examples []string, count int) string {
 	q := make([]string, 0, len(examples)+1)
 	for _, e := range examples {
-		q = append(q, sources.Quote(e))
+		q = append(q, quote.Value(e))
 	}
 	if count > len(examples) {
 		q = append(q, "…")
@@ -403,11 +405,11 @@ func nextLink(resp *http.Response) (string, error) {
 		}
 		target = strings.TrimSpace(target)
 		if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-			return "", fmt.Errorf("malformed Link header %s", sources.Quote(resp.Header.Get("Link")))
+			return "", fmt.Errorf("malformed Link header %s", quote.Value(resp.Header.Get("Link")))
 		}
 		u, err := resp.Request.URL.Parse(target[1 : len(target)-1])
 		if err != nil || u.Host != resp.Request.URL.Host {
-			return "", fmt.Errorf("the tag list's next page %s is not on the registry", sources.Quote(target))
+			return "", fmt.Errorf("the tag list's next page %s is not on the registry", quote.Value(target))
 		}
 		return u.String(), nil
 	}
@@ -418,13 +420,13 @@ func nextLink(resp *http.Response) (string, error) {
 func (s *Source) resolve(ctx context.Context, host, repo, tag string) (string, error) {
 	resp, err := s.do(ctx, host, repo, http.MethodHead, fmt.Sprintf("%s/v2/%s/manifests/%s", s.base(host), repo, url.PathEscape(tag)), mediaManifest)
 	if err != nil {
-		return "", fmt.Errorf("tag %s: %w", sources.Quote(tag), err)
+		return "", fmt.Errorf("tag %s: %w", quote.Value(tag), err)
 	}
 	resp.Body.Close()
 	s.count(func(c *Counts) { c.Heads++ })
 	digest := resp.Header.Get("Docker-Content-Digest")
 	if !validDigest(digest) {
-		return "", fmt.Errorf("tag %s: the registry sent no valid Docker-Content-Digest", sources.Quote(tag))
+		return "", fmt.Errorf("tag %s: the registry sent no valid Docker-Content-Digest", quote.Value(tag))
 	}
 	return digest, nil
 }
@@ -454,10 +456,10 @@ func DecodeManifest(b []byte) (Manifest, error) {
 		return m, errors.New("the manifest is not OCI manifest JSON")
 	}
 	if m.Config.MediaType != mediaConfig {
-		return m, fmt.Errorf("the manifest is not a Helm chart (config media type %s)", sources.Quote(m.Config.MediaType))
+		return m, fmt.Errorf("the manifest is not a Helm chart (config media type %s)", quote.Value(m.Config.MediaType))
 	}
 	if !validDigest(m.Config.Digest) {
-		return m, fmt.Errorf("the manifest's config digest %s is not a sha256 digest", sources.Quote(m.Config.Digest))
+		return m, fmt.Errorf("the manifest's config digest %s is not a sha256 digest", quote.Value(m.Config.Digest))
 	}
 	return m, nil
 }
@@ -493,7 +495,7 @@ func (s *Source) read(ctx context.Context, host, repo, tag, digest string) (sour
 	if !ok {
 		var err error
 		if r, err = s.fetchRecord(ctx, host, repo, digest); err != nil {
-			return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", sources.Quote(tag), err)
+			return sources.ChartVersion{}, false, fmt.Errorf("version %s: %w", quote.Value(tag), err)
 		}
 		s.keep(r)
 	}
@@ -749,10 +751,10 @@ func (s *Source) login(ctx context.Context, host, repo, challenge string, origin
 func (s *Source) realmAllowed(host, raw string) (*url.URL, error) {
 	realm, err := url.Parse(raw)
 	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" || realm.User != nil {
-		return nil, fmt.Errorf("registry %s names a token service %s that is not an http(s) URL", host, sources.Quote(raw))
+		return nil, fmt.Errorf("registry %s names a token service %s that is not an http(s) URL", host, quote.Value(raw))
 	}
 	if realm.Scheme == "http" && !strings.HasPrefix(s.base(host), "http://") {
-		return nil, fmt.Errorf("registry %s names a token service over plain http (%s); only https is used", host, sources.Quote(realm.Redacted()))
+		return nil, fmt.Errorf("registry %s names a token service over plain http (%s); only https is used", host, quote.Value(realm.Redacted()))
 	}
 	regName := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -763,7 +765,7 @@ func (s *Source) realmAllowed(host, raw string) (*url.URL, error) {
 		return realm, nil
 	}
 	return nil, fmt.Errorf("registry %s names a token service on %s, which is neither its host nor on its domain; if you trust it, add %s to %s",
-		host, sources.Quote(realm.Host), sources.Quote(realm.Host), s.rhint)
+		host, quote.Value(realm.Host), quote.Value(realm.Host), s.rhint)
 }
 
 // sameDomain reports whether two host names share their registrable domain
@@ -921,10 +923,10 @@ func ParseTokenHosts(text, where string) ([]string, error) {
 		u, err := url.Parse("https://" + h)
 		if err != nil || u.Host != h || u.Hostname() == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
 			(u.Port() != "" && strings.Trim(u.Port(), "0123456789") != "") {
-			return nil, fmt.Errorf("%s: %s is not a host name or HOST:PORT", where, sources.Quote(h))
+			return nil, fmt.Errorf("%s: %s is not a host name or HOST:PORT", where, quote.Value(h))
 		}
 		if ip := net.ParseIP(u.Hostname()); ip != nil && (ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsMulticast()) {
-			return nil, fmt.Errorf("%s: %s is a link-local or non-unicast address, never a token service", where, sources.Quote(h))
+			return nil, fmt.Errorf("%s: %s is a link-local or non-unicast address, never a token service", where, quote.Value(h))
 		}
 		out = append(out, strings.ToLower(h))
 	}

@@ -347,22 +347,6 @@ func TestTagListLoop(t *testing.T) {
 	}
 }
 
-func TestParseCredentials(t *testing.T) {
-	got, err := ParseCredentials("# logins\nghcr.io robot:ghp_x\n\ndocker.io me:pa:ss\n")
-	if err != nil || got["ghcr.io"].Password != "ghp_x" || got["registry-1.docker.io"] != (Credential{"me", "pa:ss"}) {
-		t.Fatalf("%+v %v", got, err)
-	}
-	for text, want := range map[string]string{
-		"ghcr.io robot":                   "line 1 (ghcr.io): expected HOST USERNAME:PASSWORD",
-		"ghcr.io a:b\nghcr.io c:secretpw": "line 2: ghcr.io is given twice",
-		"https://ghcr.io/x user:secretpw": "line 1: expected HOST USERNAME:PASSWORD, the host is missing",
-	} {
-		if _, err := ParseCredentials(text); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secretpw") {
-			t.Errorf("%q: %v", text, err)
-		}
-	}
-}
-
 // A registry that announces its pull budget (Docker Hub: 100 per 6 hours
 // anonymously) keeps its last pulls: reading stops with a reserve left.
 func TestAnnouncedBudgetIsKept(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"unicode"
 
 	"github.com/lagwatch/lagwatch/pkg/cache"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -84,7 +85,7 @@ var _ sources.DeployedSource = (*Source)(nil)
 func New(cfg Config) (*Source, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("Prometheus URL %s is not an http(s) URL", sources.Quote(cfg.URL))
+		return nil, fmt.Errorf("Prometheus URL %s is not an http(s) URL", quote.Value(cfg.URL))
 	}
 	cfg.AuthHint = cmp.Or(cfg.AuthHint, "the Prometheus user, password or token")
 	if u.User != nil {
@@ -119,7 +120,11 @@ func (s *Source) Host() string { return s.base.Host }
 
 // Step is the resolution of a range query over [from, to].
 func Step(from, to time.Time) time.Duration {
-	step := (to.Sub(from) + MaxSteps - 1) / MaxSteps
+	span := to.Sub(from) // rounded up below, without adding to it: it may be math.MaxInt64
+	step := span / MaxSteps
+	if span%MaxSteps != 0 {
+		step++
+	}
 	if r := step % time.Minute; r != 0 {
 		step += time.Minute - r
 	}
@@ -172,7 +177,7 @@ func (s *Source) Deployed(ctx context.Context, ref sources.DeployedRef, from, to
 		notices = append(notices, sources.Notice(fmt.Sprintf("the history of the deployed version could not be read, only its value at the end: %v", failed[0])))
 	}
 	if len(out) == 0 && len(failed) == 0 {
-		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned no series in the time range: deployed version unknown", sources.Quote(ref.Query))))
+		notices = append(notices, sources.Notice(fmt.Sprintf("Prometheus query %s returned no series in the time range: deployed version unknown", quote.Value(ref.Query))))
 	}
 	return out, unique(notices), nil
 }
@@ -211,7 +216,7 @@ func (s *Source) get(ctx context.Context, ref sources.DeployedRef, path string, 
 	if res.Notice != "" {
 		notices = append(notices, sources.Notice(s.redactText(res.Notice)))
 	}
-	if n := sources.SummarizeCount(fmt.Sprintf("series of Prometheus query %s left out (no label %q)", sources.Quote(ref.Query), ref.Label), res.Value.Unlabeled, res.Value.UnlabeledExamples); n != "" {
+	if n := sources.SummarizeCount(fmt.Sprintf("series of Prometheus query %s left out (no label %q)", quote.Value(ref.Query), ref.Label), res.Value.Unlabeled, res.Value.UnlabeledExamples); n != "" {
 		notices = append(notices, sources.Notice(s.redactText(string(n))))
 	}
 	return res.Value.Samples, notices, nil
@@ -254,7 +259,7 @@ type series struct {
 }
 
 func (s *Source) fetch(ctx context.Context, u *url.URL, ref sources.DeployedRef) (Answer, error) {
-	status, body, err := s.read(ctx, u, "the answer to "+sources.Quote(ref.Query), "narrow the query")
+	status, body, err := s.read(ctx, u, "the answer to "+quote.Value(ref.Query), "narrow the query")
 	if err != nil {
 		return Answer{}, err
 	}
@@ -348,9 +353,9 @@ func decode(status int, body []byte, ref sources.DeployedRef, authHint string, s
 	if r.Status == "error" {
 		msg := say(secrets, r.Error, maxQuotedErrors)
 		if r.ErrorType == "bad_data" {
-			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", sources.Quote(ref.Query), msg)
+			return Answer{}, fmt.Errorf("Prometheus rejected the query %s: %s", quote.Value(ref.Query), msg)
 		}
-		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", sources.Quote(ref.Query), quote(secrets, r.ErrorType), msg)
+		return Answer{}, fmt.Errorf("Prometheus could not run the query %s (%s): %s", quote.Value(ref.Query), quoteRedacted(secrets, r.ErrorType), msg)
 	}
 	var d queryData
 	if err := json.Unmarshal(r.Data, &d); err != nil {
@@ -363,10 +368,10 @@ func decode(status int, body []byte, ref sources.DeployedRef, authHint string, s
 			return Answer{}, fmt.Errorf("Prometheus answer: the %s result is not a list of series", d.ResultType)
 		}
 	default:
-		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", sources.Quote(ref.Query), quoteType(secrets, d.ResultType))
+		return Answer{}, fmt.Errorf("the query %s gives a %s, not series with labels: give an expression that returns series, such as prometheus_build_info", quote.Value(ref.Query), quoteType(secrets, d.ResultType))
 	}
 	if len(list) > maxSeries {
-		return Answer{}, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), len(list), maxSeries, ref.Label)
+		return Answer{}, fmt.Errorf("the query %s returns %d series, more than the limit of %d: narrow it with label matchers or max by (%s)", quote.Value(ref.Query), len(list), maxSeries, ref.Label)
 	}
 	var a Answer
 	byTime := map[int64][]string{}
@@ -377,7 +382,7 @@ func decode(status int, body []byte, ref sources.DeployedRef, authHint string, s
 			ps = [][]json.RawMessage{sr.Value}
 		}
 		if points += len(ps); points > maxPoints {
-			return Answer{}, fmt.Errorf("the query %s returns more than %d samples: narrow it with label matchers or max by (%s)", sources.Quote(ref.Query), maxPoints, ref.Label)
+			return Answer{}, fmt.Errorf("the query %s returns more than %d samples: narrow it with label matchers or max by (%s)", quote.Value(ref.Query), maxPoints, ref.Label)
 		}
 		version, ok := sr.Metric[ref.Label]
 		if !ok || version == "" {
@@ -426,7 +431,7 @@ func quoteType(secrets []string, t string) string {
 	if t == "" {
 		return "no result"
 	}
-	return quote(secrets, t)
+	return quoteRedacted(secrets, t)
 }
 
 // sampleTime reads the time of a [time, "value"] pair, in milliseconds.
@@ -438,7 +443,7 @@ func sampleTime(secrets []string, p []json.RawMessage) (int64, error) {
 	if err := json.Unmarshal(p[0], &sec); err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 || sec > 1e11 {
 		shown := string(p[0])
 		_ = json.Unmarshal(p[0], &shown) // a JSON string: its text, unescaped, is what redaction finds
-		return 0, fmt.Errorf("Prometheus answer: sample time %s is not a Unix time", quote(secrets, shown))
+		return 0, fmt.Errorf("Prometheus answer: sample time %s is not a Unix time", quoteRedacted(secrets, shown))
 	}
 	return int64(math.Round(sec * 1000)), nil
 }
@@ -479,8 +484,10 @@ func say(secrets []string, text string, n int) string {
 	return text
 }
 
-// quote is sources.Quote of a text Prometheus sent, redacted first.
-func quote(secrets []string, text string) string { return sources.Quote(redactText(secrets, text)) }
+// quoteRedacted is quote.Value of a text Prometheus sent, redacted first.
+func quoteRedacted(secrets []string, text string) string {
+	return quote.Value(redactText(secrets, text))
+}
 
 // Check asks Prometheus for its build information (GET
 // /api/v1/status/buildinfo), for the health check: its version, or why it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -210,6 +211,10 @@ func TestStep(t *testing.T) {
 		{6 * time.Hour, time.Minute},
 		{24 * time.Hour, 3 * time.Minute},
 		{365 * 24 * time.Hour, 1052 * time.Minute},
+		// The longest spans: (span + MaxSteps - 1) overflowed into a
+		// negative step, which became one minute over centuries.
+		{math.MaxInt64, 307446 * time.Minute},
+		{math.MaxInt64 - 1, 307446 * time.Minute},
 	} {
 		from := ts("2025-01-01T00:00:00Z")
 		got := Step(from, from.Add(tc.span))
