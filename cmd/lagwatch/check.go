@@ -85,7 +85,7 @@ func checkCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 	defer src.Close()
 	fmt.Fprintf(stderr, "lagwatch: checking %d services of %s\n", len(services), o.catalogPath)
 	repair := &discover.Discoverer{Upstreams: src.GitHub, Charts: src.Charts()}
-	rep := check.Runner{Upstreams: src.GitHub, Charts: src.Charts(), Repair: repair.Repair}.Run(ctx, services, o.at)
+	rep := check.Runner{Upstreams: src.GitHub, Charts: src.Charts(), Repair: repair.Repair}.WithSecurity(src.GitHub, src.EOL, src.EOL != nil).Run(ctx, services, o.at)
 	if o.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
