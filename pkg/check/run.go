@@ -76,6 +76,9 @@ func (r Runner) Run(ctx context.Context, services []catalog.Service, at time.Tim
 			d, err := r.Fetch(ctx, svc)
 			if err != nil {
 				out[i] = Result{Service: svc.Name, Error: err.Error(), LeftOut: []LeftOut{}, Problems: []Problem{}, Fixes: []Fix{}}
+				// The security inputs are still checked: one failing
+				// part never hides the others.
+				r.security(ctx, svc, d.Charts, at, &out[i])
 				return
 			}
 			out[i] = Check(svc, d, at)
