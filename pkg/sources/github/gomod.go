@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // MaxGoModBytes bounds the answer for a go.mod (GitHub's contents API
@@ -51,6 +52,9 @@ func (s *Source) GoModule(ctx context.Context, repo string) (module string, ok b
 	}
 	c := &capped{r: resp.Body, n: 2 * MaxGoModBytes} // base64 and JSON around it
 	if err := json.NewDecoder(c).Decode(&file); err != nil {
+		if c.hit {
+			return "", false, fmt.Errorf("go.mod of %s: GET %s: the answer is larger than %d MB, more than GitHub inlines", repo, req.URL.RequestURI(), 2*MaxGoModBytes>>20)
+		}
 		return "", false, fmt.Errorf("go.mod of %s: GET %s: the answer is not the JSON file object GitHub sends", repo, req.URL.RequestURI())
 	}
 	if file.Type != "file" || file.Encoding != "base64" {
@@ -86,7 +90,7 @@ func ModulePath(gomod []byte) (string, error) {
 		if unq, err := strconv.Unquote(path); err == nil {
 			path = unq
 		}
-		if path == "" || len(path) > 300 || strings.ContainsAny(path, " \t\"'`,") {
+		if path == "" || len(path) > 300 || strings.ContainsAny(path, "\"'`,") || strings.IndexFunc(path, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 			return "", fmt.Errorf("the module directive %s names no module path", strconv.Quote(cutText(strings.TrimSpace(line))))
 		}
 		return path, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
@@ -53,4 +54,20 @@ func TestGoModule(t *testing.T) {
 	if n := gh.RequestsTo("/repos/ollama/ollama/contents/go.mod"); n != 1 {
 		t.Errorf("%d requests", n)
 	}
+}
+
+// FuzzModulePath: any go.mod text gives a module path without spaces or
+// quotes, or an error; never a panic.
+func FuzzModulePath(f *testing.F) {
+	f.Add([]byte("module github.com/ollama/ollama\n\ngo 1.26.0\n"))
+	f.Add([]byte("module \"k8s.io/x\" // c\n"))
+	f.Add([]byte("modulex\nmodule\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := github.ModulePath(b)
+		if err == nil && (m == "" || strings.IndexFunc(m, func(r rune) bool {
+			return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("\"'`,", r)
+		}) >= 0) {
+			t.Errorf("%q gave module %q", b, m)
+		}
+	})
 }
