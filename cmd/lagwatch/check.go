@@ -85,7 +85,7 @@ func checkCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 	defer src.Close()
 	fmt.Fprintf(stderr, "lagwatch: checking %d services of %s\n", len(services), o.catalogPath)
 	repair := &discover.Discoverer{Upstreams: src.GitHub, Charts: src.Charts()}
-	rep := check.Runner{Upstreams: src.GitHub, Charts: src.Charts(), Repair: repair.Repair}.Run(ctx, services, o.at)
+	rep := check.Runner{Upstreams: src.GitHub, Charts: src.Charts(), Repair: repair.Repair}.WithSecurity(src.GitHub, src.EOL, src.EOL != nil).Run(ctx, services, o.at)
 	if o.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -113,6 +113,7 @@ func writeCheck(w io.Writer, rep check.Report) error {
 		switch {
 		case r.Error != "":
 			fmt.Fprintf(&b, "%s: NOT CHECKED: %s\n", r.Service, r.Error)
+			writeSecurity(&b, r) // checked all the same
 			continue
 		case r.OK:
 			fmt.Fprintf(&b, "%s: ok", r.Service)
@@ -125,13 +126,8 @@ func writeCheck(w io.Writer, rep check.Report) error {
 		}
 		fmt.Fprintf(&b, " (%s; upstream keeps %d of %d %s; packaged %s, upstream latest %s)\n",
 			cov, r.Upstream.Kept, r.Upstream.Fetched, r.Upstream.Source, orDash(r.Chart.Packaged), orDash(r.Chart.UpstreamLatest))
-		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "  problem %s: %s\n", p.Kind, p.Message)
-		}
-		for _, f := range r.Fixes {
-			fmt.Fprintf(&b, "  fix: %s: %s  # %s\n", f.Field, yamlScalar(f.Value), f.Evidence)
-		}
-		if !r.OK && len(r.Fixes) == 0 {
+		writeSecurity(&b, r)
+		if !r.OK && len(r.Fixes) == 0 && entryProblem(r) {
 			b.WriteString("  no fix from this data, and the chart's metadata names no verified upstream: check the pairing of chart and upstream\n")
 		}
 		for _, l := range r.LeftOut {
@@ -145,6 +141,54 @@ func writeCheck(w io.Writer, rep check.Report) error {
 	fmt.Fprintf(&b, "%d services at %s: %d with a problem, %d not checked\n", rep.Services, rep.At.Format(time.RFC3339), rep.Problems, rep.Failed)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeSecurity writes the problems and fixes, and what the security
+// inputs gave.
+func writeSecurity(b *strings.Builder, r check.Result) {
+	for _, p := range r.Problems {
+		fmt.Fprintf(b, "  problem %s: %s\n", p.Kind, p.Message)
+	}
+	for _, f := range r.Fixes {
+		fmt.Fprintf(b, "  fix: %s: %s  # %s\n", f.Field, yamlScalar(f.Value), f.Evidence)
+	}
+	if a := r.Advisories; a != nil {
+		var ps []string
+		for _, p := range a.Packages {
+			ps = append(ps, fmt.Sprintf("%s %d", p.Name, p.Advisories))
+		}
+		fmt.Fprintf(b, "  advisories (%s): %s", a.Ecosystem, strings.Join(ps, ", "))
+		if a.Error != "" {
+			fmt.Fprintf(b, "; not read: %s", a.Error)
+		}
+		b.WriteString("\n")
+	}
+	if e := r.EOL; e != nil {
+		fmt.Fprintf(b, "  eol: endoflife.date product %s", e.Product)
+		switch {
+		case e.Error != "":
+			fmt.Fprintf(b, " not read: %s", e.Error)
+		case e.Cycles > 0:
+			fmt.Fprintf(b, ": %d of the last %d chart versions fall in its %d cycles", e.Matched, e.Of, e.Cycles)
+			if e.Example != "" {
+				fmt.Fprintf(b, " (%s)", e.Example)
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
+// entryProblem reports whether r has a problem of the upstream pairing (not
+// only of its security inputs).
+func entryProblem(r check.Result) bool {
+	for _, p := range r.Problems {
+		switch p.Kind {
+		case check.AdvisoriesUnknownPackage, check.EOLUnknownProduct, check.EOLNoCycle:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func quoted(ss []string) []string {

@@ -17,6 +17,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/discover"
+	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
 )
@@ -62,6 +63,7 @@ type discoverOptions struct {
 	ociBudget      int
 	ociCacheDir    string
 	promURL        string
+	eolURL         string
 	budget         int
 	format         string
 	at             time.Time
@@ -83,6 +85,7 @@ func parseDiscoverFlags(args []string, stderr io.Writer) (discoverOptions, error
 	fs.IntVar(&o.ociBudget, "oci-budget", oci.DefaultBudget, "manifest requests per OCI chart (Docker Hub counts each as a pull)")
 	fs.StringVar(&o.ociCacheDir, "oci-cache-dir", "", "directory that keeps OCI manifests and config blobs between runs (none by default)")
 	fs.StringVar(&o.promURL, "prometheus-url", "", "Prometheus base URL, for --from-prometheus")
+	fs.StringVar(&o.eolURL, "eol-url", eol.DefaultURL, "endoflife.date base URL, where eol.product candidates are looked up")
 	fs.IntVar(&o.budget, "budget", discover.DefaultBudget, "GitHub requests the discovery makes at most")
 	fs.StringVar(&o.format, "format", "yaml", "output format: yaml (a catalog, ready to save) or json")
 	fs.StringVar(&at, "at", "", "use the data published up to this time: RFC3339 or a date; default now")
@@ -106,6 +109,9 @@ func parseDiscoverFlags(args []string, stderr io.Writer) (discoverOptions, error
 	}
 	if u, err := url.Parse(o.githubURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return o, fmt.Errorf("--github-url %q is not an http(s) URL", o.githubURL)
+	}
+	if u, err := url.Parse(o.eolURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return o, fmt.Errorf("--eol-url %q is not an http(s) URL without credentials", o.eolURL)
 	}
 	if o.ociBudget < 1 || o.budget < 1 {
 		return o, fmt.Errorf("--oci-budget %d and --budget %d must be 1 or more", o.ociBudget, o.budget)
@@ -174,6 +180,7 @@ func discoverCommand(args []string, stdout, stderr io.Writer, getenv func(string
 		OCICredentialsHint: "set LAGWATCH_OCI_CREDENTIALS (HOST USERNAME:PASSWORD)",
 		PrometheusURL:      o.promURL, PrometheusToken: strings.TrimSpace(getenv("LAGWATCH_PROMETHEUS_TOKEN")),
 		PrometheusUser: getenv("LAGWATCH_PROMETHEUS_USER"), PrometheusPassword: getenv("LAGWATCH_PROMETHEUS_PASSWORD"),
+		EOLURL: o.eolURL, EOLHint: "--eol-url",
 		PrometheusHint: "pass --prometheus-url URL", PrometheusAuthHint: "LAGWATCH_PROMETHEUS_TOKEN, or LAGWATCH_PROMETHEUS_USER and LAGWATCH_PROMETHEUS_PASSWORD"}
 	in := discover.Input{Repos: o.repos.repos, OCI: o.oci}
 	repos := append([]string(nil), o.oci...)
@@ -215,7 +222,7 @@ func discoverCommand(args []string, stdout, stderr io.Writer, getenv func(string
 		fmt.Fprintf(stderr, "lagwatch: %s %s (%s) unmatched: %s\n", u.Chart, u.Version, u.From, u.Reason)
 	}
 	r := res.Requests
-	fmt.Fprintf(stderr, "lagwatch: requests: GitHub %d (budget %d), chart repositories %d, Prometheus %d\n", r.GitHub, o.budget, r.Charts, r.Prometheus)
+	fmt.Fprintf(stderr, "lagwatch: requests: GitHub %d (budget %d), chart repositories %d, Prometheus %d, endoflife.date %d\n", r.GitHub, o.budget, r.Charts, r.Prometheus, r.EOL)
 	if missing > 0 {
 		fmt.Fprintf(stderr, "lagwatch: %d of %d charts have no verified entry\n", missing, len(res.Proposals)+len(res.Unmatched))
 		return exitPartial

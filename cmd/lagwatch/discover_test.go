@@ -15,8 +15,8 @@ import (
 
 func TestDiscoverCommand(t *testing.T) {
 	s := newServers(t)
-	code, out, errOut := runCLI(t, withToken, "discover", "--repo", s.helm.RepoURL("otwld__ollama-helm"), "--chart", "ollama", "--github-url", s.gh.URL(), "--at", at)
-	if code != 0 {
+	code, out, errOut := runCLI(t, withToken, "discover", "--eol-url", eolURL(t), "--repo", s.helm.RepoURL("otwld__ollama-helm"), "--chart", "ollama", "--github-url", s.gh.URL(), "--at", at)
+	if code != 0 || !strings.Contains(errOut, ", endoflife.date 1\n") || !strings.Contains(out, "    advisories:\n      ecosystem: go\n      package: 'github.com/ollama/ollama'\n") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	t.Logf("%s%s", out, errOut)
@@ -47,7 +47,7 @@ func TestDiscoverCommand(t *testing.T) {
 	}
 
 	// ChromaDB: no verified upstream, said with the candidates tried; json.
-	code, out, errOut = runCLI(t, withToken, "discover", "--repo", s.helm.RepoURL("amikos-tech__chromadb-chart"), "--github-url", s.gh.URL(), "--format", "json")
+	code, out, errOut = runCLI(t, withToken, "discover", "--eol-url", eolURL(t), "--repo", s.helm.RepoURL("amikos-tech__chromadb-chart"), "--github-url", s.gh.URL(), "--format", "json")
 	var res discover.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 || len(res.Proposals) != 1 || res.Proposals[0].Verified ||
 		!strings.Contains(errOut, "chromadb from "+s.helm.RepoURL("amikos-tech__chromadb-chart")+": no verified upstream: no candidate has most of the chart's last app versions among its versions; tried amikos-tech/chromadb-chart") {
@@ -76,7 +76,7 @@ func TestDiscoverFromPrometheus(t *testing.T) {
 	s.prom.Set(discover.HelmChartsQuery,
 		fakes.PromSeries{Labels: map[string]string{"lagwatch_discover": "ollama|1.30.0|0.12.2"}, From: time.Now().Add(-time.Hour)},
 		fakes.PromSeries{Labels: map[string]string{"lagwatch_discover": "loki|6.6.2|3.0.0"}, From: time.Now().Add(-time.Hour)})
-	code, out, errOut := runCLI(t, withToken, "discover", "--from-prometheus", "--prometheus-url", s.prom.URL(), "--catalog", s.catalog, "--github-url", s.gh.URL())
+	code, out, errOut := runCLI(t, withToken, "discover", "--eol-url", eolURL(t), "--from-prometheus", "--prometheus-url", s.prom.URL(), "--catalog", s.catalog, "--github-url", s.gh.URL())
 	if code != 1 || !strings.Contains(errOut, "lagwatch: loki 6.6.2 (helm_chart_info) unmatched: no repository given or in the catalog serves a chart named loki") ||
 		!strings.Contains(errOut, "Prometheus 3") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
@@ -85,4 +85,11 @@ func TestDiscoverFromPrometheus(t *testing.T) {
 	if err != nil || len(cat.Services) != 1 || cat.Services[0].Deployed == nil || cat.Services[0].Deployed.Prometheus.Query != `max by (appVersion) (helm_chart_info{chart="ollama"} == 1)` {
 		t.Errorf("%v\n%s", err, out)
 	}
+}
+
+// eolURL is a fake endoflife.date: discover looks eol.product candidates
+// up, and a test never reaches the real one.
+func eolURL(t *testing.T) string {
+	t.Helper()
+	return fakes.NewEOL(t, fakes.FixturesDir()).URL()
 }

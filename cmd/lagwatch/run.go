@@ -70,7 +70,7 @@ Services whose catalog entry reads the deployed version from Prometheus need
 lagwatch check --catalog FILE [--at TIME] [--format text|json] and the source flags of report
 lagwatch discover [--repo URL [--chart NAME]...]... [oci://HOST/PATH/NAME...]
                 [--from-prometheus --prometheus-url URL [--catalog FILE]] [--format yaml|json]
-                [--budget N] [--at TIME] [--github-url URL] [--timeout D] [--oci-budget N] [--oci-cache-dir DIR]
+                [--budget N] [--at TIME] [--github-url URL] [--timeout D] [--oci-budget N] [--oci-cache-dir DIR] [--eol-url URL]
 
 Exit codes: 0 ok; 1 some services failed (the others are still reported),
 check: some service has a problem, discover: some chart has no verified upstream;

@@ -97,6 +97,10 @@ type Result struct {
 	Problems  []Problem        `json:"problems"`
 	Fixes     []Fix            `json:"fixes"`
 	Suggested *catalog.Service `json:"suggested,omitempty"`
+	// What the security inputs gave (security.go); absent when the
+	// service has none or the check ran without their sources.
+	Advisories *AdvisoriesInfo `json:"advisories,omitempty"`
+	EOL        *EOLInfo        `json:"eol,omitempty"`
 }
 
 // Report is the check of several services.

@@ -23,6 +23,10 @@ type Runner struct {
 	// repository's data gives no fix (the wrong upstream): lagwatch
 	// discover's verified proposal from the chart's metadata, or nil.
 	Repair func(ctx context.Context, svc catalog.Service, charts []sources.ChartVersion, at time.Time) *Repair
+	// The security inputs' sources (security.go); nil skips that part.
+	Advisories sources.AdvisorySource
+	EOL        sources.EOLSource
+	GoModules  GoModuleSource
 }
 
 // Repair is another upstream for a service, verified on its data.
@@ -30,6 +34,20 @@ type Repair struct {
 	Service  catalog.Service // the entry with the new upstream
 	Evidence string
 	Coverage Coverage
+}
+
+// WithSecurity returns r reading advisories and go.mod from gh and
+// end-of-life cycles from e (nil when no service names a product: a typed
+// nil is never stored).
+func (r Runner) WithSecurity(gh interface {
+	sources.AdvisorySource
+	GoModuleSource
+}, e sources.EOLSource, hasEOL bool) Runner {
+	r.Advisories, r.GoModules = gh, gh
+	if hasEOL {
+		r.EOL = e
+	}
+	return r
 }
 
 // Run checks every service at time at, in the order given. A service whose
@@ -58,6 +76,9 @@ func (r Runner) Run(ctx context.Context, services []catalog.Service, at time.Tim
 			d, err := r.Fetch(ctx, svc)
 			if err != nil {
 				out[i] = Result{Service: svc.Name, Error: err.Error(), LeftOut: []LeftOut{}, Problems: []Problem{}, Fixes: []Fix{}}
+				// The security inputs are still checked: one failing
+				// part never hides the others.
+				r.security(ctx, svc, d.Charts, at, &out[i])
 				return
 			}
 			out[i] = Check(svc, d, at)
@@ -68,6 +89,7 @@ func (r Runner) Run(ctx context.Context, services []catalog.Service, at time.Tim
 					res.Suggested = &s
 				}
 			}
+			r.security(ctx, svc, d.Charts, at, &out[i])
 		}()
 	}
 	wg.Wait()

@@ -44,6 +44,9 @@ type SourcesConfig struct {
 
 	EOLURL  string // endoflife.date base URL (eol.DefaultURL when ""); its host is allowed only when a service names a product
 	EOLHint string // where the user sets it, in their surface's words
+	// EOLAlways builds the endoflife.date source (and allows its host) even
+	// when no service names a product: lagwatch discover looks products up.
+	EOLAlways bool
 }
 
 // Sources are the GitHub, Helm and OCI sources of one plugin instance or CLI
@@ -84,7 +87,7 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 		hosts = append(hosts, prom.Host())
 	}
 	var eolSrc *eol.Source
-	if cfg.Catalog != nil && cfg.Catalog.NeedsEOL() {
+	if cfg.EOLAlways || (cfg.Catalog != nil && cfg.Catalog.NeedsEOL()) {
 		eolSrc, err = eol.New(eol.Config{BaseURL: cfg.EOLURL, URLHint: cfg.EOLHint})
 		if err != nil {
 			return nil, err

@@ -10,7 +10,8 @@ import (
 
 // BenchmarkDiscoverDefaultCatalog discovers every chart of the default
 // catalog that the fixtures serve (four HTTP charts and Redis over OCI),
-// from cold sources each time: requests/op are what lagwatch discover costs.
+// from cold sources each time, with the security inputs looked up on the
+// fake endoflife.date: requests/op are what lagwatch discover costs.
 func BenchmarkDiscoverDefaultCatalog(b *testing.B) {
 	st := fakes.NewStack(b)
 	cat := defaultCatalog(b)
@@ -20,18 +21,24 @@ func BenchmarkDiscoverDefaultCatalog(b *testing.B) {
 		in.Repos = append(in.Repos, discover.RepoInput{URL: s.Chart.Repository, Charts: []string{s.Chart.Name}})
 	}
 	in.OCI = []string{"oci://registry-1.docker.io/bitnamicharts/redis"}
+	e := fakes.NewEOL(b, fakes.FixturesDir())
 	newDiscoverer(b, st) // puts the Redis chart
 	st.GitHub.ResetCounters()
 	st.Helm.ResetCounters()
 	st.OCI.ResetCounters()
-	var gh int
+	e.ResetCounters()
+	var gh, eol int
 	b.ReportAllocs()
 	for b.Loop() {
-		res := newDiscoverer(b, st).Run(context.Background(), in)
+		res := newDiscovererEOL(b, st, e.URL()).Run(context.Background(), in)
 		if len(res.Proposals) != 5 {
 			b.Fatalf("%d proposals", len(res.Proposals))
 		}
 		gh += res.Requests.GitHub
+		eol += res.Requests.EOL
+	}
+	if eol != e.Requests() {
+		b.Errorf("the discovery counted %d endoflife.date requests, the fake served %d", eol, e.Requests())
 	}
 	if gh != st.GitHub.Requests() {
 		b.Errorf("the discovery counted %d GitHub requests, the fake served %d", gh, st.GitHub.Requests())
@@ -39,4 +46,5 @@ func BenchmarkDiscoverDefaultCatalog(b *testing.B) {
 	b.ReportMetric(float64(st.GitHub.Requests())/float64(b.N), "github-requests/op")
 	b.ReportMetric(float64(st.Helm.Requests())/float64(b.N), "helm-requests/op")
 	b.ReportMetric(float64(st.OCI.Requests())/float64(b.N), "oci-requests/op")
+	b.ReportMetric(float64(e.Requests())/float64(b.N), "eol-requests/op")
 }

@@ -7,12 +7,13 @@ import (
 )
 
 // Counter is an http.RoundTripper that counts requests by destination: the
-// GitHub API (and its web host), Prometheus, and chart repositories (every
+// GitHub API (and its web host), Prometheus, endoflife.date, and chart repositories (every
 // other host). The discovery's budget reads it.
 type Counter struct {
 	Next           http.RoundTripper // http.DefaultTransport when nil
 	GitHubHosts    []string
 	PrometheusHost string
+	EOLHost        string // endoflife.date
 
 	mu sync.Mutex
 	n  Requests
@@ -24,6 +25,8 @@ func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch host := req.URL.Host; {
 	case c.PrometheusHost != "" && strings.EqualFold(host, c.PrometheusHost):
 		c.n.Prometheus++
+	case c.EOLHost != "" && strings.EqualFold(host, c.EOLHost):
+		c.n.EOL++
 	case c.isGitHub(host):
 		c.n.GitHub++
 	default:

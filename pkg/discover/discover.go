@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,6 +60,11 @@ type Proposal struct {
 	Evidence   []string         `json:"evidence"`
 	Coverage   check.Coverage   `json:"coverage"`
 	Candidates []Candidate      `json:"candidates"`
+	// The security inputs proposed (null when none), also in Service when
+	// verified, and the evidence for each, proposed or not (security.go).
+	Advisories       *catalog.Advisories `json:"advisories"`
+	EOL              *catalog.EOL        `json:"eol"`
+	SecurityEvidence []string            `json:"securityEvidence"`
 
 	best int // the proposed candidate, when Verified
 }
@@ -77,6 +83,7 @@ type Requests struct {
 	GitHub     int `json:"github"`
 	Charts     int `json:"charts"`
 	Prometheus int `json:"prometheus"`
+	EOL        int `json:"eol"` // endoflife.date
 }
 
 // Result is a whole discovery (docs/catalog.md has its JSON).
@@ -104,6 +111,11 @@ type Discoverer struct {
 	Budget    int       // GitHub requests at most; DefaultBudget when 0
 	Counter   *Counter  // counts requests (the budget reads it); may be nil
 	At        time.Time // chart and upstream data up to this time; now when zero
+	// The security inputs' sources; nil skips that proposal. Advisories
+	// and go.mod reads count in the GitHub budget.
+	Advisories sources.AdvisorySource
+	GoModules  check.GoModuleSource
+	EOL        sources.EOLSource
 }
 
 // Input is what to discover.
@@ -188,7 +200,7 @@ func (d *Discoverer) Run(ctx context.Context, in Input) Result {
 		res.Proposals = append(res.Proposals, d.one(ctx, c))
 	}
 	for _, p := range failed {
-		p.Evidence, p.Candidates = []string{}, []Candidate{}
+		p.Evidence, p.Candidates, p.SecurityEvidence = []string{}, []Candidate{}, []string{}
 		res.Proposals = append(res.Proposals, p)
 	}
 	res.YAML = YAML(res)
@@ -284,7 +296,7 @@ func newest(vs []sources.ChartVersion) sources.ChartVersion {
 func (d *Discoverer) Repair(ctx context.Context, svc catalog.Service, charts []sources.ChartVersion, at time.Time) *check.Repair {
 	dd := *d
 	dd.At = at
-	p := dd.one(ctx, chartData{ref: ChartRef{Repository: svc.Chart.Repository, Name: svc.Chart.Name}, versions: charts})
+	p := dd.upstream(ctx, chartData{ref: ChartRef{Repository: svc.Chart.Repository, Name: svc.Chart.Name}, versions: charts})
 	if !p.Verified {
 		return nil
 	}
@@ -297,9 +309,16 @@ func (d *Discoverer) Repair(ctx context.Context, svc catalog.Service, charts []s
 			strings.Join(p.Candidates[p.best].From, ", "), u.Source, yamlQuoted(u.TagPattern), p.Candidates[p.best].inferred.Kept, p.Candidates[p.best].inferred.Fetched, p.Coverage.Matched, p.Coverage.Of)}
 }
 
-// one tries every candidate of one chart and proposes the best verified.
+// one proposes an entry for one chart: its upstream, then its security inputs.
 func (d *Discoverer) one(ctx context.Context, c chartData) Proposal {
-	p := Proposal{Chart: c.ref, Evidence: []string{}, Candidates: []Candidate{}}
+	p := d.upstream(ctx, c)
+	d.security(ctx, c, &p)
+	return p
+}
+
+// upstream tries every candidate of one chart and proposes the best verified.
+func (d *Discoverer) upstream(ctx context.Context, c chartData) Proposal {
+	p := Proposal{Chart: c.ref, Evidence: []string{}, Candidates: []Candidate{}, SecurityEvidence: []string{}}
 	meta := newest(c.versions)
 	cands := Candidates(c.ref, meta)
 	versionFrom := catalog.FromAppVersion
@@ -609,7 +628,7 @@ func YAML(r Result) string {
 		if names[s.Name] > 1 {
 			s.Name = fmt.Sprintf("%s-%d", s.Name, names[s.Name])
 		}
-		for _, e := range p.Evidence {
+		for _, e := range append(slices.Clone(p.Evidence), p.SecurityEvidence...) {
 			fmt.Fprintf(&b, "  # %s\n", comment(e))
 		}
 		fmt.Fprintf(&b, "  - name: %s\n    maintainer: %s\n    upstream:\n      repo: %s\n      source: %s\n", s.Name, s.Maintainer, s.Upstream.Repo, s.Upstream.Source)
@@ -623,6 +642,12 @@ func YAML(r Result) string {
 		if d := s.Deployed; d != nil && d.Prometheus != nil {
 			fmt.Fprintf(&b, "    deployed:\n      prometheus:\n        query: %s\n        label: %s\n", yamlQuoted(d.Prometheus.Query), d.Prometheus.Label)
 		}
+		if a := s.Advisories; a != nil {
+			fmt.Fprintf(&b, "    advisories:\n      ecosystem: %s\n      package: %s\n", a.Ecosystem, yamlQuoted(a.Package.Names[0])) // discovery proposes one
+		}
+		if e := s.EOL; e != nil {
+			fmt.Fprintf(&b, "    eol:\n      product: %s\n", yamlQuoted(e.Product))
+		}
 	}
 	if n == 0 {
 		b.WriteString("  # (no verified entry)\n")
@@ -630,7 +655,11 @@ func YAML(r Result) string {
 	var left []string
 	for _, p := range r.Proposals {
 		if !p.Verified {
-			left = append(left, "# "+comment(fmt.Sprintf("%s from %s: %s", p.Chart.Name, p.Chart.Repository, p.Reason)))
+			line := fmt.Sprintf("%s from %s: %s", p.Chart.Name, p.Chart.Repository, p.Reason)
+			if p.EOL != nil {
+				line += fmt.Sprintf("; once its upstream is set, eol.product %s fits (%s)", p.EOL.Product, strings.Join(p.SecurityEvidence, "; "))
+			}
+			left = append(left, "# "+comment(line))
 		}
 	}
 	for _, u := range r.Unmatched {

@@ -48,12 +48,19 @@ func (r rewrite) ChartVersions(ctx context.Context, ref sources.ChartRef) ([]sou
 // catalog's chart repositories by their real URLs.
 func newDiscoverer(t testing.TB, st *fakes.Stack) *discover.Discoverer {
 	t.Helper()
+	return newDiscovererEOL(t, st, "")
+}
+
+// newDiscovererEOL is newDiscoverer that looks eol.product candidates up at
+// eolURL (none when "").
+func newDiscovererEOL(t testing.TB, st *fakes.Stack, eolURL string) *discover.Discoverer {
+	t.Helper()
 	urls := realURLs(st)
 	var repos []string
 	for _, u := range urls {
 		repos = append(repos, u)
 	}
-	d, src, err := discover.New(discover.Config{Sources: collector.SourcesConfig{GitHubURL: st.GitHub.URL(), GitHubToken: "test", OCIBudget: 600}, Repos: repos, At: at})
+	d, src, err := discover.New(discover.Config{Sources: collector.SourcesConfig{GitHubURL: st.GitHub.URL(), GitHubToken: "test", OCIBudget: 600, EOLURL: eolURL}, Repos: repos, At: at})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 // Config builds a Discoverer on the sources of the plugin or the CLI.
+// eol.product candidates are looked up only when Sources.EOLURL is set.
 type Config struct {
 	// Sources says how GitHub, the registries and Prometheus are reached.
 	// Its Catalog and Transport are replaced: only the GitHub API, the
@@ -57,12 +58,22 @@ func New(cfg Config) (*Discoverer, *collector.Sources, error) {
 		counter.PrometheusHost = u.Host
 	}
 	sc := cfg.Sources
-	sc.Catalog, sc.Transport = allow, counter
+	// endoflife.date is asked only where its URL is given (the CLI's
+	// --eol-url and the plugin's settings always give one).
+	sc.Catalog, sc.Transport, sc.EOLAlways = allow, counter, sc.EOLURL != ""
+	if u, err := url.Parse(sc.EOLURL); err == nil && sc.EOLURL != "" {
+		counter.EOLHost = u.Host
+	}
 	src, err := collector.NewSources(sc)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Discoverer{Upstreams: src.GitHub, Charts: src.Charts(), Index: src.Helm.AllCharts, Budget: cfg.Budget, Counter: counter, At: cfg.At}, src, nil
+	d := &Discoverer{Upstreams: src.GitHub, Charts: src.Charts(), Index: src.Helm.AllCharts, Budget: cfg.Budget, Counter: counter, At: cfg.At,
+		Advisories: src.GitHub, GoModules: src.GitHub}
+	if src.EOL != nil {
+		d.EOL = src.EOL
+	}
+	return d, src, nil
 }
 
 // The queries that list the charts a cluster runs. label_join puts the

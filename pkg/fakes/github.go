@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
 )
 
 // GitHub is a fake GitHub API serving the fixture repositories.
@@ -44,6 +45,9 @@ import (
 //     unknown repositories are null with a NOT_FOUND error.
 //   - GET /advisories?ecosystem=&affects=&per_page=&after= — the global
 //     advisories of golang__vulndb/advisories.json (advisories.go).
+//   - GET /repos/{owner}/{repo}/contents/go.mod — the fixture folder's go.mod
+//     as GitHub's contents API sends a file (JSON, base64 in 60-character
+//     lines); 404 "Not Found" when the folder has none (gomod.go).
 //   - GET /rate_limit — never counted against the limit.
 //   - GET /{owner}/{repo}/tags.atom — the web host's Atom feed of the 10
 //     newest tags (by date), as github.com serves it, with an ETag; outside
@@ -73,6 +77,7 @@ type ghRepo struct {
 	tags     []fixtures.Tag
 	releases []ghRelease // newest first
 	nextID   int
+	gomod    []byte // go.mod at the root, nil when the fixture has none
 }
 
 type ghRelease struct {
@@ -113,6 +118,9 @@ func NewGitHub(t testing.TB, fixturesDir string) *GitHub {
 		}
 		name := RepoOfFolder(d.Name())
 		r := &ghRepo{name: name, tags: tags}
+		if b, err := os.ReadFile(filepath.Join(fixturesDir, d.Name(), "go.mod")); err == nil {
+			r.gomod = b
+		}
 		for i, tag := range tags {
 			r.releases = append(r.releases, ghRelease{ID: i + 1, Tag: tag.Name, Prerelease: IsPrerelease(tag.Name), Published: tag.Date})
 		}
@@ -305,6 +313,8 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 		g.serveGraphQL(w, r)
 	case path == "/advisories" && r.Method == http.MethodGet:
 		g.serveAdvisories(w, r, limit)
+	case strings.HasPrefix(path, "/repos/") && strings.HasSuffix(path, "/contents/go.mod") && r.Method == http.MethodGet:
+		g.serveGoMod(w, strings.TrimSuffix(strings.TrimPrefix(path, "/repos/"), "/contents/go.mod"))
 	case strings.HasPrefix(path, "/repos/") && strings.HasSuffix(path, "/releases") && r.Method == http.MethodGet:
 		g.serveReleases(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/repos/"), "/releases"), limit)
 	default:

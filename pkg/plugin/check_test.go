@@ -84,7 +84,8 @@ func (e *env) resourceAs(t *testing.T, role, path string) (int, map[string]any) 
 // GET /discover: the same discovery as the CLI, for org admins only (it
 // reads repositories the catalog does not name).
 func TestDiscoverResource(t *testing.T) {
-	e := newEnv(t, nil)
+	// endoflife.date is looked up for eol.product: a fake one.
+	e := newEnv(t, map[string]any{"eolUrl": fakes.NewEOL(t, fakes.FixturesDir()).URL()})
 	repo := e.helm.RepoURL("otwld__ollama-helm")
 	status, out := e.resourceAs(t, "Admin", "discover?repo="+repo+"&chart=ollama")
 	if status != http.StatusOK {
@@ -93,7 +94,8 @@ func TestDiscoverResource(t *testing.T) {
 	p := out["proposals"].([]any)[0].(map[string]any)
 	svc, _ := p["service"].(map[string]any)
 	if p["verified"] != true || svc["upstream"].(map[string]any)["repo"] != "ollama/ollama" || !strings.Contains(out["yaml"].(string), "- name: ollama") ||
-		out["requests"].(map[string]any)["github"].(float64) == 0 {
+		out["requests"].(map[string]any)["github"].(float64) == 0 || out["requests"].(map[string]any)["eol"].(float64) != 1 ||
+		p["advisories"].(map[string]any)["ecosystem"] != "go" {
 		t.Errorf("%v", out)
 	}
 	for _, c := range []struct{ role, path, want string }{

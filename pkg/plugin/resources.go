@@ -184,7 +184,8 @@ func (d *Datasource) handleCheck(w http.ResponseWriter, r *http.Request) {
 // check runs the catalog check on the datasource's sources (and caches).
 func (d *Datasource) check(ctx context.Context, svcs []catalog.Service, at time.Time) check.Report {
 	repair := &discover.Discoverer{Upstreams: d.sources.GitHub, Charts: d.sources.Charts()}
-	return check.Runner{Upstreams: d.sources.GitHub, Charts: d.sources.Charts(), Repair: repair.Repair}.Run(ctx, svcs, at)
+	return check.Runner{Upstreams: d.sources.GitHub, Charts: d.sources.Charts(), Repair: repair.Repair}.
+		WithSecurity(d.sources.GitHub, d.sources.EOL, d.sources.EOL != nil).Run(ctx, svcs, at)
 }
 
 // handleDiscover writes catalog entries from charts (docs/catalog.md):
@@ -241,6 +242,7 @@ func (d *Datasource) handleDiscover(w http.ResponseWriter, r *http.Request) {
 		GitHubURL: st.GitHubURL, GitHubToken: st.GitHubToken, Timeout: st.Timeout(), MaxIndexBytes: st.IndexLimitBytes(),
 		OCICredentials: st.OCICredentials, OCIBudget: st.OCIBudget, PrometheusURL: st.PrometheusURL, PrometheusUser: st.PrometheusUser,
 		PrometheusPassword: st.PrometheusPassword, PrometheusToken: st.PrometheusToken,
+		EOLURL: st.EOLURL, EOLHint: "jsonData.eolUrl in the datasource settings",
 		TokenHint: "set a GitHub token in the datasource settings", PrometheusAuthHint: "the Prometheus user, password or token in the datasource settings"}}, &in, fromProm)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "discover: " + err.Error()})

@@ -26,6 +26,10 @@ import (
 // DefaultURL is endoflife.date.
 const DefaultURL = "https://endoflife.date"
 
+// ErrNoProduct is in the error of Cycles when endoflife.date has no such
+// product (HTTP 404); errors.Is finds it.
+var ErrNoProduct = errors.New("no such product on endoflife.date")
+
 // DefaultCacheTTL is how long a product is served without asking again.
 const DefaultCacheTTL = 12 * time.Hour
 
@@ -149,7 +153,7 @@ func (s *Source) fetch(ctx context.Context, name string, prev *cache.Entry[produ
 	case resp.StatusCode == http.StatusNotModified && prev != nil:
 		return *prev, nil
 	case resp.StatusCode == http.StatusNotFound:
-		return cache.Entry[product]{}, fmt.Errorf("%s: not found at %s (HTTP 404): no such product on endoflife.date", what, u.Redacted())
+		return cache.Entry[product]{}, fmt.Errorf("%s: not found at %s (HTTP 404): %w", what, u.Redacted(), ErrNoProduct)
 	case resp.StatusCode != http.StatusOK:
 		return cache.Entry[product]{}, fmt.Errorf("%s: GET %s: HTTP %d", what, u.Redacted(), resp.StatusCode)
 	}
