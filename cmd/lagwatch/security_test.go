@@ -62,7 +62,7 @@ func TestCheckSecurityInputsCLI(t *testing.T) {
 		"ollama: PROBLEM (coverage 20 of the last 20 chart versions;",
 		`  problem advisories-unknown-package: GitHub's advisory database has no advisory naming "github.com/ollama/ollama-app" (ecosystem go): the name is probably not the one the database uses; ollama/ollama's go.mod declares module "github.com/ollama/ollama"` + "\n",
 		`  problem eol-no-cycle: none of the last 20 packaged versions (e.g. "0.12.2") falls in a cycle of endoflife.date product jaeger (cycles "2", "1")` + "\n",
-		"  fix: advisories.package: github.com/ollama/ollama  # github.com/ollama/ollama: 15 advisories in GitHub's database (ecosystem go); the module of ollama/ollama's go.mod (replaces github.com/ollama/ollama-app)\n",
+		"  fix: advisories.package: github.com/ollama/ollama  # github.com/ollama/ollama: 16 advisories in GitHub's database (ecosystem go); the module of ollama/ollama's go.mod (replaces github.com/ollama/ollama-app)\n",
 		"  advisories (go): github.com/ollama/ollama-app 0\n",
 		"  eol: endoflife.date product jaeger: 0 of the last 20 chart versions fall in its 2 cycles\n",
 	} {
