@@ -167,8 +167,30 @@ type requestCounter struct {
 	rest, notModified, graphql, helm, prom, e, advisories, eol int
 }
 
+// Rebase counts the requests sent through base as well (sources.Rebaser:
+// redirects of public content followed to a CDN).
+func (c *requestCounter) Rebase(base http.RoundTripper) http.RoundTripper {
+	return rebased{c, base}
+}
+
+type rebased struct {
+	c    *requestCounter
+	base http.RoundTripper
+}
+
+func (r rebased) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	r.c.count(req, resp, err)
+	return resp, err
+}
+
 func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.next.RoundTrip(req)
+	c.count(req, resp, err)
+	return resp, err
+}
+
+func (c *requestCounter) count(req *http.Request, resp *http.Response, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -192,7 +214,6 @@ func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		c.e++
 	}
-	return resp, err
 }
 
 // followedSummary names the hosts that public content (Helm indexes, OCI
@@ -218,7 +239,7 @@ func (c *requestCounter) summary() string {
 	if c.advisories > 0 {
 		advisories = fmt.Sprintf(", %d for advisories", c.advisories)
 	}
-	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304%s), GitHub GraphQL %d, Helm repositories %d",
+	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304%s), GitHub GraphQL %d, chart repositories and registries %d",
 		c.rest, c.notModified, advisories, c.graphql, c.helm)
 	if c.prom > 0 {
 		s += fmt.Sprintf(", Prometheus %d", c.prom)

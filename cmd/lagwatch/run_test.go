@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,6 +104,15 @@ func TestReportTable(t *testing.T) {
 	// ollama-oci's config blobs came from the registry's CDN: the summary names it.
 	if n := s.oci.RequestsTo("GET cdn blob"); n == 0 || !strings.Contains(errOut, fmt.Sprintf("redirects followed to other hosts %d (%s ×%d)", n, s.oci.CDNHost(), n)) {
 		t.Errorf("the request summary does not name the CDN (%d blobs from it):\n%s", n, errOut)
+	}
+	// and counts its requests with the others: Helm indexes, the registry's
+	// (the fake does not count its 401 answers) and the CDN's
+	var charts int
+	if m := regexp.MustCompile(`chart repositories and registries (\d+),`).FindStringSubmatch(errOut); m != nil {
+		charts, _ = strconv.Atoi(m[1])
+	}
+	if min := s.helm.Requests() + s.oci.Requests(); charts < min {
+		t.Errorf("the request summary counts %d chart requests, the fakes received at least %d:\n%s", charts, min, errOut)
 	}
 }
 

@@ -107,20 +107,29 @@ func InstrumentTransport(next http.RoundTripper, requests *prometheus.CounterVec
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		resp, err := next.RoundTrip(req)
-		code := "0"
-		if err == nil {
-			code = strconv.Itoa(resp.StatusCode)
-		}
-		requests.WithLabelValues(req.URL.Host, code).Inc()
-		return resp, err
-	})
+	return instrumented{next: next, requests: requests}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+type instrumented struct {
+	next     http.RoundTripper
+	requests *prometheus.CounterVec
+}
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (t instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	code := "0"
+	if err == nil {
+		code = strconv.Itoa(resp.StatusCode)
+	}
+	t.requests.WithLabelValues(req.URL.Host, code).Inc()
+	return resp, err
+}
+
+// Rebase counts the requests of base too (sources.Rebaser: the redirects
+// of public content the allow-list follows to a CDN).
+func (t instrumented) Rebase(base http.RoundTripper) http.RoundTripper {
+	return instrumented{next: base, requests: t.requests}
+}
 
 // Refresh collects every service and replaces the snapshot.
 func (e *Exporter) Refresh(ctx context.Context) {

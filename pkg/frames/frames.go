@@ -87,12 +87,8 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 }
 
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
-	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric}
+	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric, Unit: metricUnit(metric)}
 	switch metric {
-	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag:
-		cfg.Unit = "s"
-	case models.MetricSecurityLag, models.MetricSupportLeft, models.MetricDeployedSecurityLag, models.MetricDeployedSupportLeft:
-		cfg.Unit = "s"
 	case models.MetricIsCurrent, models.MetricEOL, models.MetricDeployedEOL:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(1)
 		cfg.Min, cfg.Max = &min, &max
@@ -106,6 +102,17 @@ func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 		cfg.Mappings = data.ValueMappings{verdictMapping}
 	}
 	return cfg
+}
+
+// metricUnit is the Grafana unit of a metric on every frame: "s" for
+// durations, "" for counts and flags.
+func metricUnit(metric string) string {
+	switch metric {
+	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag,
+		models.MetricSecurityLag, models.MetricSupportLeft, models.MetricDeployedSecurityLag, models.MetricDeployedSupportLeft:
+		return "s"
+	}
+	return ""
 }
 
 // verdictMapping shows a verdict code as the spec's words.
@@ -474,182 +481,6 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 		}
 	}
 	return limitNotices(out)
-}
-
-// deployedVersion is what a service runs at t; nil when unknown.
-func deployedVersion(r collector.Result, t time.Time) fmt.Stringer {
-	if r.Deployed == nil {
-		return nil
-	}
-	if v := r.Deployed.At(t); v != nil {
-		return v
-	}
-	return nil
-}
-
-func seconds(d time.Duration) *float64 {
-	v := d.Seconds()
-	return &v
-}
-
-func str(v fmt.Stringer) string {
-	if v == nil {
-		return ""
-	}
-	return v.String()
-}
-
-// Status builds the status table: one row per service at time to, with the
-// packaging delays of the releases published in [from, to].
-func Status(results []collector.Result, from, to time.Time, p engine.VerdictParams) *data.Frame {
-	p = p.OrDefaults()
-	n := len(results)
-	var (
-		service, maintainer, chart, repo = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		chartVersion, packaged, latest   = make([]string, n), make([]string, n), make([]string, n)
-		behind, current, releases, open  = make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
-		lag, drift, age                  = make([]*float64, n), make([]*float64, n), make([]*float64, n)
-		median, p90, maxDelay            = make([]*float64, n), make([]*float64, n), make([]*float64, n)
-		lastChart                        = make([]*time.Time, n)
-		errs                             = make([]string, n)
-		// The last hop, the verdict and the forecast.
-		deployed, verdict                 = make([]string, n), make([]string, n)
-		depBehind, verdictCode, vReleases = make([]*int64, n), make([]*int64, n), make([]*int64, n)
-		depLag, rollout, vMedian, vP90    = make([]*float64, n), make([]*float64, n), make([]*float64, n), make([]*float64, n)
-		nextShip                          = make([]*time.Time, n)
-		overdue                           = make([]*int64, n)
-	)
-	f := data.NewFrame("status")
-	for i, r := range results {
-		service[i], maintainer[i], chart[i], repo[i] = r.Service.Name, r.Service.Maintainer, r.Service.Chart.Name, r.Service.Upstream.Repo
-		if r.Err != nil {
-			notices(f, r, nil)
-			errs[i] = r.Err.Error()
-			continue
-		}
-		st := r.Timeline.At(to)
-		notices(f, r, r.Timeline.Explain(st))
-		if st.UpstreamLatest != nil && st.Unknown == engine.UnknownNone {
-			latest[i] = st.UpstreamLatest.Version.String()
-		}
-		if st.HasChart {
-			chartVersion[i], packaged[i] = str(st.Chart.Version), str(st.Chart.App)
-			lc := st.LastChart
-			lastChart[i], age[i] = &lc, metricValue(st, models.MetricChartAge)
-		}
-		if st.Known() {
-			b, c := int64(st.VersionsBehind), int64(0)
-			if st.IsCurrent() {
-				c = 1
-			}
-			behind[i], current[i] = &b, &c
-			lag[i], drift[i] = metricValue(st, models.MetricLag), metricValue(st, models.MetricDrift)
-		}
-		ev := r.Timeline.VerdictAt(to, p)
-		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
-		verdict[i], vReleases[i] = string(ev.Verdict), &rel
-		if st.Unknown != engine.UnknownNone {
-			if v := deployedVersion(r, to); v != nil {
-				deployed[i] = v.String() // what runs is known; how far behind it is, is not
-			}
-			continue // the verdict's code, packaging delays, forecasts and the last hop measure nothing then: null
-		}
-		verdictCode[i] = &code
-		s := engine.Summarize(r.Timeline.Delays(to), from, to)
-		cnt, op := int64(s.Count), int64(s.Open)
-		releases[i], open[i] = &cnt, &op
-		if s.Count > 0 {
-			median[i], p90[i], maxDelay[i] = seconds(s.Median), seconds(s.P90), seconds(s.Max)
-		}
-		if r.Deployed != nil {
-			if ds, ok := r.Timeline.DeployedAt(*r.Deployed, to); ok {
-				b := int64(ds.VersionsBehind)
-				deployed[i], depBehind[i], depLag[i], rollout[i] = ds.Version.String(), &b, seconds(ds.Lag), seconds(ds.RolloutLag)
-			}
-		}
-		if ev.Releases > 0 {
-			vMedian[i], vP90[i] = seconds(ev.DelayMedian), seconds(ev.DelayP90)
-		}
-		fcs, reason := r.Timeline.Forecasts(to, engine.DefaultForecastWindow)
-		if reason != "" {
-			f.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: r.Service.Name + ": " + reason})
-		}
-		if len(fcs) > 0 {
-			var od int64
-			for _, fc := range fcs {
-				if fc.Overdue {
-					od++
-				}
-			}
-			overdue[i] = &od
-			nextShip[i] = nextExpected(fcs, to)
-		} else if reason == "" {
-			var none int64
-			overdue[i] = &none // nothing open: nothing overdue
-		}
-	}
-	unit := func(fd *data.Field, u, display string) *data.Field {
-		return fd.SetConfig(&data.FieldConfig{Unit: u, DisplayNameFromDS: display})
-	}
-	f.Fields = append(f.Fields,
-		data.NewField("service", nil, service),
-		data.NewField("maintainer", nil, maintainer),
-		data.NewField("chart", nil, chart),
-		data.NewField("repo", nil, repo),
-		data.NewField("chart_version", nil, chartVersion),
-		data.NewField("packaged", nil, packaged),
-		data.NewField("upstream_latest", nil, latest),
-		data.NewField("versions_behind", nil, behind),
-		unit(data.NewField("lag", nil, lag), "s", "lag"),
-		unit(data.NewField("drift", nil, drift), "s", "drift"),
-		unit(data.NewField("chart_age", nil, age), "s", "chart age"),
-		data.NewField("last_chart_release", nil, lastChart),
-		data.NewField("is_current", nil, current),
-		data.NewField("releases", nil, releases),
-		unit(data.NewField("delay_median", nil, median), "s", "packaging delay median"),
-		unit(data.NewField("delay_p90", nil, p90), "s", "packaging delay p90"),
-		unit(data.NewField("delay_max", nil, maxDelay), "s", "packaging delay max"),
-		data.NewField("open_releases", nil, open),
-		data.NewField("deployed", nil, deployed),
-		data.NewField("deployed_versions_behind", nil, depBehind),
-		unit(data.NewField("deployed_lag", nil, depLag), "s", "deployed lag"),
-		unit(data.NewField("rollout_lag", nil, rollout), "s", "rollout lag"),
-		data.NewField("verdict", nil, verdict),
-		data.NewField("verdict_code", nil, verdictCode).SetConfig(&data.FieldConfig{Mappings: data.ValueMappings{verdictMapping}}),
-		data.NewField("verdict_releases", nil, vReleases),
-		unit(data.NewField("verdict_delay_median", nil, vMedian), "s", "verdict delay median"),
-		unit(data.NewField("verdict_delay_p90", nil, vP90), "s", "verdict delay p90"),
-		data.NewField("next_expected_ship", nil, nextShip),
-		data.NewField("overdue_releases", nil, overdue),
-		data.NewField("error", nil, errs),
-	)
-	if f.Meta == nil {
-		f.Meta = &data.FrameMeta{}
-	}
-	f.Meta.PreferredVisualization = data.VisTypeTable
-	limitNotices(data.Frames{f})
-	return f
-}
-
-// nextExpected is the next expected chart release at t: the earliest p50
-// still ahead of t; when every p50 has passed, the earliest p90 still ahead;
-// nil when all are overdue (overdue_releases counts them).
-func nextExpected(fcs []engine.Forecast, t time.Time) *time.Time {
-	var next *time.Time
-	for _, pick := range []func(engine.Forecast) time.Time{
-		func(f engine.Forecast) time.Time { return f.P50 },
-		func(f engine.Forecast) time.Time { return f.P90 },
-	} {
-		for _, fc := range fcs {
-			if at := pick(fc); !at.Before(t) && (next == nil || at.Before(*next)) {
-				next = &at
-			}
-		}
-		if next != nil {
-			return next
-		}
-	}
-	return nil
 }
 
 // advisoryEvent is an advisory's publication: its id, severity and first
