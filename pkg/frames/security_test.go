@@ -386,3 +386,80 @@ func TestSecurityEvents(t *testing.T) {
 		t.Error("no advisory event for GHSA-8hqg-whrw-pv92 with fixed version 0.1.34")
 	}
 }
+
+// The status table's security and end-of-life columns equal the current
+// query's values and the engine's state: the advisories that count, the
+// unfixed ones, the EOL date; null for ChromaDB (no such inputs) and the
+// failed service.
+func TestStatusSecurityColumns(t *testing.T) {
+	rs := secResults(t)
+	for _, s := range secTimes {
+		at := ts(s)
+		f := frames.Status(rs, at.Add(-30*24*time.Hour), at, engine.VerdictParams{})
+		cell := func(name string, i int) any {
+			fd, _ := f.FieldByName(name)
+			if fd == nil {
+				t.Fatalf("no column %s", name)
+			}
+			if v, ok := fd.ConcreteAt(i); ok {
+				return v
+			}
+			return nil
+		}
+		cur := frames.Current(rs, secMetrics, at, engine.VerdictParams{})
+		for _, c := range cur {
+			l := c.Fields[0].Labels
+			i := slices.IndexFunc(rs, func(r collector.Result) bool { return r.Service.Name == l["service"] })
+			v, _ := c.Fields[0].NullableFloatAt(0)
+			var got *float64
+			switch x := cell(l["metric"], i).(type) {
+			case int64:
+				g := float64(x)
+				got = &g
+			case float64:
+				got = &x
+			}
+			if !same(got, v) {
+				t.Errorf("%s: status %s = %v, current %v", s, l["metric"], deref(got), deref(v))
+			}
+		}
+		for hop, name := range map[bool]string{false: "", true: "deployed_"} {
+			var st engine.SecurityState
+			if hop {
+				st, _ = rs[0].Security.DeployedAt(*rs[0].Deployed, at)
+			} else {
+				st, _ = rs[0].Security.PackagedAt(at)
+			}
+			var ids []string
+			for _, c := range st.Counting {
+				ids = append(ids, c.Advisory.ID)
+			}
+			if got := cell(name+"advisories", 0); got != strings.Join(ids, ",") {
+				t.Errorf("%s: %sadvisories = %q, want %q", s, name, got, strings.Join(ids, ","))
+			}
+			if got := cell(name+"advisories_unfixed", 0); got != int64(st.Unfixed) {
+				t.Errorf("%s: %sadvisories_unfixed = %v, want %d", s, name, got, st.Unfixed)
+			}
+			for _, col := range []string{"advisories_unfixed", "security_fixes_behind", "eol_date"} {
+				if got := cell(name+col, 1); got != nil {
+					t.Errorf("%s: chromadb %s%s = %v, want null", s, name, col, got)
+				}
+			}
+		}
+	}
+	f := frames.Status(rs, ts("2024-06-01T00:00:00Z"), ts("2024-06-28T00:00:00Z"), engine.VerdictParams{})
+	fd, _ := f.FieldByName("deployed_advisories")
+	if fd.At(0) != "GHSA-8hqg-whrw-pv92" {
+		t.Errorf("deployed 0.1.32 in late June 2024 is behind %q, want Probllama", fd.At(0))
+	}
+	// End of life: the EOL date of the Redis 7.0 cycle.
+	rs[0].Cycles = productCycles(t, "redis")
+	rs[0].Deployed = pinned(t, "7.0.15")
+	f = frames.Status(rs[:1], ts("2024-07-01T00:00:00Z"), ts("2024-07-30T00:00:00Z"), engine.VerdictParams{})
+	for name, want := range map[string]any{"deployed_eol_date": ts("2024-07-29T00:00:00Z"), "deployed_eol": int64(1), "deployed_support_left": -secs("24h")} {
+		fd, _ := f.FieldByName(name)
+		if v, _ := fd.ConcreteAt(0); v != want {
+			t.Errorf("%s = %v, want %v", name, v, want)
+		}
+	}
+}
