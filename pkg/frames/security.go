@@ -159,3 +159,13 @@ func secNotices(r collector.Result, metrics []string, st engine.State, t time.Ti
 	}
 	return out
 }
+
+// EOLNotices say why r's end-of-life values at t are null where its data
+// and its catalog entry disagree (the status table carries the same), for
+// surfaces that print notices themselves (lagwatch report).
+func EOLNotices(r collector.Result, t time.Time) []string {
+	if r.Timeline == nil {
+		return nil
+	}
+	return secNotices(r, models.EOLMetrics, r.Timeline.At(t), t)
+}
