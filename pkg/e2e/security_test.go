@@ -68,7 +68,6 @@ func TestSecurityOverGRPC(t *testing.T) {
 		probllama = "GHSA-8hqg-whrw-pv92"
 		zip       = "GHSA-846m-99qv-67mg"
 		oob       = "GHSA-95j2-w8x7-hm88"
-		gzip      = "GHSA-v464-r2r9-www7"
 		late      = "GHSA-93jv-pvg8-hf3v"
 		gguf      = "GHSA-x8qc-fggm-mpqg"
 	)
@@ -78,11 +77,12 @@ func TestSecurityOverGRPC(t *testing.T) {
 		at  string
 		ids []string // counting for 0.1.32
 	}{
-		{"2024-06-13T16:00:00Z", nil}, // Probllama's fix is out, its advisory is not: no hindsight
+		{"2024-05-31T06:30:26Z", nil}, // Probllama's fix is out, its advisory is not: no hindsight
+		{"2024-05-31T06:30:27Z", []string{probllama}},
 		{"2024-06-28T00:00:00Z", []string{probllama}},
-		{"2025-08-11T17:48:00Z", []string{probllama, zip, oob, gzip}},
-		{"2025-08-11T17:48:01Z", []string{probllama, zip, oob, gzip, late}}, // published 15 months after its fix
-		{"2026-08-01T00:00:00Z", []string{probllama, zip, oob, gzip, late, gguf}},
+		{"2025-08-07T17:34:40Z", []string{probllama, zip, oob}},
+		{"2025-08-07T17:34:41Z", []string{probllama, zip, oob, late}}, // published 15 months after its fix
+		{"2026-08-01T00:00:00Z", []string{probllama, zip, oob, late, gguf}},
 	} {
 		at := ts(tc.at)
 		dr := pc.query(t, pctx, "current", `{"services":["ollama","chromadb"],"deployedVersion":"0.1.32",`+metrics+`}`, at.Add(-time.Hour), at)
@@ -119,8 +119,8 @@ func TestSecurityOverGRPC(t *testing.T) {
 	}
 
 	// The lag series steps exactly at Probllama's publication.
-	published := ts("2024-06-13T16:06:51Z")
-	dr := pc.query(t, pctx, "lag", `{"services":["ollama"],"deployedVersion":"0.1.32","metrics":["deployed_security_fixes_behind"]}`, ts("2024-06-01T00:00:00Z"), ts("2024-07-01T00:00:00Z"))
+	published := ts("2024-05-31T06:30:27Z")
+	dr := pc.query(t, pctx, "lag", `{"services":["ollama"],"deployedVersion":"0.1.32","metrics":["deployed_security_fixes_behind"]}`, ts("2024-05-01T00:00:00Z"), ts("2024-07-01T00:00:00Z"))
 	if dr.Error != nil || len(dr.Frames) != 1 {
 		t.Fatalf("lag: %v, %d frames", dr.Error, len(dr.Frames))
 	}
@@ -153,7 +153,7 @@ func TestSecurityOverGRPC(t *testing.T) {
 	if fd, _ := dr.Frames[0].FieldByName("deployed_advisories"); fd == nil || fd.At(0) != probllama {
 		t.Errorf("status deployed_advisories = %v, want %s", fd, probllama)
 	}
-	dr = pc.query(t, pctx, "events", `{"services":["ollama"],"eventKinds":["advisory"]}`, ts("2024-06-01T00:00:00Z"), ts("2024-12-31T00:00:00Z"))
+	dr = pc.query(t, pctx, "events", `{"services":["ollama"],"eventKinds":["advisory"]}`, ts("2024-04-01T00:00:00Z"), ts("2024-12-31T00:00:00Z"))
 	if dr.Error != nil {
 		t.Fatal(dr.Error)
 	}
@@ -162,7 +162,7 @@ func TestSecurityOverGRPC(t *testing.T) {
 	for i := 0; i < titles.Len(); i++ {
 		got = append(got, titles.At(i).(string))
 	}
-	if len(got) != 4 || !strings.Contains(got[1], probllama) { // 5jx5 (June 6), Probllama, zip, oob
+	if len(got) != 4 || !strings.Contains(got[1], probllama) { // 5jx5 (April 8), Probllama (May 31), zip, oob
 		t.Errorf("advisory events = %q", got)
 	}
 

@@ -138,13 +138,14 @@ func want(r collector.Result, metric string, t time.Time) *float64 {
 func same(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // secTimes are the times of the spec's worked example and around it.
-var secTimes = []string{"2024-06-13T16:00:00Z", "2024-06-28T00:00:00Z", "2024-11-04T12:00:00Z", "2025-04-01T00:00:00Z",
-	"2025-08-11T17:48:00Z", "2025-08-11T17:48:01Z", "2025-09-30T00:00:00Z"}
+var secTimes = []string{"2024-05-31T06:30:26Z", "2024-05-31T06:30:27Z", "2024-06-28T00:00:00Z", "2024-11-04T12:00:00Z", "2025-04-01T00:00:00Z",
+	"2025-08-07T17:34:40Z", "2025-08-07T17:34:41Z", "2025-09-30T00:00:00Z"}
 
 // Current queries on the fixtures at several times of 2024–2025: every
 // value equals the engine's; the case pinned: late June 2024, a
-// deployed 0.1.32 is one released high fix behind (Probllama, fixed in
-// 0.1.34), for as long as 0.1.34 has been out; the chart (0.1.46) is not.
+// deployed 0.1.32 is one released fix behind (Probllama, fixed in 0.1.34),
+// at Probllama's severity, for as long as 0.1.34 has been out; the chart
+// (0.1.46) is not.
 func TestSecurityCurrentOnFixtures(t *testing.T) {
 	rs := secResults(t)
 	for _, s := range secTimes {
@@ -187,12 +188,23 @@ func TestSecurityCurrentOnFixtures(t *testing.T) {
 	}
 	fix := releaseTime(t, rs[0].Timeline, "0.1.34")
 	if got[models.MetricDeployedSecurityFixesBehind] != 1 || got[models.MetricDeployedSecurityLag] != ts("2024-06-28T00:00:00Z").Sub(fix).Seconds() ||
-		got[models.MetricDeployedSecuritySeverity] < float64(engine.SeverityHigh) {
+		got[models.MetricDeployedSecuritySeverity] != float64(severity(t, rs[0].Security, "GHSA-8hqg-whrw-pv92")) {
 		t.Errorf("deployed 0.1.32 in late June 2024: %v", got)
 	}
 	if got[models.MetricSecurityFixesBehind] != 0 || got[models.MetricSecurityLag] != 0 || got[models.MetricSecuritySeverity] != 0 {
 		t.Errorf("the chart in late June 2024: %v", got)
 	}
+}
+
+// severity is the severity of advisory id as the service's advisories read it.
+func severity(t *testing.T, sec *engine.Security, id string) engine.Severity {
+	for _, a := range sec.Advisories() {
+		if a.ID == id {
+			return a.Severity
+		}
+	}
+	t.Fatalf("no advisory %s", id)
+	return 0
 }
 
 func deref(v *float64) any {
