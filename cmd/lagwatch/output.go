@@ -72,9 +72,13 @@ var columns = []struct {
 	{"DELAY MEDIAN", func(r row) string { return days(r["delay_median"]) }},
 	{"DELAY P90", func(r row) string { return days(r["delay_p90"]) }},
 	{"OPEN", func(r row) string { return integer(r["open_releases"]) }},
+	{"SECURITY", func(r row) string { return security(r, "") }},
+	{"EOL", func(r row) string { return endOfLife(r, "") }},
 	{"DEPLOYED", func(r row) string { return orDash(r.str("deployed")) }},
 	{"DEPLOYED LAG", func(r row) string { return days(r["deployed_lag"]) }},
 	{"ROLLOUT LAG", func(r row) string { return days(r["rollout_lag"]) }},
+	{"DEPLOYED SECURITY", func(r row) string { return security(r, "deployed_") }},
+	{"DEPLOYED EOL", func(r row) string { return endOfLife(r, "deployed_") }},
 	{"VERDICT", func(r row) string { return orDash(r.str("verdict")) }},
 	{"NEXT SHIP", func(r row) string { return date(r["next_expected_ship"]) }},
 	{"OVERDUE", func(r row) string { return integer(r["overdue_releases"]) }},
@@ -121,6 +125,46 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// severityWords are the words of the severity codes (engine.Severity).
+var severityWords = []string{"none", "low", "medium", "high", "critical"}
+
+// security is the compact security cell: "0" when no released fix is
+// missing, else "2 high 51d" (fixes behind, the highest severity, how long
+// the oldest missing fix has been out); "-" when null. prefix is "" for the
+// chart, "deployed_" for the last hop.
+func security(r row, prefix string) string {
+	n, ok := r[prefix+"security_fixes_behind"].(int64)
+	switch {
+	case !ok:
+		return "-"
+	case n == 0:
+		return "0"
+	}
+	sev := "-"
+	if c, ok := r[prefix+"security_severity"].(int64); ok && c >= 0 && int(c) < len(severityWords) {
+		sev = severityWords[c]
+	}
+	return fmt.Sprintf("%d %s %s", n, sev, days(r[prefix+"security_lag"]))
+}
+
+// endOfLife is the compact end-of-life cell: the cycle's EOL date, with
+// "ended" once it has passed; "no date" for a cycle that has not ended and
+// has no date; "-" when null.
+func endOfLife(r row, prefix string) string {
+	flag, ok := r[prefix+"eol"].(int64)
+	if !ok {
+		return "-"
+	}
+	d := date(r[prefix+"eol_date"])
+	switch {
+	case d == "-":
+		return "no date"
+	case flag == 1:
+		return d + " ended"
+	}
+	return d
 }
 
 func integer(v any) string {

@@ -71,7 +71,7 @@ func TestReportTable(t *testing.T) {
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	header := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), -1)
 	want := []string{"SERVICE", "MAINTAINER", "CHART", "PACKAGED", "UPSTREAM LATEST", "BEHIND", "LAG", "CHART AGE", "LAST CHART", "DELAY MEDIAN", "DELAY P90", "OPEN",
-		"DEPLOYED", "DEPLOYED LAG", "ROLLOUT LAG", "VERDICT", "NEXT SHIP", "OVERDUE"}
+		"SECURITY", "EOL", "DEPLOYED", "DEPLOYED LAG", "ROLLOUT LAG", "DEPLOYED SECURITY", "DEPLOYED EOL", "VERDICT", "NEXT SHIP", "OVERDUE"}
 	if strings.Join(header, "|") != strings.Join(want, "|") {
 		t.Errorf("header = %q, want %q", header, want)
 	}
@@ -268,13 +268,13 @@ func TestReportLastHop(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	for service, want := range map[string][]string{
-		// DEPLOYED, DEPLOYED LAG, ROLLOUT LAG, VERDICT, NEXT SHIP, OVERDUE
-		"ollama":       {"0.11.10", "17d", "12d", "chart keeps up", "2025-10-02", "0"},
-		"chromadb":     {"-", "-", "-", "possibly abandoned", "2025-10-13", "6"}, // 1.0.21: the earliest p50 still ahead
-		"gpu-operator": {"25.3.3", "12d", "11d", "chart keeps up", "-", "0"},
+		// DEPLOYED, DEPLOYED LAG, ROLLOUT LAG, DEPLOYED SECURITY, DEPLOYED EOL, VERDICT, NEXT SHIP, OVERDUE
+		"ollama":       {"0.11.10", "17d", "12d", "-", "-", "chart keeps up", "2025-10-02", "0"},
+		"chromadb":     {"-", "-", "-", "-", "-", "possibly abandoned", "2025-10-13", "6"}, // 1.0.21: the earliest p50 still ahead
+		"gpu-operator": {"25.3.3", "12d", "11d", "-", "-", "chart keeps up", "-", "0"},
 	} {
 		row := tableRow(t, out, service)
-		if got := row[len(row)-6:]; strings.Join(got, "|") != strings.Join(want, "|") {
+		if got := row[len(row)-8:]; strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("%s: %q, want %q", service, got, want)
 		}
 	}
@@ -330,14 +330,15 @@ func TestReportCatalogMistakes(t *testing.T) {
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	for _, svc := range []string{"ollama-from-version", "ollama-no-match"} {
 		row := tableRow(t, out, svc)
-		// upstream latest, behind, lag; deployed lag, rollout lag
-		for _, i := range []int{4, 5, 6, 13, 14} {
+		// upstream latest, behind, lag; security, eol; deployed lag, rollout
+		// lag, deployed security, deployed eol
+		for _, i := range []int{4, 5, 6, 12, 13, 15, 16, 17, 18} {
 			if row[i] != "-" {
 				t.Errorf("%s: column %d = %q, want -: %q", svc, i, row[i], row)
 			}
 		}
-		if row[12] != "0.11.10" || row[15] != "no data" {
-			t.Errorf("%s: deployed %q, verdict %q, want 0.11.10 (what runs is known) and no data", svc, row[12], row[15])
+		if row[14] != "0.11.10" || row[19] != "no data" {
+			t.Errorf("%s: deployed %q, verdict %q, want 0.11.10 (what runs is known) and no data", svc, row[14], row[19])
 		}
 	}
 	if row := tableRow(t, out, "chromadb-no-pattern"); row[5] != "11" {

@@ -89,9 +89,13 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric, Unit: metricUnit(metric)}
 	switch metric {
-	case models.MetricIsCurrent:
+	case models.MetricIsCurrent, models.MetricEOL, models.MetricDeployedEOL:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(1)
 		cfg.Min, cfg.Max = &min, &max
+	case models.MetricSecuritySeverity, models.MetricDeployedSecuritySeverity:
+		min, max := data.ConfFloat64(0), data.ConfFloat64(4)
+		cfg.Min, cfg.Max = &min, &max
+		cfg.Mappings = data.ValueMappings{severityMapping}
 	case models.MetricVerdict:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(4)
 		cfg.Min, cfg.Max = &min, &max
@@ -104,7 +108,8 @@ func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 // durations, "" for counts and flags.
 func metricUnit(metric string) string {
 	switch metric {
-	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag:
+	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag,
+		models.MetricSecurityLag, models.MetricSupportLeft, models.MetricDeployedSecurityLag, models.MetricDeployedSupportLeft:
 		return "s"
 	}
 	return ""
@@ -115,6 +120,16 @@ var verdictMapping = func() data.ValueMapper {
 	m := data.ValueMapper{}
 	for i, v := range []engine.Verdict{engine.VerdictNoData, engine.VerdictKeepsUp, engine.VerdictMostlyKeep, engine.VerdictLags, engine.VerdictAbandoned} {
 		m[fmt.Sprint(v.Code())] = data.ValueMappingResult{Text: string(v), Color: verdictColors[v], Index: i}
+	}
+	return m
+}()
+
+// severityMapping shows a severity code as GitHub's word.
+var severityMapping = func() data.ValueMapper {
+	m := data.ValueMapper{}
+	colors := []string{"green", "blue", "yellow", "orange", "red"}
+	for s := engine.SeverityNone; s <= engine.SeverityCritical; s++ {
+		m[fmt.Sprint(int(s))] = data.ValueMappingResult{Text: s.String(), Color: colors[s], Index: int(s)}
 	}
 	return m
 }()
@@ -156,6 +171,19 @@ func value(r collector.Result, metric string, at time.Time, p engine.VerdictPara
 	tl := r.Timeline
 	switch {
 	case tl == nil:
+		return nil
+	case isSecOrEOL(metric):
+		st := tl.At(at)
+		x := packagedX(&st)
+		if models.IsLastHop(metric) {
+			x = nil
+			if r.Deployed != nil && st.LastHopKnown() {
+				x = r.Deployed.At(at)
+			}
+		}
+		if v, ok := newSecReader(r, false).number(metric, x, at); ok {
+			return &v
+		}
 		return nil
 	case models.IsLastHop(metric):
 		if r.Deployed == nil || !tl.At(at).LastHopKnown() {
@@ -305,9 +333,9 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 	}
 	maxPoints = min(maxPoints, MaxPointsPerSeries)
 	ticks := gridTicks(from, to, interval, maxPoints)
-	lastHop := make([]bool, len(metrics)) // looked up once, not at every point
+	lastHop, secMetric := make([]bool, len(metrics)), make([]bool, len(metrics)) // looked up once, not at every point
 	for j, m := range metrics {
-		lastHop[j] = models.IsLastHop(m)
+		lastHop[j], secMetric[j] = models.IsLastHop(m), isSecOrEOL(m)
 	}
 	var capNotice string
 	if maxPoints < asked {
@@ -333,7 +361,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		// with upstream, for the notices (engine.Explain).
 		var last, odd engine.State
 		if r.Timeline != nil {
-			events := r.Timeline.EventTimes(from, to)
+			events := append(r.Timeline.EventTimes(from, to), secEventTimes(r, metrics, from, to)...)
 			if withDeployed {
 				changes, folded := r.Deployed.GridChanges(from, to, ticks, MaxDeployedEvents)
 				events = append(events, changes...)
@@ -353,6 +381,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			for j := range metrics {
 				slabs[j] = make([]float64, len(grid))
 			}
+			chartSec, hopSec := newSecReader(r, true), newSecReader(r, true)
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
 				last = *st
 				if st.Unknown != engine.UnknownNone && st.HasChart {
@@ -360,11 +389,18 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 				}
 				for j, m := range metrics {
 					v, ok := 0.0, false
-					if lastHop[j] {
+					switch {
+					case secMetric[j] && lastHop[j]:
+						if withDeployed && st.LastHopKnown() && known[i] {
+							v, ok = hopSec.number(m, hops[i].Version, st.At)
+						}
+					case secMetric[j]:
+						v, ok = chartSec.number(m, packagedX(st), st.At)
+					case lastHop[j]:
 						if withDeployed && st.LastHopKnown() {
 							v, ok = deployedNumber(hops[i], known[i], m)
 						}
-					} else {
+					default:
 						v, ok = metricNumber(*st, m)
 					}
 					switch {
@@ -385,7 +421,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		if dropped {
 			r.Notices = append(slices.Clip(r.Notices), fmt.Sprintf("more than %d release and deployment events in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
 		}
-		explained := explain(r, last)
+		explained := append(explain(r, last), secNotices(r, metrics, last, to)...)
 		if last.Unknown == engine.UnknownNone && odd.Unknown != engine.UnknownNone {
 			if ex := explain(r, odd); len(ex) > 0 {
 				explained = append(ex[:1], explained...) // null earlier in the range: say why
@@ -429,7 +465,8 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 	for _, r := range results {
 		var explained []string
 		if r.Timeline != nil {
-			explained = r.Timeline.Explain(r.Timeline.At(at))
+			st := r.Timeline.At(at)
+			explained = append(r.Timeline.Explain(st), secNotices(r, metrics, st, at)...)
 		}
 		for _, m := range metrics {
 			if !hasSeries(r, m) {
@@ -444,6 +481,26 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 		}
 	}
 	return limitNotices(out)
+}
+
+// advisoryEvent is an advisory's publication: its id, severity and first
+// patched versions (the version field holds them, comma-separated; empty
+// when none is patched).
+func advisoryEvent(service string, a engine.Advisory) event {
+	var fixed, ranges []string
+	for _, aff := range a.Affects {
+		ranges = append(ranges, aff.Range.String())
+		if aff.Patched != nil && !slices.Contains(fixed, aff.Patched.String()) {
+			fixed = append(fixed, aff.Patched.String())
+		}
+	}
+	fix := "no patched version"
+	if len(fixed) > 0 {
+		fix = "fixed in " + strings.Join(fixed, ", ")
+	}
+	return event{a.Published, fmt.Sprintf("%s advisory %s (%s)", service, a.ID, a.Severity),
+		fmt.Sprintf("%s published: %s severity, affects %s, %s", a.ID, a.Severity, strings.Join(ranges, "; "), fix),
+		service, models.EventAdvisory, strings.Join(fixed, ",")}
 }
 
 type event struct {
@@ -504,6 +561,22 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 					fmt.Sprintf("%s %s, published %s, is not in a chart yet: likely shipped by %s (p50), by %s (p90), judging by the packaging delays of up to %d recent shipped releases",
 						s.Upstream.Repo, fc.Release.Tag, fc.Release.Time.Format(time.DateOnly), fc.P50.Format(time.DateOnly), fc.P90.Format(time.DateOnly), engine.DefaultForecastWindow),
 					s.Name, models.EventForecast, fc.Release.Version.String()})
+			}
+		}
+		if want[models.EventAdvisory] && r.Security != nil {
+			for _, a := range r.Security.Advisories() {
+				if in(a.Published) {
+					evs = append(evs, advisoryEvent(s.Name, a))
+				}
+			}
+		}
+		if want[models.EventEOL] && r.Cycles != nil {
+			for _, c := range r.Cycles.List() {
+				if !c.EOL.IsZero() && in(c.EOL) {
+					evs = append(evs, event{c.EOL, fmt.Sprintf("%s %s end of life", s.Name, c.Name),
+						fmt.Sprintf("cycle %s of endoflife.date product %s gets no more fixes from %s", c.Name, r.Cycles.Product, c.EOL.Format(time.DateOnly)),
+						s.Name, models.EventEOL, c.Name})
+				}
 			}
 		}
 		if want[models.EventChart] {

@@ -2,8 +2,11 @@ package frames
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/engine"
@@ -28,6 +31,77 @@ type statusRow struct {
 	hopKnown bool // the last hop is measured (hop is set)
 	fcs      []engine.Forecast
 	fcReason string // why there is no forecast ("" when there are some)
+	// Security and end of life: x is the packaged version when measured,
+	// hopX the deployed one when the last hop is (nil: null).
+	sec     *secReader
+	x, hopX *semver.Version
+}
+
+// security is the security state of the chart's (or the last hop's)
+// version at the table's time; false when null.
+func (row *statusRow) security(hop bool) (engine.SecurityState, bool) {
+	if row.sec == nil {
+		return engine.SecurityState{}, false
+	}
+	if hop {
+		return row.sec.security(row.hopX, row.at)
+	}
+	return row.sec.security(row.x, row.at)
+}
+
+// eolDate is the end of life of the chart's (or the last hop's) version's
+// cycle; false when null (no product, no cycle, or a cycle with no date).
+func (row *statusRow) eolDate(hop bool) (time.Time, bool) {
+	if row.sec == nil {
+		return time.Time{}, false
+	}
+	x := row.x
+	if hop {
+		x = row.hopX
+	}
+	cy, ok := row.sec.cycle(x)
+	if !ok || cy.EOL.IsZero() {
+		return time.Time{}, false
+	}
+	return cy.EOL, true
+}
+
+// securityColumns are the columns of security and end of life, for the
+// chart's version or (hop) the deployed one: the metrics as lag and current
+// queries read them, the advisories that count (ids, comma-separated), how
+// many affect the version with no patched version, and the EOL date.
+func securityColumns(hop bool) []column {
+	p := ""
+	if hop {
+		p = "deployed_"
+	}
+	name := func(m string) string { return p + m }
+	display := func(d string) string {
+		if hop {
+			return "deployed " + d
+		}
+		return d
+	}
+	return []column{
+		metricColumn(name(models.MetricSecurityFixesBehind), ""),
+		metricColumn(name(models.MetricSecuritySeverity), "").mapped(severityMapping),
+		metricColumn(name(models.MetricSecurityLag), display("security lag")),
+		textColumn(name("advisories"), func(row *statusRow) string {
+			st, _ := row.security(hop)
+			ids := make([]string, len(st.Counting))
+			for i, c := range st.Counting {
+				ids[i] = c.Advisory.ID
+			}
+			return strings.Join(ids, ",")
+		}),
+		countColumn(name("advisories_unfixed"), func(row *statusRow) (int, bool) {
+			st, ok := row.security(hop)
+			return st.Unfixed, ok
+		}),
+		metricColumn(name(models.MetricEOL), ""),
+		timeColumn(name("eol_date"), func(row *statusRow) (time.Time, bool) { return row.eolDate(hop) }),
+		metricColumn(name(models.MetricSupportLeft), display("support left")),
+	}
 }
 
 // newStatusRow reads one service at to. It adds the service's notices to f,
@@ -55,6 +129,16 @@ func newStatusRow(f *data.Frame, r *collector.Result, from, to time.Time, p engi
 	if r.Deployed != nil {
 		if ds, ok := r.Timeline.DeployedAt(*r.Deployed, to); ok {
 			row.deployed, row.hop, row.hopKnown = ds.Version.String(), ds, true
+		}
+	}
+	if r.Security != nil || r.Cycles != nil {
+		row.sec = newSecReader(*r, false)
+		row.x = packagedX(&row.st)
+		if row.hopKnown {
+			row.hopX = row.hop.Version
+		}
+		for _, n := range secNotices(*r, models.EOLMetrics, row.st, to) {
+			f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: r.Service.Name + ": " + n})
 		}
 	}
 	row.fcs, row.fcReason = r.Timeline.Forecasts(to, engine.DefaultForecastWindow)
@@ -140,7 +224,14 @@ func timeColumn(name string, get func(*statusRow) (time.Time, bool)) column {
 // whole numbers for the metrics without a unit (counts and flags).
 func metricColumn(metric, display string) column {
 	read := func(row *statusRow) (float64, bool) {
-		if models.IsLastHop(metric) {
+		switch {
+		case isSecOrEOL(metric) && row.sec == nil:
+			return 0, false
+		case isSecOrEOL(metric) && models.IsLastHop(metric):
+			return row.sec.number(metric, row.hopX, row.at)
+		case isSecOrEOL(metric):
+			return row.sec.number(metric, row.x, row.at)
+		case models.IsLastHop(metric):
 			return deployedNumber(row.hop, row.hopKnown, metric)
 		}
 		return metricNumber(row.st, metric)
@@ -158,7 +249,7 @@ func metricColumn(metric, display string) column {
 // statusColumns are the status table's columns, in order. A new metric
 // family adds entries here (and, when it needs new inputs, fields to
 // statusRow, read once in newStatusRow).
-var statusColumns = []column{
+var statusColumns = slices.Concat([]column{
 	textColumn("service", func(row *statusRow) string { return row.r.Service.Name }),
 	textColumn("maintainer", func(row *statusRow) string { return row.r.Service.Maintainer }),
 	textColumn("chart", func(row *statusRow) string { return row.r.Service.Chart.Name }),
@@ -229,13 +320,14 @@ var statusColumns = []column{
 		}
 		return od, true
 	}),
+}, securityColumns(false), securityColumns(true), []column{
 	textColumn("error", func(row *statusRow) string {
 		if !row.failed {
 			return ""
 		}
 		return row.r.Err.Error()
 	}),
-}
+})
 
 // Status builds the status table: one row per service at time to, with the
 // packaging delays of the releases published in [from, to].
