@@ -9,7 +9,7 @@ module.exports = {
   // Jest configuration provided by Grafana scaffolding
   ...base,
   // Editor tests drive @grafana/ui comboboxes in jsdom: seconds each on a busy CI machine.
-  testTimeout: 30000,
+  testTimeout: 60000,
   transform: {
     ...base.transform,
     // d3-color and other ESM-only dependencies of @grafana/data ship .mjs files

@@ -117,10 +117,20 @@ describe('applyTemplateVariables', () => {
       'deployed_versions_behind',
       'deployed_lag',
       'rollout_lag',
+      'security_fixes_behind',
+      'security_lag',
+      'security_severity',
+      'eol',
+      'support_left',
+      'deployed_security_fixes_behind',
+      'deployed_security_lag',
+      'deployed_security_severity',
+      'deployed_eol',
+      'deployed_support_left',
     ]);
     const current = ds.applyTemplateVariables(q({ queryType: 'current', metrics: ['$allMetrics' as never] }), {});
     expect(current.metrics).toContain('verdict');
-    expect(current.metrics).toHaveLength(9);
+    expect(current.metrics).toHaveLength(19);
     // A stored query without a type is a lag query.
     expect(ds.applyTemplateVariables({ refId: 'A', metrics: ['*' as never] }, {}).metrics).not.toContain('verdict');
   });

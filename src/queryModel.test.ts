@@ -10,7 +10,7 @@ import {
   showsWhatIfVersion,
   validateQuery,
 } from './queryModel';
-import { LagwatchQuery } from './types';
+import { EVENT_KIND_VALUES, LAST_HOP_METRICS, LagwatchQuery, Metric, METRICS } from './types';
 
 const QUERIES_DIR = path.resolve(__dirname, '..', 'testdata', 'queries');
 // DataQuery envelope fields plus the fields of LagwatchQuery (models.Query).
@@ -91,8 +91,10 @@ describe('validateQuery mirrors models.ParseQuery', () => {
       eventKinds: ['upstream', 'image' as never],
     });
     expect(errs).toEqual([
-      'metric "age" is not one of lag, versions_behind, drift, chart_age, is_current, deployed_versions_behind, deployed_lag, rollout_lag, verdict',
-      'event kind "image" is not one of upstream, chart, deployed, forecast',
+      'metric "age" is not one of lag, versions_behind, drift, chart_age, is_current, deployed_versions_behind, deployed_lag, rollout_lag, ' +
+        'security_fixes_behind, security_lag, security_severity, eol, support_left, deployed_security_fixes_behind, ' +
+        'deployed_security_lag, deployed_security_severity, deployed_eol, deployed_support_left, verdict',
+      'event kind "image" is not one of upstream, chart, deployed, forecast, advisory, eol',
     ]);
   });
 
@@ -131,6 +133,23 @@ describe('metricsFor', () => {
     expect(metricsFor(undefined)).toEqual(metricsFor('lag'));
     expect(metricsFor('current')).toEqual([...metricsFor('lag'), 'verdict']);
   });
+
+  it('offers the security and end-of-life metrics, for the chart and the last hop, in lag and current queries', () => {
+    const security: Metric[] = ['security_fixes_behind', 'security_lag', 'security_severity', 'eol', 'support_left'];
+    const deployed = security.map((m) => `deployed_${m}` as Metric);
+    for (const queryType of ['lag', 'current'] as const) {
+      expect(metricsFor(queryType)).toEqual(expect.arrayContaining([...security, ...deployed]));
+    }
+    for (const m of [...security, ...deployed]) {
+      expect(validateQuery({ refId: 'A', queryType: 'lag', metrics: [m] })).toEqual([]);
+      // One label and a one-line hint each, as the query editor shows them.
+      const choice = METRICS.find((c) => c.value === m);
+      expect(choice?.label).toMatch(/^[A-Z]/);
+      expect(choice?.hint).not.toContain('\n');
+    }
+    expect(new Set(METRICS.map((c) => c.label)).size).toBe(METRICS.length);
+    expect(EVENT_KIND_VALUES).toEqual(['upstream', 'chart', 'deployed', 'forecast', 'advisory', 'eol']);
+  });
 });
 
 describe('what-if version field', () => {
@@ -138,6 +157,13 @@ describe('what-if version field', () => {
     expect(hasLastHopMetric({ metrics: ['lag', 'deployed_lag'] })).toBe(true);
     expect(hasLastHopMetric({ metrics: ['deployed_versions_behind'] })).toBe(true);
     expect(hasLastHopMetric({ metrics: ['rollout_lag'] })).toBe(true);
+    // Every deployed_* metric is a last-hop one (the what-if version applies), and only those and rollout lag.
+    expect(LAST_HOP_METRICS).toEqual(
+      METRICS.map((c) => c.value).filter((m) => m.startsWith('deployed_') || m === 'rollout_lag')
+    );
+    expect(hasLastHopMetric({ metrics: ['deployed_security_severity'] })).toBe(true);
+    expect(hasLastHopMetric({ metrics: ['deployed_support_left'] })).toBe(true);
+    expect(hasLastHopMetric({ metrics: ['security_lag', 'eol', 'support_left', 'security_severity'] })).toBe(false);
     expect(
       hasLastHopMetric({ metrics: ['lag', 'versions_behind', 'drift', 'chart_age', 'is_current', 'verdict'] })
     ).toBe(false);

@@ -17,10 +17,20 @@ export type Metric =
   | 'deployed_versions_behind'
   | 'deployed_lag'
   | 'rollout_lag'
+  | 'security_fixes_behind'
+  | 'security_lag'
+  | 'security_severity'
+  | 'eol'
+  | 'support_left'
+  | 'deployed_security_fixes_behind'
+  | 'deployed_security_lag'
+  | 'deployed_security_severity'
+  | 'deployed_eol'
+  | 'deployed_support_left'
   | 'verdict';
 
 /** Event kinds of the `events` query type. */
-export type EventKind = 'upstream' | 'chart' | 'deployed' | 'forecast';
+export type EventKind = 'upstream' | 'chart' | 'deployed' | 'forecast' | 'advisory' | 'eol';
 
 /**
  * One Lagwatch query. Same JSON as the Go `models.Query`; both sides are tested
@@ -70,6 +80,8 @@ export interface LagwatchOptions extends DataSourceJsonData {
   prometheusUrl?: string;
   /** Basic-auth user of that Prometheus; its password is secureJsonData.prometheusPassword. */
   prometheusUser?: string;
+  /** Base URL of the endoflife.date API (its /api/v1/products/{product}); empty = https://endoflife.date. */
+  eolUrl?: string;
   /** Verdict window W in days: the upstream releases of the last W days count. */
   verdictWindowDays?: number;
   /** Verdict tolerance T in days: a packaging delay up to T is keeping up. Less than the window. */
@@ -94,6 +106,7 @@ export const DEFAULT_CACHE_TTL = '15m';
 export const DEFAULT_INDEX_LIMIT_MB = 100;
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 export const DEFAULT_OCI_BUDGET = 20;
+export const DEFAULT_EOL_URL = 'https://endoflife.date';
 export const DEFAULT_VERDICT_WINDOW_DAYS = 365;
 export const DEFAULT_VERDICT_TOLERANCE_DAYS = 7;
 export const DEFAULT_VERDICT_ABANDONMENT_DAYS = 120;
@@ -167,6 +180,56 @@ export const METRICS: Array<Choice<Metric>> = [
     hint: 'Time since a chart shipping something newer than the version you run came out; 0 when none.',
   },
   {
+    value: 'security_fixes_behind',
+    label: 'Security fixes behind',
+    hint: 'Advisories whose fix upstream has released but the packaged version lacks; null without advisories.',
+  },
+  {
+    value: 'security_lag',
+    label: 'Security lag',
+    hint: 'Time since the oldest released fix the packaged version lacks came out; 0 when none.',
+  },
+  {
+    value: 'security_severity',
+    label: 'Security severity',
+    hint: 'Highest severity of those advisories: 0 none, 1 low, 2 medium, 3 high, 4 critical.',
+  },
+  {
+    value: 'eol',
+    label: 'End of life',
+    hint: '1 when the release cycle of the packaged version is past its end of life, else 0; null without eol.',
+  },
+  {
+    value: 'support_left',
+    label: 'Support left',
+    hint: "Time until the end of life of the packaged version's cycle; negative after it.",
+  },
+  {
+    value: 'deployed_security_fixes_behind',
+    label: 'Deployed security fixes behind',
+    hint: 'Advisories whose fix upstream has released but the version you run (deployed or what-if) lacks.',
+  },
+  {
+    value: 'deployed_security_lag',
+    label: 'Deployed security lag',
+    hint: 'Time since the oldest released fix the version you run lacks came out; 0 when none.',
+  },
+  {
+    value: 'deployed_security_severity',
+    label: 'Deployed security severity',
+    hint: 'Highest severity of the fixes the version you run lacks: 0 none, 1 low, 2 medium, 3 high, 4 critical.',
+  },
+  {
+    value: 'deployed_eol',
+    label: 'Deployed end of life',
+    hint: '1 when the release cycle of the version you run is past its end of life, else 0.',
+  },
+  {
+    value: 'deployed_support_left',
+    label: 'Deployed support left',
+    hint: 'Time until the end of life of the cycle of the version you run; negative after it.',
+  },
+  {
     value: 'verdict',
     label: 'Verdict',
     hint: 'Current only. Higher is worse: 0 no data, 1 keeps up, 2 mostly keeps up, 3 lags, 4 possibly abandoned.',
@@ -182,6 +245,12 @@ export const EVENT_KINDS: Array<Choice<EventKind>> = [
     label: 'Forecasts',
     hint: 'Expected ship time (p50) of an upstream release no chart ships yet; may lie after now.',
   },
+  {
+    value: 'advisory',
+    label: 'Advisories',
+    hint: 'A security advisory was published, with its id, severity and fixed version.',
+  },
+  { value: 'eol', label: 'End of life', hint: "A release cycle's end of life, also one still to come." },
 ];
 
 export const QUERY_TYPE_VALUES: QueryType[] = QUERY_TYPES.map((c) => c.value);
@@ -198,11 +267,20 @@ export const CURRENT_ONLY_METRICS: Metric[] = ['verdict'];
 export const WHAT_IF_QUERY_TYPES: QueryType[] = ['lag', 'current', 'status'];
 
 /**
- * The last-hop metrics: the only metrics measured against the deployed (or
- * what-if) version. The editor offers the what-if version in lag and current
+ * The last-hop metrics (`deployed_*` and rollout lag): the only metrics
+ * measured against the deployed (or what-if) version. The editor offers the what-if version in lag and current
  * queries only when one of them is selected (status queries: always).
  */
-export const LAST_HOP_METRICS: Metric[] = ['deployed_versions_behind', 'deployed_lag', 'rollout_lag'];
+export const LAST_HOP_METRICS: Metric[] = [
+  'deployed_versions_behind',
+  'deployed_lag',
+  'rollout_lag',
+  'deployed_security_fixes_behind',
+  'deployed_security_lag',
+  'deployed_security_severity',
+  'deployed_eol',
+  'deployed_support_left',
+];
 
 /** A new panel shows the lag of every service without touching the editor. */
 export const DEFAULT_QUERY: Partial<LagwatchQuery> = {
@@ -225,6 +303,10 @@ export interface ServiceInfo {
   maintainer: string;
   repo: string;
   chart: string;
+  /** The catalog entry has `advisories` (security input); absent from older backends. */
+  advisories?: boolean;
+  /** The catalog entry's `eol.product` (endoflife.date product); absent or empty when none. */
+  eolProduct?: string;
 }
 
 /** Response of POST /validate. */

@@ -34,11 +34,23 @@ const TOKEN = 'ghp_0123456789abcdefSECRET';
 const settings = datasourceSettings;
 
 const post = jest.fn();
+// GET /check, /services (the service check) and /discover (Add service).
+const get = jest.fn();
 
 beforeEach(() => {
   post.mockReset();
   post.mockResolvedValue({ valid: true, services: 4, errors: [] } satisfies ValidateResponse);
-  setBackendSrv({ post } as unknown as BackendSrv);
+  get.mockReset();
+  get.mockImplementation((url: string) =>
+    Promise.resolve(
+      url.endsWith('/check')
+        ? { at: '2025-09-30T00:00:00Z', services: 0, problems: 0, failed: 0, results: [] }
+        : url.endsWith('/services')
+          ? { services: [], maintainers: [] }
+          : undefined
+    )
+  );
+  setBackendSrv({ post, get } as unknown as BackendSrv);
 });
 
 function setup(initial: Settings = settings()) {
@@ -356,6 +368,122 @@ describe('ConfigEditor: deployed versions (Prometheus)', () => {
       />
     );
     expect(screen.queryByText(/ignores the bearer token|only sent with a user/)).not.toBeInTheDocument();
+  });
+});
+
+describe('ConfigEditor: security and end of life', () => {
+  it('writes the end of life data URL to jsonData, with the default as placeholder', async () => {
+    const { onOptionsChange, user } = setup();
+    const input = screen.getByLabelText(/End of life data URL/);
+    expect(input).toHaveAttribute('placeholder', 'https://endoflife.date');
+    await user.type(input, 'http://127.0.0.1:8080');
+    expect(last(onOptionsChange).jsonData.eolUrl).toBe('http://127.0.0.1:8080');
+    expect(screen.queryByText(/Use an http\(s\) URL/)).not.toBeInTheDocument();
+  });
+
+  it.each(['endoflife.date', 'ftp://endoflife.date', 'https:endoflife.date', 'https://'])(
+    'flags the end of life data URL %j, as the Prometheus URL',
+    (eolUrl) => {
+      setup(settings({ jsonData: { eolUrl } }));
+      expect(screen.getByText('Use an http(s) URL such as https://endoflife.date')).toBeInTheDocument();
+    }
+  );
+
+  it('flags credentials in the end of life data URL', () => {
+    setup(settings({ jsonData: { eolUrl: 'https://u:p@eol.example' } }));
+    expect(screen.getByText(/needs no credentials: remove them from the URL/)).toBeInTheDocument();
+  });
+
+  it("shows each service's security and end of life inputs from GET /services", async () => {
+    get.mockImplementation((url: string) =>
+      Promise.resolve(
+        url.endsWith('/services')
+          ? {
+              maintainers: ['community'],
+              services: [
+                { name: 'ollama', maintainer: 'community', repo: 'ollama/ollama', chart: 'ollama', advisories: true },
+                { name: 'redis', maintainer: 'community', repo: 'redis/redis', chart: 'redis', eolProduct: 'redis' },
+              ],
+            }
+          : { services: 0, problems: 0, failed: 0, results: [] }
+      )
+    );
+    setup();
+    const ollama = within(await screen.findByRole('listitem', { name: 'Service ollama' }));
+    expect(
+      ollama.getByText(/Security: advisories · End of life: none \(no eol.product in the catalog\)/)
+    ).toBeInTheDocument();
+    const redis = within(screen.getByRole('listitem', { name: 'Service redis' }));
+    expect(redis.getByText(/Security: none .* End of life: endoflife.date product redis/)).toBeInTheDocument();
+  });
+});
+
+describe('ConfigEditor: service check and Add service', () => {
+  it('checks the saved settings and says when the edited ones differ', async () => {
+    const { user } = setup();
+    expect(await screen.findByText('0 services: 0 look right')).toBeInTheDocument();
+    expect(get).toHaveBeenCalledWith(
+      '/api/datasources/uid/lw-uid/resources/check',
+      undefined,
+      undefined,
+      expect.anything()
+    );
+    await user.type(screen.getByLabelText(/End of life data URL/), 'h');
+    expect(screen.getByText(/unsaved changes: this check shows the saved ones/)).toBeInTheDocument();
+  });
+
+  it('appends a discovered service to the inline catalog, which is then validated', async () => {
+    get.mockImplementation((url: string) =>
+      Promise.resolve(
+        url.endsWith('/discover')
+          ? {
+              proposals: [
+                {
+                  chart: { repository: 'https://otwld.github.io/ollama-helm/', name: 'ollama' },
+                  verified: true,
+                  service: { name: 'ollama', maintainer: 'community', upstream: { repo: 'ollama/ollama' } },
+                  evidence: ['upstream ollama/ollama: named by the chart sources'],
+                  coverage: { matched: 20, of: 20, share: 1 },
+                  candidates: [],
+                },
+              ],
+            }
+          : url.endsWith('/check')
+            ? { services: 0, problems: 0, failed: 0, results: [] }
+            : { services: [], maintainers: [] }
+      )
+    );
+    const { onOptionsChange, user } = setup(
+      settings({ jsonData: { githubUrl: 'https://ghe.example/api/v3', catalog: 'services:\n  - name: a\n' } })
+    );
+    await user.type(screen.getByLabelText(/Chart repository or OCI chart/), 'https://otwld.github.io/ollama-helm/');
+    await user.type(screen.getByLabelText(/Chart name/), 'ollama{Enter}');
+    await user.click(await screen.findByRole('button', { name: 'Add ollama to the catalog' }));
+    const o = last(onOptionsChange);
+    expect(o.jsonData.githubUrl).toBe('https://ghe.example/api/v3');
+    expect(o.jsonData.catalog).toBe(
+      [
+        'services:',
+        '  - name: a',
+        '  # upstream ollama/ollama: named by the chart sources',
+        '  - name: ollama',
+        '    maintainer: community',
+        '    upstream:',
+        '      repo: ollama/ollama',
+        '',
+      ].join('\n')
+    );
+    expect(screen.getByLabelText('Catalog YAML')).toHaveValue(o.jsonData.catalog);
+    await waitFor(() =>
+      expect(post).toHaveBeenCalledWith(expect.any(String), { catalog: o.jsonData.catalog }, expect.anything())
+    );
+  });
+
+  it('needs a saved data source for both', () => {
+    setup(settings({ uid: '' }));
+    expect(screen.getByText(/Save the data source to check its services/)).toBeInTheDocument();
+    expect(screen.getByText(/Save the data source to discover services/)).toBeInTheDocument();
+    expect(get).not.toHaveBeenCalled();
   });
 });
 

@@ -17,9 +17,12 @@ import {
 import React, { ChangeEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
+import { AddService } from './AddService';
+import { CatalogCheck } from './CatalogCheck';
 import {
   CATALOG_DOCS_URL,
   DEFAULT_CACHE_TTL,
+  DEFAULT_EOL_URL,
   DEFAULT_GITHUB_URL,
   DEFAULT_INDEX_LIMIT_MB,
   DEFAULT_OCI_BUDGET,
@@ -63,6 +66,20 @@ type SecretKey = keyof LagwatchSecureJsonData;
  * no credentials in it), or undefined when it accepts it. Empty means none.
  */
 export function prometheusUrlError(raw: string): string | undefined {
+  return httpUrlError(
+    raw,
+    'http://prometheus:9090',
+    'Put the credentials in the Prometheus user and password fields, not in the URL'
+  );
+}
+
+/** Why the backend would refuse the end-of-life data URL (checked like the Prometheus URL); empty means the default. */
+export function eolUrlError(raw: string): string | undefined {
+  return httpUrlError(raw, DEFAULT_EOL_URL, 'endoflife.date needs no credentials: remove them from the URL');
+}
+
+/** An http(s) URL with a host and without credentials, as the backend reads its URL settings. */
+function httpUrlError(raw: string, example: string, credentials: string): string | undefined {
   const v = raw.trim();
   if (v === '') {
     return undefined;
@@ -75,10 +92,10 @@ export function prometheusUrlError(raw: string): string | undefined {
   }
   // The WHATWG parser reads http:host as http://host; Go's url.Parse gives no host.
   if (!u || !/^https?:\/\//i.test(v) || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.host === '') {
-    return 'Use an http(s) URL such as http://prometheus:9090';
+    return `Use an http(s) URL such as ${example}`;
   }
   if (u.username !== '' || u.password !== '') {
-    return 'Put the credentials in the Prometheus user and password fields, not in the URL';
+    return credentials;
   }
   return undefined;
 }
@@ -96,13 +113,21 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields, secureJsonData } = options;
   const catalog = jsonData.catalog ?? '';
   const validation = useCatalogValidation(options.uid, catalog);
+  // What the resources read: unsaved changes here are not checked yet. Secrets count by name only (typed or reset).
+  const draft = JSON.stringify({
+    jsonData,
+    secrets: Object.entries(secureJsonData ?? {})
+      .filter(([, v]) => !!v)
+      .map(([k]) => k),
+    secureJsonFields,
+  });
 
   const setJson = (patch: Partial<LagwatchOptions>) =>
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
 
   // Binds an Input to a string setting of jsonData.
   const text = (
-    key: 'githubUrl' | 'cacheTtl' | 'catalogPath' | 'ociCacheDir' | 'prometheusUrl' | 'prometheusUser'
+    key: 'githubUrl' | 'cacheTtl' | 'catalogPath' | 'ociCacheDir' | 'prometheusUrl' | 'prometheusUser' | 'eolUrl'
   ) => ({
     value: jsonData[key] ?? '',
     onChange: (e: ChangeEvent<HTMLInputElement>) => setJson({ [key]: e.currentTarget.value }),
@@ -145,6 +170,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
   const ttlInvalid = !!jsonData.cacheTtl && !GO_DURATION.test(jsonData.cacheTtl);
   const prometheusUrlProblem = prometheusUrlError(jsonData.prometheusUrl ?? '');
+  const eolUrlProblem = eolUrlError(jsonData.eolUrl ?? '');
   const prometheusUser = (jsonData.prometheusUser ?? '').trim();
   const authNote =
     prometheusUser && hasSecret('prometheusToken')
@@ -255,6 +281,25 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             {authNote}
           </Text>
         )}
+      </FieldSet>
+
+      <FieldSet label="Security and end of life">
+        <Box marginBottom={2}>
+          <Text element="p" color="secondary">
+            A service&apos;s <code>advisories:</code> in the catalog (ecosystem and package) gives the security metrics
+            (security fixes behind, security lag, security severity), read from GitHub&apos;s advisory database on the
+            GitHub API above; its <code>eol: product:</code> gives end of life and support left, read from
+            endoflife.date. The service check below shows which services have them.
+          </Text>
+        </Box>
+        <Field
+          label="End of life data URL"
+          description="Base URL of the endoflife.date API; only asked when a service names an eol product. Empty = https://endoflife.date"
+          invalid={!!eolUrlProblem}
+          error={eolUrlProblem}
+        >
+          <Input id="lagwatch-eol-url" width={60} placeholder={DEFAULT_EOL_URL} {...text('eolUrl')} />
+        </Field>
       </FieldSet>
 
       <FieldSet label="Verdict">
@@ -381,6 +426,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           <ValidationSummary validation={validation} />
         </Stack>
         <ValidationErrors validation={validation} />
+        <CatalogCheck uid={options.uid} version={options.version} draft={draft} />
+        <AddService uid={options.uid} catalog={catalog} onCatalogChange={onCatalogChange} />
       </FieldSet>
     </Stack>
   );

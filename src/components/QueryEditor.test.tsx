@@ -7,7 +7,7 @@ import { giveElementsASize } from '../testing/combobox';
 import { renderControlled, setupUser } from '../testing/controlled';
 import { fakeTemplateSrv } from '../testing/templateSrv';
 import { LagwatchQuery, ServicesResponse } from '../types';
-import { QueryEditor } from './QueryEditor';
+import { NO_LAST_HOP_WARNING, QueryEditor } from './QueryEditor';
 import { AnnotationQueryEditor } from './AnnotationQueryEditor';
 
 const SERVICES: ServicesResponse = {
@@ -39,8 +39,13 @@ const catalogLoaded = () => act(async () => {});
 
 const lastQuery = (onChange: jest.Mock): LagwatchQuery => onChange.mock.calls[onChange.mock.calls.length - 1][0];
 
-async function pick(user: ReturnType<typeof setupUser>, input: HTMLElement, option: string | RegExp) {
+/** Picks an option; `filter` is typed first, for options beyond what the virtualised menu renders. */
+async function pick(user: ReturnType<typeof setupUser>, input: HTMLElement, option: string | RegExp, filter?: string) {
   await user.click(input);
+  if (filter) {
+    // Replaces an earlier filter; user.type would click again and close the menu.
+    await user.keyboard(`{Control>}a{/Control}{Backspace}${filter}`);
+  }
   await user.click(await screen.findByRole('option', { name: option }));
 }
 
@@ -92,26 +97,31 @@ describe('QueryEditor', () => {
     expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'current', metrics: ['lag', 'chart_age'] });
   });
 
-  it('toggles the four event kinds of an events query and keeps at least one', async () => {
+  it('toggles the six event kinds of an events query and keeps at least one', async () => {
     const { onChange, user } = setup({ queryType: 'events' });
     const box = (name: RegExp) => screen.getByRole('checkbox', { name });
-    for (const name of [/Upstream releases/, /Chart releases/, /Deployed versions/, /Forecasts/]) {
+    const all = [/Upstream releases/, /Chart releases/, /Deployed versions/, /Forecasts/, /Advisories/, /End of life/];
+    for (const name of all) {
       expect(box(name)).toBeChecked();
     }
     expect(screen.getByText(/may lie after now/)).toBeInTheDocument();
+    expect(screen.getByText(/id, severity and fixed version/)).toBeInTheDocument();
     expect(screen.queryByText('Metrics')).not.toBeInTheDocument();
 
     await user.click(box(/Chart releases/));
-    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'deployed', 'forecast']);
-    await user.click(box(/Deployed versions/));
-    await user.click(box(/Forecasts/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'deployed', 'forecast', 'advisory', 'eol']);
+    for (const name of [/Deployed versions/, /Forecasts/, /Advisories/, /End of life/]) {
+      await user.click(box(name));
+    }
     expect(lastQuery(onChange).eventKinds).toEqual(['upstream']);
     expect(box(/Upstream releases/)).toBeDisabled();
 
-    await user.click(box(/Forecasts/));
-    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'forecast']);
-    await user.click(box(/Chart releases/));
-    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'chart', 'forecast']);
+    await user.click(box(/End of life/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'eol']);
+    await user.click(box(/Advisories/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['upstream', 'advisory', 'eol']);
+    await user.click(box(/Upstream releases/));
+    expect(lastQuery(onChange).eventKinds).toEqual(['advisory', 'eol']);
   });
 
   it('offers the deployed metrics in lag queries, and the verdict only in current queries', async () => {
@@ -120,14 +130,18 @@ describe('QueryEditor', () => {
     expect(await screen.findByRole('option', { name: /^Deployed versions behind/ })).toBeInTheDocument();
     expect(screen.getByRole('option', { name: /^Deployed lag/ })).toBeInTheDocument();
     expect(screen.getByRole('option', { name: /^Rollout lag/ })).toBeInTheDocument();
-    expect(screen.queryByRole('option', { name: /^Verdict/ })).not.toBeInTheDocument();
     await user.click(screen.getByRole('option', { name: /^Rollout lag/ }));
     expect(lastQuery(onChange).metrics).toEqual(['lag', 'rollout_lag']);
+    // The same filter that finds it in a current query below.
+    await user.click(screen.getByRole('combobox', { name: /Metrics/ }));
+    await user.keyboard('Verdict');
+    expect(screen.getByRole('combobox', { name: /Metrics/ })).toHaveValue('Verdict');
+    expect(screen.queryByRole('option', { name: /^Verdict/ })).not.toBeInTheDocument();
     await user.keyboard('{Escape}');
 
     await user.click(screen.getByRole('radio', { name: 'Current' }));
     expect(lastQuery(onChange).metrics).toEqual(['lag', 'rollout_lag']);
-    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Verdict/);
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Verdict/, 'Verdict');
     expect(lastQuery(onChange)).toEqual({
       refId: 'A',
       queryType: 'current',
@@ -201,14 +215,39 @@ describe('QueryEditor: what-if version', () => {
     expect(field()).toHaveValue('');
   });
 
-  it.each([['deployed_versions_behind'], ['deployed_lag'], ['rollout_lag']] as const)(
-    'is offered for a current query with %s',
-    async (metric) => {
-      setup({ queryType: 'current', metrics: ['lag', metric] });
-      await catalogLoaded();
-      expect(field()).toBeInTheDocument();
-    }
-  );
+  it('is offered once a deployed security or end-of-life metric is picked, not for the chart ones', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['lag'] });
+    await catalogLoaded();
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Security lag/, 'Security lag');
+    await user.keyboard('{Escape}');
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Support left/, 'Support left');
+    await user.keyboard('{Escape}');
+    expect(lastQuery(onChange).metrics).toEqual(['lag', 'security_lag', 'support_left']);
+    noField();
+    await pick(
+      user,
+      screen.getByRole('combobox', { name: /Metrics/ }),
+      /^Deployed security severity/,
+      'Deployed security severity'
+    );
+    await user.keyboard('{Escape}');
+    expect(lastQuery(onChange).metrics).toEqual(['lag', 'security_lag', 'support_left', 'deployed_security_severity']);
+    expect(field()).toBeInTheDocument();
+  });
+
+  it.each([
+    ['deployed_versions_behind'],
+    ['deployed_lag'],
+    ['rollout_lag'],
+    ['deployed_security_fixes_behind'],
+    ['deployed_security_lag'],
+    ['deployed_eol'],
+    ['deployed_support_left'],
+  ] as const)('is offered for a current query with %s', async (metric) => {
+    setup({ queryType: 'current', metrics: ['lag', metric] });
+    await catalogLoaded();
+    expect(field()).toBeInTheDocument();
+  });
 
   it('is not offered for a new (lag) query', async () => {
     setup();
@@ -239,9 +278,7 @@ describe('QueryEditor: what-if version', () => {
     const { onChange, user } = setup({ queryType: 'lag', metrics: ['lag'], deployedVersion: '0.12.3' });
     await catalogLoaded();
     expect(field()).toHaveValue('0.12.3');
-    expect(
-      screen.getByText('no selected metric uses it: add deployed versions behind, deployed lag or rollout lag')
-    ).toBeInTheDocument();
+    expect(screen.getByText(NO_LAST_HOP_WARNING)).toBeInTheDocument();
     await user.clear(field());
     await user.tab();
     expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', metrics: ['lag'] });

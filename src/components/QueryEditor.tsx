@@ -33,7 +33,7 @@ export type Props = QueryEditorProps<LagwatchDataSource, LagwatchQuery, Lagwatch
 export const SEVERAL_SERVICES_WARNING = 'applies to every service of this query';
 /** Under a stored what-if version that no selected metric of a lag or current query uses. */
 export const NO_LAST_HOP_WARNING =
-  'no selected metric uses it: add deployed versions behind, deployed lag or rollout lag';
+  'no selected metric uses it: add a deployed metric (deployed versions behind, deployed lag, rollout lag, deployed security or end of life)';
 
 const queryTypeOptions = QUERY_TYPES.map((t) => ({ label: t.label, value: t.value, description: t.hint }));
 const metricOption = (m: (typeof METRICS)[number]): ComboboxOption<string> => ({
@@ -197,7 +197,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
                   label={k.label}
                   description={k.hint}
                   value={eventKinds.includes(k.value)}
-                  // Unchecking the last kind would mean "all four" to the backend: keep one.
+                  // Unchecking the last kind would mean "all kinds" to the backend: keep one.
                   disabled={eventKinds.length === 1 && eventKinds[0] === k.value}
                   onChange={(e) => toggleKind(k.value, e.currentTarget.checked)}
                 />
