@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -72,12 +70,7 @@ func checkCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	counter := &requestCounter{next: http.DefaultTransport}
-	ghURL, _ := url.Parse(o.githubURL)
-	counter.githubHost = ghURL.Host
-	if pu, err := url.Parse(o.promURL); err == nil {
-		counter.promHost = pu.Host
-	}
+	counter := o.requestCounter()
 	services, src, code, ok := o.open("check", stderr, getenv, counter, 0)
 	if !ok {
 		return code

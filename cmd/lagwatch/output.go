@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -209,6 +210,22 @@ type requestCounter struct {
 
 	mu                                                         sync.Mutex
 	rest, notModified, graphql, helm, prom, e, advisories, eol int
+}
+
+// requestCounter counts the requests sent to the hosts the flags name
+// (--github-url, --prometheus-url, --eol-url); any other host is a chart
+// repository or registry.
+func (o *sourceOptions) requestCounter() *requestCounter {
+	return &requestCounter{next: http.DefaultTransport, githubHost: host(o.githubURL), promHost: host(o.promURL), eolHost: host(o.eolURL)}
+}
+
+// host is the host of a URL the flags checked, "" for none.
+func host(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Rebase counts the requests sent through base as well (sources.Rebaser:

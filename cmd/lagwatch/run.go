@@ -412,15 +412,7 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	counter := &requestCounter{next: http.DefaultTransport}
-	ghURL, _ := url.Parse(o.githubURL)
-	counter.githubHost = ghURL.Host
-	if pu, err := url.Parse(o.promURL); err == nil {
-		counter.promHost = pu.Host
-	}
-	if eu, err := url.Parse(o.eolURL); err == nil {
-		counter.eolHost = eu.Host
-	}
+	counter := o.requestCounter()
 	services, src, code, ok := o.open("report", stderr, getenv, counter, 0)
 	if !ok {
 		return code

@@ -76,6 +76,11 @@ func TestCheckSecurityInputsCLI(t *testing.T) {
 	if code != 1 || strings.Contains(out, "no fix from this data") {
 		t.Errorf("exit %d:\n%s\n%s", code, out, errOut)
 	}
+	// The requests to the --eol-url host count as endoflife.date, not as
+	// chart repository requests.
+	if !strings.Contains(errOut, "chart repositories and registries 1, endoflife.date 2\n") {
+		t.Errorf("request summary does not count the endoflife.date request:\n%s", errOut)
+	}
 }
 
 // The report's security cells on the fixtures at the time: late
