@@ -14,6 +14,7 @@ import (
 
 	"github.com/lagwatch/lagwatch/pkg/check"
 	"github.com/lagwatch/lagwatch/pkg/discover"
+	"github.com/lagwatch/lagwatch/pkg/quote"
 )
 
 type checkOptions struct {
@@ -196,7 +197,7 @@ func quoted(ss []string) []string {
 // single quotes.
 func yamlScalar(v string) string {
 	if strings.ContainsAny(v, `\^$()[]{}*?|:#'"`) {
-		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		return quote.YAML(v)
 	}
 	return v
 }

@@ -43,7 +43,7 @@ type Coverage struct {
 func coverageOf(c engine.Coverage) Coverage {
 	out := Coverage{Matched: c.Matched, Of: c.Of, Share: c.Share()}
 	for _, m := range c.Missing {
-		out.Missing = append(out.Missing, cut(m))
+		out.Missing = append(out.Missing, quote.Cut(m))
 	}
 	return out
 }
@@ -502,7 +502,7 @@ func leftOut(svc catalog.Service, ups []sources.Release, charts []sources.ChartV
 		}
 		g.Count++
 		if len(g.Examples) < 3 {
-			g.Examples = append(g.Examples, cut(example))
+			g.Examples = append(g.Examples, quote.Cut(example))
 		}
 	}
 	tagRe, _ := engine.CompilePattern(svc.Upstream.TagPattern)
@@ -565,15 +565,6 @@ func extract(re *regexp.Regexp, s string) (string, bool) {
 		return "", false
 	}
 	return m[1], true
-}
-
-// cut shortens an outside value for an example.
-func cut(s string) string {
-	r := []rune(s)
-	if len(r) > quote.MaxRunes {
-		return string(r[:quote.MaxRunes]) + "…"
-	}
-	return s
 }
 
 func quoteAll(ss []string) []string {

@@ -340,7 +340,7 @@ func EOLCandidates(chart, upstreamRepo string, meta sources.ChartVersion) []EOLC
 		if i := strings.Index(last, ":"); i >= 0 {
 			last = last[:i]
 		}
-		add(last, "image "+cut(im))
+		add(last, "image "+quote.Cut(im))
 	}
 	return out
 }

@@ -306,7 +306,7 @@ func (d *Discoverer) Repair(ctx context.Context, svc catalog.Service, charts []s
 	u := fixed.Upstream
 	return &check.Repair{Service: fixed, Coverage: p.Coverage,
 		Evidence: fmt.Sprintf("named by the chart's %s; %s with tagPattern %s keeps %d of %d; %d of the last %d chart versions match",
-			strings.Join(p.Candidates[p.best].From, ", "), u.Source, yamlQuoted(u.TagPattern), p.Candidates[p.best].inferred.Kept, p.Candidates[p.best].inferred.Fetched, p.Coverage.Matched, p.Coverage.Of)}
+			strings.Join(p.Candidates[p.best].From, ", "), u.Source, quote.YAML(u.TagPattern), p.Candidates[p.best].inferred.Kept, p.Candidates[p.best].inferred.Fetched, p.Coverage.Matched, p.Coverage.Of)}
 }
 
 // one proposes an entry for one chart: its upstream, then its security inputs.
@@ -633,20 +633,20 @@ func YAML(r Result) string {
 		}
 		fmt.Fprintf(&b, "  - name: %s\n    maintainer: %s\n    upstream:\n      repo: %s\n      source: %s\n", s.Name, s.Maintainer, s.Upstream.Repo, s.Upstream.Source)
 		if s.Upstream.TagPattern != "" {
-			fmt.Fprintf(&b, "      tagPattern: %s\n", yamlQuoted(s.Upstream.TagPattern))
+			fmt.Fprintf(&b, "      tagPattern: %s\n", quote.YAML(s.Upstream.TagPattern))
 		}
 		if s.Upstream.Prereleases {
 			b.WriteString("      prereleases: true\n")
 		}
-		fmt.Fprintf(&b, "    chart:\n      repository: %s\n      name: %s\n      versionFrom: %s\n", yamlQuoted(s.Chart.Repository), yamlQuoted(s.Chart.Name), s.Chart.VersionFrom)
+		fmt.Fprintf(&b, "    chart:\n      repository: %s\n      name: %s\n      versionFrom: %s\n", quote.YAML(s.Chart.Repository), quote.YAML(s.Chart.Name), s.Chart.VersionFrom)
 		if d := s.Deployed; d != nil && d.Prometheus != nil {
-			fmt.Fprintf(&b, "    deployed:\n      prometheus:\n        query: %s\n        label: %s\n", yamlQuoted(d.Prometheus.Query), d.Prometheus.Label)
+			fmt.Fprintf(&b, "    deployed:\n      prometheus:\n        query: %s\n        label: %s\n", quote.YAML(d.Prometheus.Query), d.Prometheus.Label)
 		}
 		if a := s.Advisories; a != nil {
-			fmt.Fprintf(&b, "    advisories:\n      ecosystem: %s\n      package: %s\n", a.Ecosystem, yamlQuoted(a.Package.Names[0])) // discovery proposes one
+			fmt.Fprintf(&b, "    advisories:\n      ecosystem: %s\n      package: %s\n", a.Ecosystem, quote.YAML(a.Package.Names[0])) // discovery proposes one
 		}
 		if e := s.EOL; e != nil {
-			fmt.Fprintf(&b, "    eol:\n      product: %s\n", yamlQuoted(e.Product))
+			fmt.Fprintf(&b, "    eol:\n      product: %s\n", quote.YAML(e.Product))
 		}
 	}
 	if n == 0 {
@@ -674,6 +674,3 @@ func YAML(r Result) string {
 
 // comment keeps outside text on one comment line.
 func comment(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// yamlQuoted writes a YAML single-quoted scalar.
-func yamlQuoted(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

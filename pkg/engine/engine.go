@@ -236,12 +236,7 @@ func SuggestTagPattern(tags []string) (pattern string, kept int) {
 
 // yamlQuote writes a pattern as a YAML single-quoted string, as a catalog
 // holds it (no backslash escapes), cut to quote.MaxRunes characters.
-func yamlQuote(p string) string {
-	if r := []rune(p); len(r) > quote.MaxRunes {
-		p = string(r[:quote.MaxRunes]) + "…"
-	}
-	return "'" + strings.ReplaceAll(p, "'", "''") + "'"
-}
+func yamlQuote(p string) string { return quote.YAML(quote.Cut(p)) }
 
 // createdProblem says why a chart's created value gave no time, as the cause
 // of a notice, and the value to name as its example.

@@ -2,7 +2,10 @@
 // YAML key, a server's message) for error messages and notices.
 package quote
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // MaxRunes is how much of an outside value a message quotes.
 const MaxRunes = 80
@@ -16,3 +19,16 @@ func Value(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// Cut shortens s to MaxRunes characters, marking the cut with "…", for an
+// outside value shown as an example.
+func Cut(s string) string {
+	if r := []rune(s); len(r) > MaxRunes {
+		return string(r[:MaxRunes]) + "…"
+	}
+	return s
+}
+
+// YAML writes s as a YAML single-quoted scalar, the way a catalog holds a
+// pattern: no backslash escapes, a quote doubled. It does not cut s.
+func YAML(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
