@@ -508,7 +508,7 @@ func leftOut(svc catalog.Service, ups []sources.Release, charts []sources.ChartV
 	tagRe, _ := engine.CompilePattern(svc.Upstream.TagPattern)
 	appRe, _ := engine.CompilePattern(svc.Chart.VersionPattern)
 	for _, r := range ups {
-		raw, ok := extract(tagRe, r.Tag)
+		raw, ok := engine.Extract(tagRe, r.Tag)
 		if !ok {
 			add(causeOutsidePattern, r.Tag)
 			continue
@@ -544,7 +544,7 @@ func leftOut(svc catalog.Service, ups []sources.Release, charts []sources.ChartV
 			add(causeChartNoValue, c.Version)
 			continue
 		}
-		raw, ok := extract(appRe, value)
+		raw, ok := engine.Extract(appRe, value)
 		if _, err := engine.ParseVersion(raw); !ok || err != nil {
 			add(causeChartValue, c.Version+" ("+value+")")
 		}
@@ -554,17 +554,6 @@ func leftOut(svc catalog.Service, ups []sources.Release, charts []sources.ChartV
 		out = append(out, *groups[c])
 	}
 	return out
-}
-
-func extract(re *regexp.Regexp, s string) (string, bool) {
-	if re == nil {
-		return s, true
-	}
-	m := re.FindStringSubmatch(s)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
 }
 
 func quoteAll(ss []string) []string {

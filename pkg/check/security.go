@@ -232,7 +232,7 @@ func Packaged(versionFrom, versionPattern string, charts []sources.ChartVersion,
 		if versionFrom == catalog.FromVersion {
 			val = c.Version
 		}
-		raw, ok := extract(re, val)
+		raw, ok := engine.Extract(re, val)
 		if _, err := engine.ParseVersion(raw); ok && err == nil {
 			out = append(out, raw)
 		}

@@ -70,7 +70,7 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 	tl := &Timeline{FromVersion: spec.FromVersion}
 	unmatched := 0
 	for _, r := range ups {
-		raw, ok := extract(tagRe, r.Tag)
+		raw, ok := Extract(tagRe, r.Tag)
 		if !ok {
 			unmatched++
 			continue
@@ -149,7 +149,7 @@ func Build(spec Spec, ups []sources.Release, charts []sources.ChartVersion) (*Ti
 			noValue = append(noValue, c.Version)
 			continue
 		}
-		raw, ok := extract(appRe, value)
+		raw, ok := Extract(appRe, value)
 		if !ok {
 			noPat = append(noPat, value)
 			continue
@@ -267,7 +267,9 @@ func CompilePattern(p string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-func extract(re *regexp.Regexp, s string) (string, bool) {
+// Extract is what pattern re captures of s (a tag, an appVersion): its one
+// group, or s itself when re is nil; false when re does not match.
+func Extract(re *regexp.Regexp, s string) (string, bool) {
 	if re == nil {
 		return s, true
 	}
