@@ -76,6 +76,12 @@ export interface LagwatchOptions extends DataSourceJsonData {
   ociBudget?: number;
   /** Directory on the Grafana server that keeps OCI manifests between restarts. */
   ociCacheDir?: string;
+  /**
+   * Hosts (HOST or HOST:PORT, comma- or space-separated) a registry may name as
+   * its token realm besides its own host and registrable domain; read by
+   * ParseTokenHosts in pkg/sources/oci, mirrored by src/tokenHosts.ts.
+   */
+  ociTokenHosts?: string;
   /** http(s) URL of the Prometheus that knows the deployed versions, e.g. http://prometheus:9090; empty = none. */
   prometheusUrl?: string;
   /** Basic-auth user of that Prometheus; its password is secureJsonData.prometheusPassword. */

@@ -272,6 +272,25 @@ describe('ConfigEditor: OCI registries', () => {
     await user.type(screen.getByLabelText(/OCI cache directory/), '/var/lib/lagwatch/oci');
     expect(last(onOptionsChange).jsonData).toEqual({ ociBudget: 50, ociCacheDir: '/var/lib/lagwatch/oci' });
   });
+
+  it('writes the token hosts to jsonData as typed', async () => {
+    const { onOptionsChange, user } = setup();
+    await user.type(screen.getByLabelText(/OCI token hosts/), 'auth.example.com, login.example.net:8443');
+    expect(last(onOptionsChange).jsonData).toEqual({ ociTokenHosts: 'auth.example.com, login.example.net:8443' });
+    expect(screen.getByLabelText(/OCI token hosts/)).not.toHaveAttribute('aria-invalid', 'true');
+    expect(screen.queryByText(/not a host name/)).not.toBeInTheDocument();
+  });
+
+  it.each([
+    ['auth.example.com https://auth.example.com/token', '"https://auth.example.com/token" is not a host name or HOST:PORT'],
+    ['auth.example.com/token', '"auth.example.com/token" is not a host name or HOST:PORT'],
+    ['auth.example.com:https', '"auth.example.com:https" is not a host name or HOST:PORT'],
+    ['ok.example.com,169.254.169.254', '"169.254.169.254" is a link-local or non-unicast address, never a token service'],
+    ['[fe80::1]:443', '"[fe80::1]:443" is a link-local or non-unicast address, never a token service'],
+  ])('flags the token hosts %j, naming the entry the backend refuses', (ociTokenHosts, message) => {
+    setup(settings({ jsonData: { ociTokenHosts } }));
+    expect(screen.getByText(message)).toBeInTheDocument();
+  });
 });
 
 describe('ConfigEditor: deployed versions (Prometheus)', () => {

@@ -17,6 +17,7 @@ import {
 import React, { ChangeEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { EXAMPLE_CATALOG } from '../exampleCatalog';
+import { tokenHostsError } from '../tokenHosts';
 import { AddService } from './AddService';
 import { CatalogCheck } from './CatalogCheck';
 import {
@@ -127,7 +128,15 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
   // Binds an Input to a string setting of jsonData.
   const text = (
-    key: 'githubUrl' | 'cacheTtl' | 'catalogPath' | 'ociCacheDir' | 'prometheusUrl' | 'prometheusUser' | 'eolUrl'
+    key:
+      | 'githubUrl'
+      | 'cacheTtl'
+      | 'catalogPath'
+      | 'ociCacheDir'
+      | 'ociTokenHosts'
+      | 'prometheusUrl'
+      | 'prometheusUser'
+      | 'eolUrl'
   ) => ({
     value: jsonData[key] ?? '',
     onChange: (e: ChangeEvent<HTMLInputElement>) => setJson({ [key]: e.currentTarget.value }),
@@ -171,6 +180,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const ttlInvalid = !!jsonData.cacheTtl && !GO_DURATION.test(jsonData.cacheTtl);
   const prometheusUrlProblem = prometheusUrlError(jsonData.prometheusUrl ?? '');
   const eolUrlProblem = eolUrlError(jsonData.eolUrl ?? '');
+  const tokenHostsProblem = tokenHostsError(jsonData.ociTokenHosts ?? '');
   const prometheusUser = (jsonData.prometheusUser ?? '').trim();
   const authNote =
     prometheusUser && hasSecret('prometheusToken')
@@ -235,6 +245,19 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           description="Optional directory on the Grafana server that keeps manifests between restarts (checked against their digests)."
         >
           <Input id="lagwatch-oci-cache-dir" width={60} placeholder="/var/lib/lagwatch/oci" {...text('ociCacheDir')} />
+        </Field>
+        <Field
+          label="OCI token hosts"
+          description="Optional. Hosts (HOST or HOST:PORT, separated by commas or spaces) a registry may name as its token service besides its own host and domain (Docker Hub's auth.docker.io needs nothing). Any other token service is refused."
+          invalid={!!tokenHostsProblem}
+          error={tokenHostsProblem}
+        >
+          <Input
+            id="lagwatch-oci-token-hosts"
+            width={60}
+            placeholder="auth.registry.example.com, login.example.net:8443"
+            {...text('ociTokenHosts')}
+          />
         </Field>
       </FieldSet>
 
