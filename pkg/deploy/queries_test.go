@@ -266,6 +266,7 @@ func TestDashboardQueries(t *testing.T) {
 		for _, sel := range selections {
 			t.Run(q.where+"/"+sel.name, func(t *testing.T) {
 				model := interpolate(t, q.target, sel)
+				skipUnwired(t, model)
 				dr := runQuery(t, ds, model, tr, time.Hour, 1000)
 				if dr.Error != nil {
 					t.Fatalf("rejected: %v (query %v)", dr.Error, model)
@@ -585,6 +586,7 @@ type ruleRun struct {
 // annotations use, and applies the threshold.
 func runRule(t *testing.T, ds *plugin.Datasource, r alertRule, model map[string]any, at time.Time) ruleRun {
 	t.Helper()
+	skipUnwired(t, model)
 	q := r.lagwatchQuery(t)
 	tr := backend.TimeRange{
 		From: at.Add(-time.Duration(q.RelativeTimeRange.From) * time.Second),
@@ -599,7 +601,6 @@ func runRule(t *testing.T, ds *plugin.Datasource, r alertRule, model map[string]
 		t.Fatalf("not numeric-multi: %v", err)
 	}
 	metric := strSlice(model["metrics"])[0]
-	threshold := r.threshold(t)
 	run := ruleRun{values: map[string]*float64{}}
 	seen := map[string]bool{}
 	for _, f := range dr.Frames {
@@ -629,7 +630,7 @@ func runRule(t *testing.T, ds *plugin.Datasource, r alertRule, model map[string]
 			if x, ok := v.ConcreteAt(0); ok {
 				n := x.(float64)
 				run.values[svc] = &n
-				if n > threshold {
+				if r.fires(t, n) {
 					run.firing = append(run.firing, svc)
 				}
 			}
