@@ -2,12 +2,14 @@ package deploy
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
@@ -222,5 +224,152 @@ func TestRunDocSecurityInputs(t *testing.T) {
 		if p := s.EOLProduct(); p != "" && !strings.Contains(doc, "`"+p+"`") {
 			t.Errorf("docs/run.md does not name %s's endoflife.date product `%s`", s.Name, p)
 		}
+	}
+}
+
+// ollama0132 is a catalog of the otwld Ollama chart twice, both running a
+// pinned Ollama 0.1.32: once with the advisories of the default catalog's
+// entry, once without any security or end-of-life input.
+func ollama0132(t *testing.T, helmURL string) string {
+	t.Helper()
+	cat, err := catalog.Parse(readFile(t, "provisioning/catalog/homelab-stack.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref []string
+	for _, s := range cat.Services {
+		if r, ok := s.AdvisoryRef(); ok && s.Name == "ollama" {
+			ref = r.Packages
+		}
+	}
+	if len(ref) == 0 {
+		t.Fatal("the default catalog's ollama names no advisories")
+	}
+	svc := func(name, extra string) string {
+		return `  - name: ` + name + `
+    maintainer: community
+    upstream:
+      repo: ollama/ollama
+      source: tags
+      tagPattern: '^v(\d+\.\d+\.\d+)$'
+    chart:
+      repository: ` + helmURL + `/otwld__ollama-helm
+      name: ollama
+    deployed:
+      version: "0.1.32"
+` + extra
+	}
+	return "services:\n" + svc("ollama", "    advisories:\n      ecosystem: go\n      package: ["+strings.Join(ref, ", ")+"]\n") + svc("ollama-without-inputs", "")
+}
+
+// v0134 is when Ollama 0.1.34, the fix of Probllama (GHSA-8hqg-whrw-pv92,
+// published 2024-06-13T16:06:51Z in the fixture), was tagged
+// (testdata/fixtures/real/ollama__ollama/tags.tsv).
+var v0134 = time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)
+
+// TestSecurityRuleOnOllama0132 runs the provisioned security rule, and the
+// current deployed_security_lag and deployed_security_fixes_behind, on a
+// pinned Ollama 0.1.32 against the fake GitHub's advisories (golang/vulndb)
+// at three times: before Probllama's advisory (nothing counts: 0, OK), late
+// June 2024 (Probllama, high, fix out for 52 days: fires) and 2025-09-30
+// (the critical GHSA-93jv-pvg8-hf3v, published 15 months after its fix, and
+// four others: fires). The same service without advisories stays null at
+// every time: NoData, never OK.
+func TestSecurityRuleOnOllama0132(t *testing.T) {
+	st := fakes.NewStack(t)
+	dir, err := fixtures.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := newDatasourceOn(t, ollama0132(t, st.Helm.URL()), st.GitHub.URL(), st.Prometheus.URL(),
+		map[string]any{"eolUrl": fakes.NewEOL(t, dir).URL()})
+	rule := ruleByUID(t, alertRules(t), "lagwatch-deployed-security-fix")
+	current := func(t *testing.T, metric string, at time.Time) map[string]*float64 {
+		t.Helper()
+		m := maps.Clone(rule.lagwatchQuery(t).Model)
+		m["metrics"] = []any{metric}
+		return runRule(t, ds, rule, m, at).values
+	}
+	for _, c := range []struct {
+		at         time.Time
+		severity   float64
+		fixes      float64
+		fixedSince time.Time // zero: security_lag 0
+		fires      bool
+		why        string
+	}{
+		{time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC), 0, 0, time.Time{}, false, "Probllama is not published yet; GHSA-5jx5-hqx5-2vrj (< 0.1.29) does not affect 0.1.32"},
+		{time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC), 3, 1, v0134, true, "Probllama (high) counts; its fix 0.1.34 has been out since 2024-05-07"},
+		{time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC), 4, 5, v0134, true, "GHSA-93jv-pvg8-hf3v (critical, < 0.1.34) published 2025-08-11; with Probllama, GHSA-846m, GHSA-95j2 and GHSA-v464 (fixed by 0.4.0, the first release at or above 0.4.0-ci1)"},
+	} {
+		t.Run(c.at.Format(time.DateOnly), func(t *testing.T) {
+			m := maps.Clone(rule.lagwatchQuery(t).Model)
+			m["services"] = []string{"ollama", "ollama-without-inputs"}
+			run := runRule(t, ds, rule, m, c.at)
+			sev := run.values["ollama"]
+			if sev == nil || *sev != c.severity {
+				t.Errorf("ollama deployed_security_severity %v, want %v (%s)", sev, c.severity, c.why)
+			}
+			if got := slices.Contains(run.firing, "ollama"); got != c.fires {
+				t.Errorf("ollama fires %v, want %v (%s)", got, c.fires, c.why)
+			}
+			if v, ok := run.values["ollama-without-inputs"]; !ok || v != nil {
+				t.Errorf("ollama-without-inputs: value %v (present %v), want a null instance (NoData)", v, ok)
+			}
+			lag := current(t, "deployed_security_lag", c.at)
+			want := 0.0
+			if !c.fixedSince.IsZero() {
+				want = c.at.Sub(c.fixedSince).Seconds()
+			}
+			if v := lag["ollama"]; v == nil || *v != want {
+				t.Errorf("ollama deployed_security_lag %v, want %v s", v, want)
+			}
+			if c.fires && want <= 7*86400 {
+				t.Errorf("the case fires with a fix out for only %v s: not the issue's example", want)
+			}
+			if v := current(t, "deployed_security_fixes_behind", c.at)["ollama"]; v == nil || *v != c.fixes {
+				t.Errorf("ollama deployed_security_fixes_behind %v, want %v", v, c.fixes)
+			}
+			if lag["ollama-without-inputs"] != nil {
+				t.Errorf("ollama-without-inputs: deployed_security_lag %v, want null", *lag["ollama-without-inputs"])
+			}
+		})
+	}
+}
+
+// TestEOLRulesOnCompose runs the end-of-life and support rules in the compose
+// world (Prometheus 3.5.0 and Grafana 12.4.10 running, their endoflife.date
+// products from the real fixtures): the 3.5 cycle of Prometheus ends
+// 2026-07-31, Grafana 12.4 on 2027-05-24. At composeAt (2026-08-01)
+// Prometheus is past its end (eol fires, support does not: −1 day); 16 days
+// before, its support ends within 30 days (support fires, eol does not).
+func TestEOLRulesOnCompose(t *testing.T) {
+	w := newComposeWorld(t)
+	rules := alertRules(t)
+	eolRule, support := ruleByUID(t, rules, "lagwatch-deployed-eol"), ruleByUID(t, rules, "lagwatch-deployed-support-30d")
+	prometheusEnd := time.Date(2026, 7, 31, 0, 0, 0, 0, time.UTC)
+	before := composeAt.Add(-16 * day)
+	for _, c := range []struct {
+		rule   alertRule
+		at     time.Time
+		firing []string
+		value  map[string]float64
+	}{
+		{eolRule, composeAt, []string{"prometheus"}, map[string]float64{"prometheus": 1, "grafana": 0}},
+		{eolRule, before, nil, map[string]float64{"prometheus": 0, "grafana": 0}},
+		{support, composeAt, nil, map[string]float64{"prometheus": prometheusEnd.Sub(composeAt).Seconds()}},
+		{support, before, []string{"prometheus"}, map[string]float64{"prometheus": prometheusEnd.Sub(before).Seconds()}},
+	} {
+		t.Run(c.rule.UID+"/"+c.at.Format(time.DateOnly), func(t *testing.T) {
+			run := runRule(t, w.ds, c.rule, c.rule.lagwatchQuery(t).Model, c.at)
+			if !slices.Equal(run.firing, c.firing) {
+				t.Errorf("firing for %v, want %v", run.firing, c.firing)
+			}
+			for svc, want := range c.value {
+				if v := run.values[svc]; v == nil || *v != want {
+					t.Errorf("%s: %v, want %v", svc, v, want)
+				}
+			}
+		})
 	}
 }
