@@ -2,11 +2,13 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -371,5 +373,104 @@ func TestEOLRulesOnCompose(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecurityRow: the dashboard's "Security and support" row draws every
+// security and end-of-life metric, for the chart and for what runs; the
+// severity reads as words in the severity colours; the support panel turns
+// orange where the support rule fires; the advisory and end-of-life
+// annotation layers are drawn on the row's time series.
+func TestSecurityRow(t *testing.T) {
+	d := loadDashboard(t)
+	row := rowPanels(t, d, "Security and support")
+	ids := map[int]bool{}
+	drawn := map[string]string{} // metric -> panel type
+	var severity, support *panel
+	for i, p := range row {
+		ids[p.ID] = true
+		lagwatchRef(t, "panel "+p.Title, p.Datasource)
+		for _, tg := range p.Targets {
+			ms := strSlice(tg["metrics"])
+			for _, m := range ms {
+				drawn[m] = p.Type
+			}
+			// Each panel shows one metric for the chart and for what runs.
+			if len(ms) != 2 || "deployed_"+ms[0] != ms[1] {
+				t.Errorf("panel %q: metrics %v, want a metric and its deployed_ twin", p.Title, ms)
+			}
+			switch {
+			case slices.Contains(ms, "security_severity"):
+				severity = &row[i]
+			case slices.Contains(ms, "support_left"):
+				support = &row[i]
+			}
+		}
+	}
+	for _, m := range securityMetrics {
+		if drawn[m] == "" {
+			t.Errorf("the row does not draw %s", m)
+		}
+	}
+	for _, m := range []string{"security_fixes_behind", "security_lag"} {
+		if drawn[m] != "timeseries" {
+			t.Errorf("%s is drawn as %q, want a time series (it has a history)", m, drawn[m])
+		}
+	}
+	if severity == nil || support == nil {
+		t.Fatal("no severity or support panel")
+	}
+	var sev struct {
+		Mappings []struct {
+			Type    string `json:"type"`
+			Options map[string]struct {
+				Text  string `json:"text"`
+				Color string `json:"color"`
+			} `json:"options"`
+		} `json:"mappings"`
+	}
+	raw, _ := json.Marshal(fieldDefaults(t, *severity))
+	_ = json.Unmarshal(raw, &sev)
+	colours := map[string]bool{}
+	for code, word := range []string{"none", "low", "medium", "high", "critical"} {
+		var got string
+		for _, m := range sev.Mappings {
+			if o, ok := m.Options[strconv.Itoa(code)]; ok && m.Type == "value" {
+				got = o.Text
+				colours[o.Color] = true
+			}
+		}
+		if got != word {
+			t.Errorf("severity %d reads %q, want %q", code, got, word)
+		}
+	}
+	if len(colours) != 5 {
+		t.Errorf("severity colours %v, want five distinct", colours)
+	}
+	_, params := ruleByUID(t, alertRules(t), "lagwatch-deployed-support-30d").evaluator(t)
+	raw, _ = json.Marshal(fieldDefaults(t, *support)["thresholds"])
+	if !strings.Contains(string(raw), `"color":"orange","value":0`) || !strings.Contains(string(raw), fmt.Sprintf(`"value":%d`, int(params[1]))) {
+		t.Errorf("support panel thresholds %s: want orange from 0 to the support rule's %v s", raw, params[1])
+	}
+	for _, k := range securityEventKinds {
+		found := false
+		for _, a := range d.Annotations.List {
+			if !slices.Equal(strSlice(a.Target["eventKinds"]), []string{k}) {
+				continue
+			}
+			found = true
+			if a.Filter == nil || a.Filter.Exclude || len(a.Filter.IDs) == 0 {
+				t.Errorf("annotation %s: want it on the security row's panels (filter %+v)", a.Name, a.Filter)
+				continue
+			}
+			for _, id := range a.Filter.IDs {
+				if !ids[id] {
+					t.Errorf("annotation %s: drawn on panel %d, outside the security row", a.Name, id)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no annotation layer of %s events", k)
+		}
 	}
 }
