@@ -72,9 +72,13 @@ var columns = []struct {
 	{"DELAY MEDIAN", func(r row) string { return days(r["delay_median"]) }},
 	{"DELAY P90", func(r row) string { return days(r["delay_p90"]) }},
 	{"OPEN", func(r row) string { return integer(r["open_releases"]) }},
+	{"SECURITY", func(r row) string { return security(r, "") }},
+	{"EOL", func(r row) string { return endOfLife(r, "") }},
 	{"DEPLOYED", func(r row) string { return orDash(r.str("deployed")) }},
 	{"DEPLOYED LAG", func(r row) string { return days(r["deployed_lag"]) }},
 	{"ROLLOUT LAG", func(r row) string { return days(r["rollout_lag"]) }},
+	{"DEPLOYED SECURITY", func(r row) string { return security(r, "deployed_") }},
+	{"DEPLOYED EOL", func(r row) string { return endOfLife(r, "deployed_") }},
 	{"VERDICT", func(r row) string { return orDash(r.str("verdict")) }},
 	{"NEXT SHIP", func(r row) string { return date(r["next_expected_ship"]) }},
 	{"OVERDUE", func(r row) string { return integer(r["overdue_releases"]) }},
@@ -123,6 +127,46 @@ func orDash(s string) string {
 	return s
 }
 
+// severityWords are the words of the severity codes (engine.Severity).
+var severityWords = []string{"none", "low", "medium", "high", "critical"}
+
+// security is the compact security cell: "0" when no released fix is
+// missing, else "2 high 51d" (fixes behind, the highest severity, how long
+// the oldest missing fix has been out); "-" when null. prefix is "" for the
+// chart, "deployed_" for the last hop.
+func security(r row, prefix string) string {
+	n, ok := r[prefix+"security_fixes_behind"].(int64)
+	switch {
+	case !ok:
+		return "-"
+	case n == 0:
+		return "0"
+	}
+	sev := "-"
+	if c, ok := r[prefix+"security_severity"].(int64); ok && c >= 0 && int(c) < len(severityWords) {
+		sev = severityWords[c]
+	}
+	return fmt.Sprintf("%d %s %s", n, sev, days(r[prefix+"security_lag"]))
+}
+
+// endOfLife is the compact end-of-life cell: the cycle's EOL date, with
+// "ended" once it has passed; "no date" for a cycle that has not ended and
+// has no date; "-" when null.
+func endOfLife(r row, prefix string) string {
+	flag, ok := r[prefix+"eol"].(int64)
+	if !ok {
+		return "-"
+	}
+	d := date(r[prefix+"eol_date"])
+	switch {
+	case d == "-":
+		return "no date"
+	case flag == 1:
+		return d + " ended"
+	}
+	return d
+}
+
 func integer(v any) string {
 	if n, ok := v.(int64); ok {
 		return fmt.Sprint(n)
@@ -167,8 +211,30 @@ type requestCounter struct {
 	rest, notModified, graphql, helm, prom, e, advisories, eol int
 }
 
+// Rebase counts the requests sent through base as well (sources.Rebaser:
+// redirects of public content followed to a CDN).
+func (c *requestCounter) Rebase(base http.RoundTripper) http.RoundTripper {
+	return rebased{c, base}
+}
+
+type rebased struct {
+	c    *requestCounter
+	base http.RoundTripper
+}
+
+func (r rebased) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	r.c.count(req, resp, err)
+	return resp, err
+}
+
 func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.next.RoundTrip(req)
+	c.count(req, resp, err)
+	return resp, err
+}
+
+func (c *requestCounter) count(req *http.Request, resp *http.Response, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -192,7 +258,6 @@ func (c *requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		c.e++
 	}
-	return resp, err
 }
 
 // followedSummary names the hosts that public content (Helm indexes, OCI
@@ -218,7 +283,7 @@ func (c *requestCounter) summary() string {
 	if c.advisories > 0 {
 		advisories = fmt.Sprintf(", %d for advisories", c.advisories)
 	}
-	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304%s), GitHub GraphQL %d, Helm repositories %d",
+	s := fmt.Sprintf("requests: GitHub REST %d (%d answered 304%s), GitHub GraphQL %d, chart repositories and registries %d",
 		c.rest, c.notModified, advisories, c.graphql, c.helm)
 	if c.prom > 0 {
 		s += fmt.Sprintf(", Prometheus %d", c.prom)

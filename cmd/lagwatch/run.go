@@ -403,7 +403,7 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	failed := 0
 	for _, r := range results {
 		if r.Timeline != nil { // why a row has "-" where a number was expected
-			for _, n := range r.Timeline.Explain(r.Timeline.At(o.at)) {
+			for _, n := range append(r.Timeline.Explain(r.Timeline.At(o.at)), frames.EOLNotices(r, o.at)...) {
 				fmt.Fprintf(stderr, "warning: %s: %s\n", r.Service.Name, n)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,7 +71,7 @@ func TestReportTable(t *testing.T) {
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	header := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), -1)
 	want := []string{"SERVICE", "MAINTAINER", "CHART", "PACKAGED", "UPSTREAM LATEST", "BEHIND", "LAG", "CHART AGE", "LAST CHART", "DELAY MEDIAN", "DELAY P90", "OPEN",
-		"DEPLOYED", "DEPLOYED LAG", "ROLLOUT LAG", "VERDICT", "NEXT SHIP", "OVERDUE"}
+		"SECURITY", "EOL", "DEPLOYED", "DEPLOYED LAG", "ROLLOUT LAG", "DEPLOYED SECURITY", "DEPLOYED EOL", "VERDICT", "NEXT SHIP", "OVERDUE"}
 	if strings.Join(header, "|") != strings.Join(want, "|") {
 		t.Errorf("header = %q, want %q", header, want)
 	}
@@ -103,6 +104,15 @@ func TestReportTable(t *testing.T) {
 	// ollama-oci's config blobs came from the registry's CDN: the summary names it.
 	if n := s.oci.RequestsTo("GET cdn blob"); n == 0 || !strings.Contains(errOut, fmt.Sprintf("redirects followed to other hosts %d (%s ×%d)", n, s.oci.CDNHost(), n)) {
 		t.Errorf("the request summary does not name the CDN (%d blobs from it):\n%s", n, errOut)
+	}
+	// and counts its requests with the others: Helm indexes, the registry's
+	// (the fake does not count its 401 answers) and the CDN's
+	var charts int
+	if m := regexp.MustCompile(`chart repositories and registries (\d+),`).FindStringSubmatch(errOut); m != nil {
+		charts, _ = strconv.Atoi(m[1])
+	}
+	if min := s.helm.Requests() + s.oci.Requests(); charts < min {
+		t.Errorf("the request summary counts %d chart requests, the fakes received at least %d:\n%s", charts, min, errOut)
 	}
 }
 
@@ -258,13 +268,13 @@ func TestReportLastHop(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	for service, want := range map[string][]string{
-		// DEPLOYED, DEPLOYED LAG, ROLLOUT LAG, VERDICT, NEXT SHIP, OVERDUE
-		"ollama":       {"0.11.10", "17d", "12d", "chart keeps up", "2025-10-02", "0"},
-		"chromadb":     {"-", "-", "-", "possibly abandoned", "2025-10-13", "6"}, // 1.0.21: the earliest p50 still ahead
-		"gpu-operator": {"25.3.3", "12d", "11d", "chart keeps up", "-", "0"},
+		// DEPLOYED, DEPLOYED LAG, ROLLOUT LAG, DEPLOYED SECURITY, DEPLOYED EOL, VERDICT, NEXT SHIP, OVERDUE
+		"ollama":       {"0.11.10", "17d", "12d", "-", "-", "chart keeps up", "2025-10-02", "0"},
+		"chromadb":     {"-", "-", "-", "-", "-", "possibly abandoned", "2025-10-13", "6"}, // 1.0.21: the earliest p50 still ahead
+		"gpu-operator": {"25.3.3", "12d", "11d", "-", "-", "chart keeps up", "-", "0"},
 	} {
 		row := tableRow(t, out, service)
-		if got := row[len(row)-6:]; strings.Join(got, "|") != strings.Join(want, "|") {
+		if got := row[len(row)-8:]; strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("%s: %q, want %q", service, got, want)
 		}
 	}
@@ -320,14 +330,15 @@ func TestReportCatalogMistakes(t *testing.T) {
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	for _, svc := range []string{"ollama-from-version", "ollama-no-match"} {
 		row := tableRow(t, out, svc)
-		// upstream latest, behind, lag; deployed lag, rollout lag
-		for _, i := range []int{4, 5, 6, 13, 14} {
+		// upstream latest, behind, lag; security, eol; deployed lag, rollout
+		// lag, deployed security, deployed eol
+		for _, i := range []int{4, 5, 6, 12, 13, 15, 16, 17, 18} {
 			if row[i] != "-" {
 				t.Errorf("%s: column %d = %q, want -: %q", svc, i, row[i], row)
 			}
 		}
-		if row[12] != "0.11.10" || row[15] != "no data" {
-			t.Errorf("%s: deployed %q, verdict %q, want 0.11.10 (what runs is known) and no data", svc, row[12], row[15])
+		if row[14] != "0.11.10" || row[19] != "no data" {
+			t.Errorf("%s: deployed %q, verdict %q, want 0.11.10 (what runs is known) and no data", svc, row[14], row[19])
 		}
 	}
 	if row := tableRow(t, out, "chromadb-no-pattern"); row[5] != "11" {

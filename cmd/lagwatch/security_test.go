@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
 
@@ -39,4 +42,83 @@ func TestReportCountsSecurityRequests(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, `--eol-url: "ftp://x" is not an http(s) URL`) {
 		t.Errorf("bad --eol-url: exit %d:\n%s", code, errOut)
 	}
+}
+
+// The report's security cells on the fixtures at the issue's time: late
+// June 2024, Ollama runs 0.1.32 and is one released fix behind (Probllama,
+// GHSA-8hqg-whrw-pv92, fixed in 0.1.34 on 2024-05-07T17:48:32Z, 51 days
+// earlier), at the fixture's severity; the chart is not; no jaeger cycle
+// matches 0.x: "-". The JSON rows carry the same numbers as the table.
+func TestReportSecurity(t *testing.T) {
+	st := fakes.NewStack(t)
+	eolFake := fakes.NewEOL(t, fakes.FixturesDir())
+	catalog := strings.Replace(st.Catalog, `    deployed:
+      version: "0.11.10"`, `    deployed:
+      version: "0.1.32"
+    advisories: {ecosystem: go, package: [github.com/ollama/ollama, github.com/jmorganca/ollama]}
+    eol: {product: jaeger}`, 1)
+	path := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(path, []byte(catalog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"report", "--catalog", path, "--at", "2024-06-28T00:00:00Z", "--github-url", st.GitHub.URL(), "--eol-url", eolFake.URL(), "--services", "ollama,chromadb"}
+	code, out, errOut := runCLI(t, withToken, args...)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	sev := fixtureSeverity(t, "GHSA-8hqg-whrw-pv92")
+	lag := time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC).Sub(time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)).Seconds()
+	row := tableRow(t, out, "ollama")
+	// SECURITY, EOL, ..., DEPLOYED SECURITY, DEPLOYED EOL
+	if got, want := []string{row[12], row[13], row[17], row[18]}, []string{"0", "-", "1 " + severityWords[sev] + " 51d", "-"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("ollama security cells %q, want %q\n%s", got, want, out)
+	}
+	if row := tableRow(t, out, "chromadb"); row[12] != "-" || row[13] != "-" {
+		t.Errorf("chromadb security cells %q %q, want - (it names neither input)", row[12], row[13])
+	}
+	code, out, errOut = runCLI(t, withToken, append(args, "--format", "json")...)
+	if code != 0 {
+		t.Fatalf("json: exit %d:\n%s", code, errOut)
+	}
+	var report struct {
+		Services []map[string]any `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatal(err)
+	}
+	r := report.Services[0]
+	for k, want := range map[string]any{"deployed_security_fixes_behind": 1.0, "deployed_security_severity": float64(sev), "deployed_security_lag": lag,
+		"deployed_advisories": "GHSA-8hqg-whrw-pv92", "security_fixes_behind": 0.0, "deployed_eol": nil, "eol_date": nil} {
+		if r[k] != want {
+			t.Errorf("json %s = %v, want %v", k, r[k], want)
+		}
+	}
+	if !strings.Contains(errOut, "no release cycle of endoflife.date product") {
+		t.Errorf("no notice saying why the end of life is null:\n%s", errOut)
+	}
+}
+
+// fixtureSeverity is the severity code of advisory id in the golang/vulndb
+// fixture the fake GitHub serves.
+func fixtureSeverity(t *testing.T, id string) engine.Severity {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(fakes.FixturesDir(), fakes.AdvisoriesFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var advs []struct {
+		ID       string `json:"ghsa_id"`
+		Severity string `json:"severity"`
+	}
+	if err := json.Unmarshal(body, &advs); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range advs {
+		if a.ID == id {
+			s, _ := engine.ParseSeverity(a.Severity)
+			return s
+		}
+	}
+	t.Fatalf("no advisory %s in the fixture", id)
+	return 0
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // Severity of an advisory as a code (lag-metrics.md, "Security fixes and end
-// of life"): 0 none (or unknown), 1 low, 2 medium (moderate), 3 high, 4 critical.
+// of life"): 0 none, 1 low, 2 medium (moderate), 3 high, 4 critical. GitHub's
+// "unknown" (no rating) reads as 0: such an advisory counts in
+// security_fixes_behind but never raises security_severity (docs/metrics.md).
 type Severity int
 
 // Severities.
@@ -148,12 +150,14 @@ type Affected struct {
 }
 
 // BuildAdvisories normalises the advisories of one service. A range or a
-// patched version that does not parse leaves that entry out, and an unknown
-// severity reads as 0: one notice for all of them, naming the advisory and
-// the value of at most three.
+// patched version that does not parse leaves that entry out, and a severity
+// word GitHub does not use reads as 0: one notice for all of them, naming the
+// advisory and the value of at most three. Advisories GitHub has not rated
+// ("unknown") read as 0 too, with a notice of their own: they count, but the
+// severity shown does not include them.
 func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 	var out []Advisory
-	var problems []string
+	var problems, unrated []string
 	for _, a := range raw {
 		sev, ok := ParseSeverity(a.Severity)
 		if !ok {
@@ -179,20 +183,35 @@ func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 		}
 		if len(adv.Affects) > 0 {
 			out = append(out, adv)
+			if ok && sev == SeverityNone {
+				unrated = append(unrated, a.ID)
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Published.Before(out[j].Published) })
+	var notices []string
 	switch {
 	case len(problems) == 1:
-		return out, problems
+		notices = problems
 	case len(problems) > 1:
 		more := ""
 		if len(problems) > 3 {
 			more = "; …"
 		}
-		return out, []string{fmt.Sprintf("%d advisory values do not read: %s%s", len(problems), strings.Join(problems[:min(3, len(problems))], "; "), more)}
+		notices = []string{fmt.Sprintf("%d advisory values do not read: %s%s", len(problems), strings.Join(problems[:min(3, len(problems))], "; "), more)}
 	}
-	return out, nil
+	if n := len(unrated); n > 0 {
+		more := ""
+		if n > 3 {
+			more = ", …"
+		}
+		what := "1 advisory has"
+		if n > 1 {
+			what = fmt.Sprintf("%d advisories have", n)
+		}
+		notices = append(notices, fmt.Sprintf("%s no severity rating on GitHub (\"unknown\"): %s%s; such advisories count in security_fixes_behind but do not raise security_severity", what, strings.Join(unrated[:min(3, n)], ", "), more))
+	}
+	return out, notices
 }
 
 // Security answers the security metrics of one service: its advisories

@@ -25,15 +25,25 @@ import (
 
 // metricNames maps Lagwatch metrics to Prometheus names and help texts.
 var metricNames = map[string][2]string{
-	models.MetricLag:                    {"lagwatch_lag_seconds", "How long the packaged version has been outdated: now minus the publish time of the oldest upstream release newer than it; 0 when current; absent when the packaged version cannot be compared with upstream (no upstream version, or a packaged version above every upstream one: see the notices of lagwatch report)."},
-	models.MetricVersionsBehind:         {"lagwatch_versions_behind", "Upstream releases published so far that are newer (semver) than the packaged version; absent when that cannot be compared."},
-	models.MetricDrift:                  {"lagwatch_drift_seconds", "Publish time of the newest upstream release minus that of the packaged one (libyear); absent when the packaged version is no upstream release."},
-	models.MetricChartAge:               {"lagwatch_chart_age_seconds", "Time since the chart last released anything."},
-	models.MetricIsCurrent:              {"lagwatch_is_current", "1 when no upstream release is newer than the packaged version, else 0; absent when that cannot be compared."},
-	models.MetricDeployedVersionsBehind: {"lagwatch_deployed_versions_behind", "Upstream releases published so far that are newer (semver) than the deployed version; absent when no deployed version is known."},
-	models.MetricDeployedLag:            {"lagwatch_deployed_lag_seconds", "Now minus the publish time of the oldest upstream release newer than the deployed version (the whole pipeline); 0 when none."},
-	models.MetricRolloutLag:             {"lagwatch_rollout_lag_seconds", "Now minus the time of the first chart shipping something newer than the deployed version (chart to cluster); 0 when none."},
-	models.MetricVerdict:                {"lagwatch_verdict", "Velocity verdict: 0 no data, 1 chart keeps up, 2 chart mostly keeps up, 3 chart lags: consider a native install, 4 possibly abandoned."},
+	models.MetricLag:                         {"lagwatch_lag_seconds", "How long the packaged version has been outdated: now minus the publish time of the oldest upstream release newer than it; 0 when current; absent when the packaged version cannot be compared with upstream (no upstream version, or a packaged version above every upstream one: see the notices of lagwatch report)."},
+	models.MetricVersionsBehind:              {"lagwatch_versions_behind", "Upstream releases published so far that are newer (semver) than the packaged version; absent when that cannot be compared."},
+	models.MetricDrift:                       {"lagwatch_drift_seconds", "Publish time of the newest upstream release minus that of the packaged one (libyear); absent when the packaged version is no upstream release."},
+	models.MetricChartAge:                    {"lagwatch_chart_age_seconds", "Time since the chart last released anything."},
+	models.MetricIsCurrent:                   {"lagwatch_is_current", "1 when no upstream release is newer than the packaged version, else 0; absent when that cannot be compared."},
+	models.MetricDeployedVersionsBehind:      {"lagwatch_deployed_versions_behind", "Upstream releases published so far that are newer (semver) than the deployed version; absent when no deployed version is known."},
+	models.MetricDeployedLag:                 {"lagwatch_deployed_lag_seconds", "Now minus the publish time of the oldest upstream release newer than the deployed version (the whole pipeline); 0 when none."},
+	models.MetricRolloutLag:                  {"lagwatch_rollout_lag_seconds", "Now minus the time of the first chart shipping something newer than the deployed version (chart to cluster); 0 when none."},
+	models.MetricSecurityFixesBehind:         {"lagwatch_security_fixes_behind", "Advisories of the upstream's package that affect the packaged version and whose fix upstream has released; absent when the service names no advisories."},
+	models.MetricSecurityLag:                 {"lagwatch_security_lag_seconds", "Now minus the release time of the oldest released fix missing from the packaged version; 0 when none; absent when the service names no advisories."},
+	models.MetricSecuritySeverity:            {"lagwatch_security_severity", "Highest severity of the advisories counted in lagwatch_security_fixes_behind: 0 none, 1 low, 2 medium, 3 high, 4 critical; absent when the service names no advisories."},
+	models.MetricEOL:                         {"lagwatch_eol", "1 when the packaged version's release cycle is past its end of life (endoflife.date), else 0; absent when the service names no eol product or the version has no cycle."},
+	models.MetricSupportLeft:                 {"lagwatch_support_left_seconds", "End of life of the packaged version's cycle minus now (negative after the end); absent when unknown."},
+	models.MetricDeployedSecurityFixesBehind: {"lagwatch_deployed_security_fixes_behind", "lagwatch_security_fixes_behind for the deployed version."},
+	models.MetricDeployedSecurityLag:         {"lagwatch_deployed_security_lag_seconds", "lagwatch_security_lag_seconds for the deployed version."},
+	models.MetricDeployedSecuritySeverity:    {"lagwatch_deployed_security_severity", "lagwatch_security_severity for the deployed version."},
+	models.MetricDeployedEOL:                 {"lagwatch_deployed_eol", "lagwatch_eol for the deployed version."},
+	models.MetricDeployedSupportLeft:         {"lagwatch_deployed_support_left_seconds", "lagwatch_support_left_seconds for the deployed version."},
+	models.MetricVerdict:                     {"lagwatch_verdict", "Velocity verdict: 0 no data, 1 chart keeps up, 2 chart mostly keeps up, 3 chart lags: consider a native install, 4 possibly abandoned."},
 }
 
 // serviceLabels are the labels of every series, as in the frames (the
@@ -97,20 +107,29 @@ func InstrumentTransport(next http.RoundTripper, requests *prometheus.CounterVec
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		resp, err := next.RoundTrip(req)
-		code := "0"
-		if err == nil {
-			code = strconv.Itoa(resp.StatusCode)
-		}
-		requests.WithLabelValues(req.URL.Host, code).Inc()
-		return resp, err
-	})
+	return instrumented{next: next, requests: requests}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+type instrumented struct {
+	next     http.RoundTripper
+	requests *prometheus.CounterVec
+}
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (t instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	code := "0"
+	if err == nil {
+		code = strconv.Itoa(resp.StatusCode)
+	}
+	t.requests.WithLabelValues(req.URL.Host, code).Inc()
+	return resp, err
+}
+
+// Rebase counts the requests of base too (sources.Rebaser: the redirects
+// of public content the allow-list follows to a CDN).
+func (t instrumented) Rebase(base http.RoundTripper) http.RoundTripper {
+	return instrumented{next: base, requests: t.requests}
+}
 
 // Refresh collects every service and replaces the snapshot.
 func (e *Exporter) Refresh(ctx context.Context) {

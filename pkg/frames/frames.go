@@ -87,13 +87,15 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 }
 
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
-	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric}
+	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric, Unit: metricUnit(metric)}
 	switch metric {
-	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag:
-		cfg.Unit = "s"
-	case models.MetricIsCurrent:
+	case models.MetricIsCurrent, models.MetricEOL, models.MetricDeployedEOL:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(1)
 		cfg.Min, cfg.Max = &min, &max
+	case models.MetricSecuritySeverity, models.MetricDeployedSecuritySeverity:
+		min, max := data.ConfFloat64(0), data.ConfFloat64(4)
+		cfg.Min, cfg.Max = &min, &max
+		cfg.Mappings = data.ValueMappings{severityMapping}
 	case models.MetricVerdict:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(4)
 		cfg.Min, cfg.Max = &min, &max
@@ -102,11 +104,32 @@ func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 	return cfg
 }
 
+// metricUnit is the Grafana unit of a metric on every frame: "s" for
+// durations, "" for counts and flags.
+func metricUnit(metric string) string {
+	switch metric {
+	case models.MetricLag, models.MetricDrift, models.MetricChartAge, models.MetricDeployedLag, models.MetricRolloutLag,
+		models.MetricSecurityLag, models.MetricSupportLeft, models.MetricDeployedSecurityLag, models.MetricDeployedSupportLeft:
+		return "s"
+	}
+	return ""
+}
+
 // verdictMapping shows a verdict code as the spec's words.
 var verdictMapping = func() data.ValueMapper {
 	m := data.ValueMapper{}
 	for i, v := range []engine.Verdict{engine.VerdictNoData, engine.VerdictKeepsUp, engine.VerdictMostlyKeep, engine.VerdictLags, engine.VerdictAbandoned} {
 		m[fmt.Sprint(v.Code())] = data.ValueMappingResult{Text: string(v), Color: verdictColors[v], Index: i}
+	}
+	return m
+}()
+
+// severityMapping shows a severity code as GitHub's word.
+var severityMapping = func() data.ValueMapper {
+	m := data.ValueMapper{}
+	colors := []string{"green", "blue", "yellow", "orange", "red"}
+	for s := engine.SeverityNone; s <= engine.SeverityCritical; s++ {
+		m[fmt.Sprint(int(s))] = data.ValueMappingResult{Text: s.String(), Color: colors[s], Index: int(s)}
 	}
 	return m
 }()
@@ -148,6 +171,19 @@ func value(r collector.Result, metric string, at time.Time, p engine.VerdictPara
 	tl := r.Timeline
 	switch {
 	case tl == nil:
+		return nil
+	case isSecOrEOL(metric):
+		st := tl.At(at)
+		x := packagedX(&st)
+		if models.IsLastHop(metric) {
+			x = nil
+			if r.Deployed != nil && st.LastHopKnown() {
+				x = r.Deployed.At(at)
+			}
+		}
+		if v, ok := newSecReader(r, false).number(metric, x, at); ok {
+			return &v
+		}
 		return nil
 	case models.IsLastHop(metric):
 		if r.Deployed == nil || !tl.At(at).LastHopKnown() {
@@ -297,9 +333,9 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 	}
 	maxPoints = min(maxPoints, MaxPointsPerSeries)
 	ticks := gridTicks(from, to, interval, maxPoints)
-	lastHop := make([]bool, len(metrics)) // looked up once, not at every point
+	lastHop, secMetric := make([]bool, len(metrics)), make([]bool, len(metrics)) // looked up once, not at every point
 	for j, m := range metrics {
-		lastHop[j] = models.IsLastHop(m)
+		lastHop[j], secMetric[j] = models.IsLastHop(m), isSecOrEOL(m)
 	}
 	var capNotice string
 	if maxPoints < asked {
@@ -325,7 +361,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		// with upstream, for the notices (engine.Explain).
 		var last, odd engine.State
 		if r.Timeline != nil {
-			events := r.Timeline.EventTimes(from, to)
+			events := append(r.Timeline.EventTimes(from, to), secEventTimes(r, metrics, from, to)...)
 			if withDeployed {
 				changes, folded := r.Deployed.GridChanges(from, to, ticks, MaxDeployedEvents)
 				events = append(events, changes...)
@@ -345,6 +381,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 			for j := range metrics {
 				slabs[j] = make([]float64, len(grid))
 			}
+			chartSec, hopSec := newSecReader(r, true), newSecReader(r, true)
 			r.Timeline.SweepEach(grid, func(i int, st *engine.State) {
 				last = *st
 				if st.Unknown != engine.UnknownNone && st.HasChart {
@@ -352,11 +389,18 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 				}
 				for j, m := range metrics {
 					v, ok := 0.0, false
-					if lastHop[j] {
+					switch {
+					case secMetric[j] && lastHop[j]:
+						if withDeployed && st.LastHopKnown() && known[i] {
+							v, ok = hopSec.number(m, hops[i].Version, st.At)
+						}
+					case secMetric[j]:
+						v, ok = chartSec.number(m, packagedX(st), st.At)
+					case lastHop[j]:
 						if withDeployed && st.LastHopKnown() {
 							v, ok = deployedNumber(hops[i], known[i], m)
 						}
-					} else {
+					default:
 						v, ok = metricNumber(*st, m)
 					}
 					switch {
@@ -377,7 +421,7 @@ func Lag(ctx context.Context, results []collector.Result, metrics []string, from
 		if dropped {
 			r.Notices = append(slices.Clip(r.Notices), fmt.Sprintf("more than %d release and deployment events in the time range: drawn on the regular grid only, steps may look late", MaxEventPoints))
 		}
-		explained := explain(r, last)
+		explained := append(explain(r, last), secNotices(r, metrics, last, to)...)
 		if last.Unknown == engine.UnknownNone && odd.Unknown != engine.UnknownNone {
 			if ex := explain(r, odd); len(ex) > 0 {
 				explained = append(ex[:1], explained...) // null earlier in the range: say why
@@ -421,7 +465,8 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 	for _, r := range results {
 		var explained []string
 		if r.Timeline != nil {
-			explained = r.Timeline.Explain(r.Timeline.At(at))
+			st := r.Timeline.At(at)
+			explained = append(r.Timeline.Explain(st), secNotices(r, metrics, st, at)...)
 		}
 		for _, m := range metrics {
 			if !hasSeries(r, m) {
@@ -438,180 +483,24 @@ func Current(results []collector.Result, metrics []string, at time.Time, p engin
 	return limitNotices(out)
 }
 
-// deployedVersion is what a service runs at t; nil when unknown.
-func deployedVersion(r collector.Result, t time.Time) fmt.Stringer {
-	if r.Deployed == nil {
-		return nil
-	}
-	if v := r.Deployed.At(t); v != nil {
-		return v
-	}
-	return nil
-}
-
-func seconds(d time.Duration) *float64 {
-	v := d.Seconds()
-	return &v
-}
-
-func str(v fmt.Stringer) string {
-	if v == nil {
-		return ""
-	}
-	return v.String()
-}
-
-// Status builds the status table: one row per service at time to, with the
-// packaging delays of the releases published in [from, to].
-func Status(results []collector.Result, from, to time.Time, p engine.VerdictParams) *data.Frame {
-	p = p.OrDefaults()
-	n := len(results)
-	var (
-		service, maintainer, chart, repo = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		chartVersion, packaged, latest   = make([]string, n), make([]string, n), make([]string, n)
-		behind, current, releases, open  = make([]*int64, n), make([]*int64, n), make([]*int64, n), make([]*int64, n)
-		lag, drift, age                  = make([]*float64, n), make([]*float64, n), make([]*float64, n)
-		median, p90, maxDelay            = make([]*float64, n), make([]*float64, n), make([]*float64, n)
-		lastChart                        = make([]*time.Time, n)
-		errs                             = make([]string, n)
-		// The last hop, the verdict and the forecast.
-		deployed, verdict                 = make([]string, n), make([]string, n)
-		depBehind, verdictCode, vReleases = make([]*int64, n), make([]*int64, n), make([]*int64, n)
-		depLag, rollout, vMedian, vP90    = make([]*float64, n), make([]*float64, n), make([]*float64, n), make([]*float64, n)
-		nextShip                          = make([]*time.Time, n)
-		overdue                           = make([]*int64, n)
-	)
-	f := data.NewFrame("status")
-	for i, r := range results {
-		service[i], maintainer[i], chart[i], repo[i] = r.Service.Name, r.Service.Maintainer, r.Service.Chart.Name, r.Service.Upstream.Repo
-		if r.Err != nil {
-			notices(f, r, nil)
-			errs[i] = r.Err.Error()
-			continue
-		}
-		st := r.Timeline.At(to)
-		notices(f, r, r.Timeline.Explain(st))
-		if st.UpstreamLatest != nil && st.Unknown == engine.UnknownNone {
-			latest[i] = st.UpstreamLatest.Version.String()
-		}
-		if st.HasChart {
-			chartVersion[i], packaged[i] = str(st.Chart.Version), str(st.Chart.App)
-			lc := st.LastChart
-			lastChart[i], age[i] = &lc, metricValue(st, models.MetricChartAge)
-		}
-		if st.Known() {
-			b, c := int64(st.VersionsBehind), int64(0)
-			if st.IsCurrent() {
-				c = 1
-			}
-			behind[i], current[i] = &b, &c
-			lag[i], drift[i] = metricValue(st, models.MetricLag), metricValue(st, models.MetricDrift)
-		}
-		ev := r.Timeline.VerdictAt(to, p)
-		code, rel := int64(ev.Verdict.Code()), int64(ev.Releases)
-		verdict[i], vReleases[i] = string(ev.Verdict), &rel
-		if st.Unknown != engine.UnknownNone {
-			if v := deployedVersion(r, to); v != nil {
-				deployed[i] = v.String() // what runs is known; how far behind it is, is not
-			}
-			continue // the verdict's code, packaging delays, forecasts and the last hop measure nothing then: null
-		}
-		verdictCode[i] = &code
-		s := engine.Summarize(r.Timeline.Delays(to), from, to)
-		cnt, op := int64(s.Count), int64(s.Open)
-		releases[i], open[i] = &cnt, &op
-		if s.Count > 0 {
-			median[i], p90[i], maxDelay[i] = seconds(s.Median), seconds(s.P90), seconds(s.Max)
-		}
-		if r.Deployed != nil {
-			if ds, ok := r.Timeline.DeployedAt(*r.Deployed, to); ok {
-				b := int64(ds.VersionsBehind)
-				deployed[i], depBehind[i], depLag[i], rollout[i] = ds.Version.String(), &b, seconds(ds.Lag), seconds(ds.RolloutLag)
-			}
-		}
-		if ev.Releases > 0 {
-			vMedian[i], vP90[i] = seconds(ev.DelayMedian), seconds(ev.DelayP90)
-		}
-		fcs, reason := r.Timeline.Forecasts(to, engine.DefaultForecastWindow)
-		if reason != "" {
-			f.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: r.Service.Name + ": " + reason})
-		}
-		if len(fcs) > 0 {
-			var od int64
-			for _, fc := range fcs {
-				if fc.Overdue {
-					od++
-				}
-			}
-			overdue[i] = &od
-			nextShip[i] = nextExpected(fcs, to)
-		} else if reason == "" {
-			var none int64
-			overdue[i] = &none // nothing open: nothing overdue
+// advisoryEvent is an advisory's publication: its id, severity and first
+// patched versions (the version field holds them, comma-separated; empty
+// when none is patched).
+func advisoryEvent(service string, a engine.Advisory) event {
+	var fixed, ranges []string
+	for _, aff := range a.Affects {
+		ranges = append(ranges, aff.Range.String())
+		if aff.Patched != nil && !slices.Contains(fixed, aff.Patched.String()) {
+			fixed = append(fixed, aff.Patched.String())
 		}
 	}
-	unit := func(fd *data.Field, u, display string) *data.Field {
-		return fd.SetConfig(&data.FieldConfig{Unit: u, DisplayNameFromDS: display})
+	fix := "no patched version"
+	if len(fixed) > 0 {
+		fix = "fixed in " + strings.Join(fixed, ", ")
 	}
-	f.Fields = append(f.Fields,
-		data.NewField("service", nil, service),
-		data.NewField("maintainer", nil, maintainer),
-		data.NewField("chart", nil, chart),
-		data.NewField("repo", nil, repo),
-		data.NewField("chart_version", nil, chartVersion),
-		data.NewField("packaged", nil, packaged),
-		data.NewField("upstream_latest", nil, latest),
-		data.NewField("versions_behind", nil, behind),
-		unit(data.NewField("lag", nil, lag), "s", "lag"),
-		unit(data.NewField("drift", nil, drift), "s", "drift"),
-		unit(data.NewField("chart_age", nil, age), "s", "chart age"),
-		data.NewField("last_chart_release", nil, lastChart),
-		data.NewField("is_current", nil, current),
-		data.NewField("releases", nil, releases),
-		unit(data.NewField("delay_median", nil, median), "s", "packaging delay median"),
-		unit(data.NewField("delay_p90", nil, p90), "s", "packaging delay p90"),
-		unit(data.NewField("delay_max", nil, maxDelay), "s", "packaging delay max"),
-		data.NewField("open_releases", nil, open),
-		data.NewField("deployed", nil, deployed),
-		data.NewField("deployed_versions_behind", nil, depBehind),
-		unit(data.NewField("deployed_lag", nil, depLag), "s", "deployed lag"),
-		unit(data.NewField("rollout_lag", nil, rollout), "s", "rollout lag"),
-		data.NewField("verdict", nil, verdict),
-		data.NewField("verdict_code", nil, verdictCode).SetConfig(&data.FieldConfig{Mappings: data.ValueMappings{verdictMapping}}),
-		data.NewField("verdict_releases", nil, vReleases),
-		unit(data.NewField("verdict_delay_median", nil, vMedian), "s", "verdict delay median"),
-		unit(data.NewField("verdict_delay_p90", nil, vP90), "s", "verdict delay p90"),
-		data.NewField("next_expected_ship", nil, nextShip),
-		data.NewField("overdue_releases", nil, overdue),
-		data.NewField("error", nil, errs),
-	)
-	if f.Meta == nil {
-		f.Meta = &data.FrameMeta{}
-	}
-	f.Meta.PreferredVisualization = data.VisTypeTable
-	limitNotices(data.Frames{f})
-	return f
-}
-
-// nextExpected is the next expected chart release at t: the earliest p50
-// still ahead of t; when every p50 has passed, the earliest p90 still ahead;
-// nil when all are overdue (overdue_releases counts them).
-func nextExpected(fcs []engine.Forecast, t time.Time) *time.Time {
-	var next *time.Time
-	for _, pick := range []func(engine.Forecast) time.Time{
-		func(f engine.Forecast) time.Time { return f.P50 },
-		func(f engine.Forecast) time.Time { return f.P90 },
-	} {
-		for _, fc := range fcs {
-			if at := pick(fc); !at.Before(t) && (next == nil || at.Before(*next)) {
-				next = &at
-			}
-		}
-		if next != nil {
-			return next
-		}
-	}
-	return nil
+	return event{a.Published, fmt.Sprintf("%s advisory %s (%s)", service, a.ID, a.Severity),
+		fmt.Sprintf("%s published: %s severity, affects %s, %s", a.ID, a.Severity, strings.Join(ranges, "; "), fix),
+		service, models.EventAdvisory, strings.Join(fixed, ",")}
 }
 
 type event struct {
@@ -672,6 +561,22 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 					fmt.Sprintf("%s %s, published %s, is not in a chart yet: likely shipped by %s (p50), by %s (p90), judging by the packaging delays of up to %d recent shipped releases",
 						s.Upstream.Repo, fc.Release.Tag, fc.Release.Time.Format(time.DateOnly), fc.P50.Format(time.DateOnly), fc.P90.Format(time.DateOnly), engine.DefaultForecastWindow),
 					s.Name, models.EventForecast, fc.Release.Version.String()})
+			}
+		}
+		if want[models.EventAdvisory] && r.Security != nil {
+			for _, a := range r.Security.Advisories() {
+				if in(a.Published) {
+					evs = append(evs, advisoryEvent(s.Name, a))
+				}
+			}
+		}
+		if want[models.EventEOL] && r.Cycles != nil {
+			for _, c := range r.Cycles.List() {
+				if !c.EOL.IsZero() && in(c.EOL) {
+					evs = append(evs, event{c.EOL, fmt.Sprintf("%s %s end of life", s.Name, c.Name),
+						fmt.Sprintf("cycle %s of endoflife.date product %s gets no more fixes from %s", c.Name, r.Cycles.Product, c.EOL.Format(time.DateOnly)),
+						s.Name, models.EventEOL, c.Name})
+				}
 			}
 		}
 		if want[models.EventChart] {

@@ -100,9 +100,22 @@ func TestLabelSetsUnique(t *testing.T) {
 		}
 		seen[key] = true
 	}
-	// Ollama all metrics; the others all but the three last-hop ones.
-	if want := len(rs)*len(models.Metrics) - 2*len(lastHop); len(seen) != want {
+	// Ollama all metrics; the others all but the last-hop ones (the
+	// security and end-of-life ones among them).
+	if want := len(rs)*len(models.Metrics) - 2*len(models.LastHopMetrics); len(seen) != want {
 		t.Errorf("%d label sets, want %d", len(seen), want)
+	}
+	// The same in a lag query over every metric with a history.
+	seen = map[string]bool{}
+	for _, f := range frames.Lag(context.Background(), rs, models.LagMetrics, ts("2025-09-01T00:00:00Z"), ts("2025-09-30T00:00:00Z"), time.Hour, 0) {
+		key := f.Fields[1].Labels.String()
+		if seen[key] {
+			t.Errorf("lag: two series with labels %s", key)
+		}
+		seen[key] = true
+	}
+	if want := len(rs)*len(models.LagMetrics) - 2*len(models.LastHopMetrics); len(seen) != want {
+		t.Errorf("lag: %d label sets, want %d", len(seen), want)
 	}
 }
 

@@ -30,6 +30,19 @@ const (
 	MetricDeployedVersionsBehind = "deployed_versions_behind"
 	MetricDeployedLag            = "deployed_lag"
 	MetricRolloutLag             = "rollout_lag"
+	// Security fixes and end of life (lag-metrics.md): null when the service
+	// names no advisories (no eol product), or the version has no cycle.
+	MetricSecurityFixesBehind = "security_fixes_behind"
+	MetricSecurityLag         = "security_lag"
+	MetricSecuritySeverity    = "security_severity"
+	MetricEOL                 = "eol"
+	MetricSupportLeft         = "support_left"
+	// Their last hop: the same with x = deployed(t).
+	MetricDeployedSecurityFixesBehind = "deployed_security_fixes_behind"
+	MetricDeployedSecurityLag         = "deployed_security_lag"
+	MetricDeployedSecuritySeverity    = "deployed_security_severity"
+	MetricDeployedEOL                 = "deployed_eol"
+	MetricDeployedSupportLeft         = "deployed_support_left"
 	// MetricVerdict is the velocity verdict coded 0–4 (engine.Verdict.Code);
 	// current queries only.
 	MetricVerdict = "verdict"
@@ -41,18 +54,29 @@ const (
 	EventChart    = "chart"
 	EventDeployed = "deployed" // the deployed version changed
 	EventForecast = "forecast" // expected ship time of an open upstream release
+	EventAdvisory = "advisory" // an advisory of the upstream's package published
+	EventEOL      = "eol"      // a release cycle's end of life
 )
 
 // QueryTypes and Metrics list the accepted values, in display order.
 var (
 	QueryTypes = []string{QueryLag, QueryCurrent, QueryStatus, QueryEvents}
 	Metrics    = []string{MetricLag, MetricVersionsBehind, MetricDrift, MetricChartAge, MetricIsCurrent,
-		MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag, MetricVerdict}
-	EventKinds = []string{EventUpstream, EventChart, EventDeployed, EventForecast}
+		MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag,
+		MetricSecurityFixesBehind, MetricSecurityLag, MetricSecuritySeverity, MetricEOL, MetricSupportLeft,
+		MetricDeployedSecurityFixesBehind, MetricDeployedSecurityLag, MetricDeployedSecuritySeverity, MetricDeployedEOL, MetricDeployedSupportLeft,
+		MetricVerdict}
+	EventKinds = []string{EventUpstream, EventChart, EventDeployed, EventForecast, EventAdvisory, EventEOL}
 	// CurrentOnlyMetrics have one value at a time, not a history.
 	CurrentOnlyMetrics = []string{MetricVerdict}
 	// LastHopMetrics read the deployed version.
-	LastHopMetrics = []string{MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag}
+	LastHopMetrics = []string{MetricDeployedVersionsBehind, MetricDeployedLag, MetricRolloutLag,
+		MetricDeployedSecurityFixesBehind, MetricDeployedSecurityLag, MetricDeployedSecuritySeverity, MetricDeployedEOL, MetricDeployedSupportLeft}
+	// SecurityMetrics read advisories, EOLMetrics end-of-life cycles: for the
+	// chart, then for the last hop.
+	SecurityMetrics = []string{MetricSecurityFixesBehind, MetricSecurityLag, MetricSecuritySeverity,
+		MetricDeployedSecurityFixesBehind, MetricDeployedSecurityLag, MetricDeployedSecuritySeverity}
+	EOLMetrics = []string{MetricEOL, MetricSupportLeft, MetricDeployedEOL, MetricDeployedSupportLeft}
 	// LagMetrics are the metrics of lag queries: all but the current-only ones.
 	LagMetrics = slices.Clip(Metrics[:len(Metrics)-len(CurrentOnlyMetrics)])
 )
@@ -213,3 +237,9 @@ func (q Query) NeedsDeployed() bool {
 
 // IsLastHop reports whether a metric reads the deployed version.
 func IsLastHop(metric string) bool { return contains(LastHopMetrics, metric) }
+
+// IsSecurity reports whether a metric reads advisories.
+func IsSecurity(metric string) bool { return contains(SecurityMetrics, metric) }
+
+// IsEOL reports whether a metric reads end-of-life cycles.
+func IsEOL(metric string) bool { return contains(EOLMetrics, metric) }

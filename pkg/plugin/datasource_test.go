@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/lagwatch/lagwatch/pkg/dataplanetest"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/models"
 )
 
 type env struct {
@@ -81,6 +82,20 @@ func TestAlertSeriesAreUnique(t *testing.T) {
 	}
 	if err := dataplanetest.CheckNumericMulti(dr.Frames); err == nil || !strings.Contains(err.Error(), "cannot tell the series apart") {
 		t.Errorf("labels without metric accepted: %v", err)
+	}
+	// Every metric, the security and end-of-life ones included: 5 services
+	// with each chart-side metric, the last hop for the two that say what
+	// they run, all label sets distinct.
+	all, _ := json.Marshal(map[string]any{"queryType": "current", "metrics": models.Metrics})
+	dr = e.query(t, string(all))
+	if dr.Error != nil {
+		t.Fatal(dr.Error)
+	}
+	if err := dataplanetest.CheckNumericMulti(dr.Frames); err != nil {
+		t.Fatal(err)
+	}
+	if want := 5*(len(models.Metrics)-len(models.LastHopMetrics)) + 2*len(models.LastHopMetrics); len(dr.Frames) != want {
+		t.Errorf("every metric: %d frames, want %d", len(dr.Frames), want)
 	}
 }
 

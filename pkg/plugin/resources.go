@@ -30,6 +30,16 @@ type serviceInfo struct {
 	Maintainer string `json:"maintainer"`
 	Repo       string `json:"repo"`
 	Chart      string `json:"chart"`
+	// Advisories says whether the catalog entry names advisories, EOLProduct
+	// its endoflife.date product ("" when none): which services can have
+	// security and end-of-life values.
+	Advisories bool   `json:"advisories"`
+	EOLProduct string `json:"eolProduct"`
+}
+
+func hasAdvisories(s catalog.Service) bool {
+	_, ok := s.AdvisoryRef()
+	return ok
 }
 
 type servicesResponse struct {
@@ -46,7 +56,8 @@ func (d *Datasource) handleServices(w http.ResponseWriter, _ *http.Request) {
 	out := servicesResponse{Services: []serviceInfo{}, Maintainers: []string{}}
 	seen := map[string]bool{}
 	for _, s := range d.catalog.Services {
-		out.Services = append(out.Services, serviceInfo{Name: s.Name, Maintainer: s.Maintainer, Repo: s.Upstream.Repo, Chart: s.Chart.Name})
+		out.Services = append(out.Services, serviceInfo{Name: s.Name, Maintainer: s.Maintainer, Repo: s.Upstream.Repo, Chart: s.Chart.Name,
+			Advisories: hasAdvisories(s), EOLProduct: s.EOLProduct()})
 		if !seen[s.Maintainer] {
 			seen[s.Maintainer] = true
 			out.Maintainers = append(out.Maintainers, s.Maintainer)

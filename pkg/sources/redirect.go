@@ -133,7 +133,7 @@ type Origin struct{ t *trail }
 // Track returns a context whose requests record the class of the address
 // they connect to, for Confine.
 func Track(ctx context.Context) (context.Context, Origin) {
-	if t, ok := ctx.Value(trailKey{}).(*trail); ok {
+	if t, _ := ctx.Value(trailKey{}).(*trail); t != nil {
 		return ctx, Origin{t}
 	}
 	t := &trail{}
@@ -209,10 +209,27 @@ func (e *RedirectRefusedError) Error() string {
 	return fmt.Sprintf("redirect to %q refused: %s", e.Host, e.Reason)
 }
 
+// Rebaser is a transport that wraps another (a request counter). The
+// guarded transports of AllowHosts are wrapped by the same wrapper as the
+// allow-listed requests (the next transport, when it is a Rebaser), so that
+// the requests of followed redirects are counted too.
+type Rebaser interface {
+	// Rebase returns the same wrapper around base.
+	Rebase(base http.RoundTripper) http.RoundTripper
+}
+
 // guarded returns the transport for chains whose origin is of class c: its
 // own connection pool (a connection made for a more trusted origin is never
-// reused), its dials checked by control.
+// reused), its dials checked by control; wrapped as next is (Rebaser).
 func (a *AllowHosts) guarded(c addrClass) http.RoundTripper {
+	t := a.guardedTransport(c)
+	if w, ok := a.next.(Rebaser); ok {
+		return w.Rebase(t)
+	}
+	return t
+}
+
+func (a *AllowHosts) guardedTransport(c addrClass) *http.Transport {
 	a.guardMu.Lock()
 	defer a.guardMu.Unlock()
 	if a.guards == nil {

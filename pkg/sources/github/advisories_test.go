@@ -14,10 +14,12 @@ import (
 
 var ollamaRef = sources.AdvisoryRef{Ecosystem: "go", Packages: []string{"github.com/ollama/ollama", "github.com/jmorganca/ollama"}}
 
-// The fixture's 16 advisories (15 of github.com/ollama/ollama, 1 of the
-// older jmorganca path) come through GitHub's cursor pagination, with and
-// without a token, newest first; a second call within the cache's hours asks
-// nothing, and a refresh after it is a 304.
+// The fixture's 16 advisories come through GitHub's cursor pagination, with
+// and without a token, newest first, with GitHub's severity words and
+// publication times; all name github.com/ollama/ollama (GitHub files
+// GHSA-5jx5-hqx5-2vrj there, where vulndb named the older jmorganca path),
+// so the second package's list is empty. A second call within the cache's
+// hours asks nothing, and a refresh after it is a 304.
 func TestAdvisoriesFromFakeGitHub(t *testing.T) {
 	for _, token := range []string{"", testToken} {
 		e := newEnv(t, token, false)
@@ -40,15 +42,25 @@ func TestAdvisoriesFromFakeGitHub(t *testing.T) {
 			}
 		}
 		p := byID["GHSA-8hqg-whrw-pv92"]
-		if p.CVE != "CVE-2024-37032" || p.Severity != "high" || !p.Published.Equal(time.Date(2024, 6, 13, 16, 6, 51, 0, time.UTC)) ||
+		if p.CVE != "CVE-2024-37032" || p.Severity != "medium" || !p.Published.Equal(time.Date(2024, 5, 31, 6, 30, 27, 0, time.UTC)) ||
 			len(p.Vulnerabilities) != 1 || p.Vulnerabilities[0] != (sources.AdvisoryVulnerability{Package: "github.com/ollama/ollama", Range: "< 0.1.34", Patched: "0.1.34"}) {
 			t.Errorf("Probllama: %+v", p)
 		}
-		if j := byID["GHSA-5jx5-hqx5-2vrj"]; len(j.Vulnerabilities) != 1 || j.Vulnerabilities[0].Package != "github.com/jmorganca/ollama" {
-			t.Errorf("jmorganca path: %+v", j)
+		if j := byID["GHSA-5jx5-hqx5-2vrj"]; len(j.Vulnerabilities) != 1 || j.Vulnerabilities[0].Package != "github.com/ollama/ollama" || j.Severity != "high" {
+			t.Errorf("GitHub's package for the DNS rebinding advisory: %+v", j)
 		}
-		if u := byID["GHSA-x99g-8v8j-25j2"]; len(u.Vulnerabilities) != 1 || u.Vulnerabilities[0].Patched != "" {
+		for _, a := range advs {
+			for _, v := range a.Vulnerabilities {
+				if v.Package == "github.com/jmorganca/ollama" {
+					t.Errorf("%s names the jmorganca path: GitHub's records do not", a.ID)
+				}
+			}
+		}
+		if u := byID["GHSA-x99g-8v8j-25j2"]; len(u.Vulnerabilities) != 1 || u.Vulnerabilities[0].Patched != "" || u.Vulnerabilities[0].Range != "<= 0.20.2" || u.Severity != "low" {
 			t.Errorf("no patched version: %+v", u)
+		}
+		if c := byID["GHSA-f6mr-38g8-39rg"]; c.Severity != "critical" || !c.Published.Equal(time.Date(2025, 12, 18, 18, 30, 30, 0, time.UTC)) {
+			t.Errorf("critical: %+v", c)
 		}
 		e.gh.ResetCounters()
 		if _, _, err := e.src.Advisories(context.Background(), ollamaRef); err != nil || e.gh.Requests() != 0 {
@@ -82,10 +94,10 @@ func TestAdvisoriesPaginationAndWithdrawn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(advs) != 16 { // 15 + the one naming two packages; not the withdrawn one
-		t.Errorf("%d advisories, want 16", len(advs))
+	if len(advs) != 17 { // the fixture's 16 + the one naming two packages; not the withdrawn one
+		t.Errorf("%d advisories, want 17", len(advs))
 	}
-	if n := e.gh.RequestsTo("/advisories"); n != 5 { // 17 matching, 4 a page
+	if n := e.gh.RequestsTo("/advisories"); n != 5 { // 18 matching, 4 a page
 		t.Errorf("%d pages read, want 5", n)
 	}
 	all, _, err := src.Advisories(context.Background(), sources.AdvisoryRef{Ecosystem: "go", Packages: []string{"github.com/ollama/ollama"}})
