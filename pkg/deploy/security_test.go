@@ -76,6 +76,7 @@ func TestSecurityNamesMatchBackend(t *testing.T) {
 // known not to be.
 var notInFixtures = map[string]string{
 	"eol:elasticsearch":                     "products/elasticsearch.md exists in endoflife-date/endoflife.date (snapshot a70eca3), not converted into a fixture",
+	"go:github.com/jmorganca/ollama":        "golang/vulndb GO-2024-2699 names it; GitHub's record of that advisory names github.com/ollama/ollama, so the fixture (GitHub's data) has none",
 	"go:github.com/NVIDIA/gpu-operator":     "golang/vulndb GO-2025-3992 and GO-2025-3998; the fixture holds the Ollama reports only",
 	"go:github.com/jaegertracing/jaeger":    "golang/vulndb GO-2022-0834; the fixture holds the Ollama reports only",
 	"maven:org.elasticsearch:elasticsearch": "GHSA-c77j-p484-h84m (github/advisory-database PR 2410); no maven fixture",
@@ -265,17 +266,17 @@ func ollama0132(t *testing.T, helmURL string) string {
 }
 
 // v0134 is when Ollama 0.1.34, the fix of Probllama (GHSA-8hqg-whrw-pv92,
-// published 2024-06-13T16:06:51Z in the fixture), was tagged
+// published 2024-05-31T06:30:27Z by GitHub), was tagged
 // (testdata/fixtures/real/ollama__ollama/tags.tsv).
 var v0134 = time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)
 
 // TestSecurityRuleOnOllama0132 runs the provisioned security rule, and the
 // current deployed_security_lag and deployed_security_fixes_behind, on a
 // pinned Ollama 0.1.32 against the fake GitHub's advisories (golang/vulndb)
-// at three times: before Probllama's advisory (nothing counts: 0, OK), late
-// June 2024 (Probllama, high, fix out for 52 days: fires) and 2025-09-30
-// (the critical GHSA-93jv-pvg8-hf3v, published 15 months after its fix, and
-// four others: fires). The same service without advisories stays null at
+// at four times: before Probllama's advisory (nothing counts: 0, OK), late
+// June 2024 (Probllama counts, fix out for 52 days, but GitHub rates it
+// moderate: no alert), mid-September 2024 (a high advisory: fires) and
+// 2025-09-30 (fires). The same service without advisories stays null at
 // every time: NoData, never OK.
 func TestSecurityRuleOnOllama0132(t *testing.T) {
 	st := fakes.NewStack(t)
@@ -300,9 +301,10 @@ func TestSecurityRuleOnOllama0132(t *testing.T) {
 		fires      bool
 		why        string
 	}{
-		{time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC), 0, 0, time.Time{}, false, "Probllama is not published yet; GHSA-5jx5-hqx5-2vrj (< 0.1.29) does not affect 0.1.32"},
-		{time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC), 3, 1, v0134, true, "Probllama (high) counts; its fix 0.1.34 has been out since 2024-05-07"},
-		{time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC), 4, 5, v0134, true, "GHSA-93jv-pvg8-hf3v (critical, < 0.1.34) published 2025-08-11; with Probllama, GHSA-846m, GHSA-95j2 and GHSA-v464 (fixed by 0.4.0, the first release at or above 0.4.0-ci1)"},
+		{time.Date(2024, 5, 20, 0, 0, 0, 0, time.UTC), 0, 0, time.Time{}, false, "Probllama is published on 2024-05-31; GHSA-5jx5-hqx5-2vrj (< 0.1.29) does not affect 0.1.32"},
+		{time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC), 2, 1, v0134, false, "Probllama counts, its fix out since 2024-05-07, but GitHub rates it moderate: not high or critical"},
+		{time.Date(2024, 9, 15, 0, 0, 0, 0, time.UTC), 3, 2, v0134, true, "GHSA-846m-99qv-67mg (high, < 0.1.47) published 2024-08-29, with Probllama"},
+		{time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC), 3, 4, v0134, true, "Probllama, GHSA-846m, GHSA-95j2 (high) and GHSA-93jv (moderate, published 15 months after its fix); GHSA-v464 has no patched version in GitHub's record"},
 	} {
 		t.Run(c.at.Format(time.DateOnly), func(t *testing.T) {
 			m := maps.Clone(rule.lagwatchQuery(t).Model)
