@@ -16,6 +16,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 	"github.com/lagwatch/lagwatch/pkg/models"
 	"github.com/lagwatch/lagwatch/pkg/sources"
+	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/helm"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
@@ -404,5 +405,78 @@ func TestColdStart100Services(t *testing.T) {
 	t.Logf("first warm refresh: REST %d (%d answered 304); second: REST %d (%d answered 304)", first.rest, first.notModified, second.rest, second.notModified)
 	if first.rest != 100 || first.graphql != 0 || second.rest != 100 || second.notModified != 100 {
 		t.Errorf("warm: first %+v, second %+v; want 100 page-1 requests, then 100 answered 304", first, second)
+	}
+}
+
+// TestRequestBudgetSecurity measures what the default catalog's advisories
+// and eol entries cost: one GitHub REST request per advisory package name
+// (each answers in one page) and one endoflife.date request per product,
+// cold; nothing within their cache times (hours); the release sources are
+// not read more for them.
+func TestRequestBudgetSecurity(t *testing.T) {
+	w := newBudgetWorld(t)
+	clk := &clock{t: time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)}
+	w.gh.SetClock(clk.now)
+	eolFake := fakes.NewEOL(t, fakes.FixturesDir())
+	col := w.collector(t, clk, "test-token")
+	gh, ok := col.Upstreams.(sources.AdvisorySource)
+	if !ok {
+		t.Fatal("the GitHub source does not read advisories")
+	}
+	es, err := eol.New(eol.Config{BaseURL: eolFake.URL(), Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col.Advisories, col.EOL = gh, es
+	packages, products := 0, map[string]bool{}
+	for _, s := range w.services {
+		if ref, ok := s.AdvisoryRef(); ok {
+			packages += len(ref.Packages)
+		}
+		if p := s.EOLProduct(); p != "" {
+			products[p] = true
+		}
+	}
+	if packages == 0 || len(products) == 0 {
+		t.Fatalf("the default catalog names %d advisory packages and %d eol products", packages, len(products))
+	}
+	run := func() (advisories, eolRequests int) {
+		w.gh.ResetCounters()
+		eolFake.ResetCounters()
+		w.measure(t, col)
+		return w.gh.RequestsTo("/advisories"), eolFake.Requests()
+	}
+	a, e := run()
+	t.Logf("cold: %d advisory requests for %d package names, %d endoflife.date requests for %d products", a, packages, e, len(products))
+	if a != packages {
+		t.Errorf("cold: %d advisory requests, want %d (one per package name)", a, packages)
+	}
+	// A product path without its trailing slash is redirected once.
+	if e < len(products) || e > 2*len(products) {
+		t.Errorf("cold: %d endoflife.date requests for %d products", e, len(products))
+	}
+	// A product the server does not know (elasticsearch has no fixture) is a
+	// failure, remembered briefly and asked again on the next refresh.
+	missing := 0
+	for p := range products {
+		if _, err := os.Stat(filepath.Join(fakes.FixturesDir(), filepath.FromSlash(fakes.EOLFixtures), p+".json")); err != nil {
+			missing++
+		}
+	}
+	for _, step := range []struct {
+		after    time.Duration
+		advisory int
+	}{
+		{time.Hour, 0},
+		{4 * time.Hour, 0},        // 5 hours after the cold read: inside the advisories' 6 hours
+		{2 * time.Hour, packages}, // 7 hours: one conditional request per package name
+	} {
+		clk.add(step.after)
+		a, e := run()
+		t.Logf("+%v: %d advisory requests, %d endoflife.date requests", step.after, a, e)
+		if a != step.advisory || e != missing {
+			t.Errorf("+%v: %d advisory and %d endoflife.date requests, want %d and %d (products within 12 hours: only the %d the server does not know)",
+				step.after, a, e, step.advisory, missing, missing)
+		}
 	}
 }

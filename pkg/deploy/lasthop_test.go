@@ -15,6 +15,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"github.com/lagwatch/lagwatch/pkg/plugin"
 	"github.com/lagwatch/lagwatch/pkg/sources/prometheus"
 	"go.yaml.in/yaml/v3"
@@ -170,19 +171,30 @@ func newComposeWorld(t *testing.T) composeWorld {
 		// What compose's Prometheus answers: one series per running version
 		// (max by (version)), scraped since the stack came up.
 		w.prom.Set(s.Deployed.Prometheus.Query, fakes.PromSeries{Labels: map[string]string{s.Deployed.Prometheus.Label: running}, From: composeUp})
-		entries = append(entries, entry{
+		e := entry{
 			"name": s.Name, "maintainer": s.Maintainer,
 			"upstream": entry{"repo": s.Upstream.Repo, "source": s.Upstream.Source, "tagPattern": s.Upstream.TagPattern},
 			"chart":    entry{"repository": "HELM_URL/" + folder, "name": s.Chart.Name},
 			"deployed": entry{"prometheus": entry{"query": s.Deployed.Prometheus.Query, "label": s.Deployed.Prometheus.Label}},
-		})
+		}
+		// The catalog's endoflife.date product, served by the fake
+		// endoflife.date from the real product files.
+		if p := s.EOLProduct(); p != "" {
+			e["eol"] = entry{"product": p}
+		}
+		entries = append(entries, e)
 	}
 	raw, err := yaml.Marshal(entry{"services": entries})
 	if err != nil {
 		t.Fatal(err)
 	}
 	gh, helm := fakes.NewGitHub(t, dir), fakes.NewHelm(t, dir)
-	w.ds = newDatasourceOn(t, strings.ReplaceAll(string(raw), "HELM_URL", helm.URL()), gh.URL(), w.prom.URL(), nil)
+	fixturesDir, err := fixtures.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ds = newDatasourceOn(t, strings.ReplaceAll(string(raw), "HELM_URL", helm.URL()), gh.URL(), w.prom.URL(),
+		map[string]any{"eolUrl": fakes.NewEOL(t, fixturesDir).URL()})
 	return w
 }
 

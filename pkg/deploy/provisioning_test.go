@@ -564,7 +564,7 @@ func TestDashboardStructure(t *testing.T) {
 			t.Errorf("annotation %s: no eventKinds (all four kinds in one colour)", a.Name)
 		}
 		for _, k := range kinds {
-			if !slices.Contains(models.EventKinds, k) {
+			if !knownEventKind(k) {
 				t.Errorf("annotation %s: event kind %q is not one of %v", a.Name, k, models.EventKinds)
 			}
 		}
@@ -585,7 +585,7 @@ func TestDashboardStructure(t *testing.T) {
 			t.Errorf("annotation %s: target %v follows neither $service/$maintainer nor $%s", a.Name, a.Target, pipelineVar)
 		}
 	}
-	for _, k := range []string{"upstream", "chart", "deployed", "forecast"} {
+	for _, k := range []string{"upstream", "chart", "deployed", "forecast", "advisory", "eol"} {
 		if !layers[k] {
 			t.Errorf("no annotation layer of %s events alone (layers %v)", k, layers)
 		}
@@ -636,7 +636,7 @@ func TestDashboardStructure(t *testing.T) {
 				t.Errorf("panel %q: query %v does not follow $service and $maintainer", p.Title, tg)
 			}
 			for _, m := range strSlice(tg["metrics"]) {
-				if !slices.Contains(models.Metrics, m) || (qt == "lag" && !slices.Contains(models.LagMetrics, m)) {
+				if !knownMetric(m) || (qt == "lag" && slices.Contains(models.CurrentOnlyMetrics, m)) {
 					t.Errorf("panel %q: metric %q in a %s query", p.Title, m, qt)
 				}
 			}
@@ -905,8 +905,9 @@ func alertFile(t *testing.T) (rules []alertRule, deleted []string) {
 	return rules, deleted
 }
 
-// threshold returns the rule's threshold (the condition's gt parameter).
-func (r alertRule) threshold(t *testing.T) float64 {
+// evaluator returns the rule's condition: a threshold expression's evaluator
+// type (gt, lt, within_range, outside_range) and its parameters.
+func (r alertRule) evaluator(t *testing.T) (typ string, params []float64) {
 	t.Helper()
 	for _, q := range r.Data {
 		if q.RefID != r.Condition {
@@ -917,19 +918,53 @@ func (r alertRule) threshold(t *testing.T) float64 {
 			t.Fatalf("rule %s: condition %s is not a threshold expression: %v", r.UID, r.Condition, q.Model)
 		}
 		ev, _ := conds[0].(map[string]any)["evaluator"].(map[string]any)
-		params, _ := ev["params"].([]any)
-		if ev["type"] != "gt" || len(params) != 1 {
+		typ, _ = ev["type"].(string)
+		raw, _ := ev["params"].([]any)
+		for _, p := range raw {
+			switch v := p.(type) {
+			case int:
+				params = append(params, float64(v))
+			case float64:
+				params = append(params, v)
+			default:
+				t.Fatalf("rule %s: evaluator parameter %v is not a number", r.UID, p)
+			}
+		}
+		want := map[string]int{"gt": 1, "lt": 1, "within_range": 2, "outside_range": 2}
+		if n, ok := want[typ]; !ok || len(params) != n {
 			t.Fatalf("rule %s: evaluator %v", r.UID, ev)
 		}
-		switch v := params[0].(type) {
-		case int:
-			return float64(v)
-		case float64:
-			return v
-		}
+		return typ, params
 	}
 	t.Fatalf("rule %s: no condition %s", r.UID, r.Condition)
-	return 0
+	return "", nil
+}
+
+// threshold returns the threshold of a gt rule.
+func (r alertRule) threshold(t *testing.T) float64 {
+	t.Helper()
+	typ, params := r.evaluator(t)
+	if typ != "gt" {
+		t.Fatalf("rule %s: evaluator %s, want gt", r.UID, typ)
+	}
+	return params[0]
+}
+
+// fires applies the rule's evaluator to a value as Grafana's threshold
+// expression does (ranges are exclusive at both ends).
+func (r alertRule) fires(t *testing.T, v float64) bool {
+	t.Helper()
+	typ, p := r.evaluator(t)
+	switch typ {
+	case "gt":
+		return v > p[0]
+	case "lt":
+		return v < p[0]
+	case "within_range":
+		return v > p[0] && v < p[1]
+	default: // outside_range
+		return v < p[0] || v > p[1]
+	}
 }
 
 // ruleWant is what each provisioned rule asks: a current query of one
@@ -938,6 +973,8 @@ type ruleWant struct {
 	metric, maintainer string
 	services           []string // nil: every service
 	threshold          float64
+	evaluator          string // "" is gt
+	params             []float64
 	title              string // a part of the title
 }
 
@@ -949,6 +986,11 @@ func wantRules(t *testing.T) map[string]ruleWant {
 		"lagwatch-chart-possibly-abandoned": {metric: "verdict", threshold: 3, title: "possibly abandoned"},
 		// Every service: only those that say what runs have the series.
 		"lagwatch-deployed-lag-30d": {metric: "deployed_lag", threshold: 30 * 86400, title: "Running version behind upstream for more than 30 days"},
+		// Severity codes 0..4: above 2 is high (3) and critical (4).
+		"lagwatch-deployed-security-fix": {metric: "deployed_security_severity", threshold: 2, title: "A released fix for a high or critical advisory is missing from what you run"},
+		"lagwatch-deployed-eol":          {metric: "deployed_eol", threshold: 0, title: "past its end of life"},
+		// 0 < support_left < 30 days: after the end, the end-of-life rule.
+		"lagwatch-deployed-support-30d": {metric: "deployed_support_left", evaluator: "within_range", params: []float64{0, 30 * 86400}, title: "ends within 30 days"},
 	}
 }
 
@@ -1001,6 +1043,9 @@ func TestAlertRulesStructure(t *testing.T) {
 				}
 				// One metric: every series keeps its own label set (service,
 				// metric), and each service is one alert instance.
+				if !knownMetric(w.metric) {
+					t.Errorf("rule %s: metric %s is not one the backend lists", r.UID, w.metric)
+				}
 				if q.Model["queryType"] != "current" || !slices.Equal(strSlice(q.Model["metrics"]), []string{w.metric}) {
 					t.Errorf("rule %s: model %v, want a current query of %s", r.UID, q.Model, w.metric)
 				}
@@ -1021,8 +1066,11 @@ func TestAlertRulesStructure(t *testing.T) {
 		if len(r.Data) != 3 || r.Data[1].Model["type"] != "reduce" || r.Data[1].Model["reducer"] != "last" || r.Condition != r.Data[2].RefID {
 			t.Errorf("rule %s: want A (Lagwatch), B (reduce last), C (threshold, the condition)", r.UID)
 		}
-		if got := r.threshold(t); got != w.threshold {
-			t.Errorf("rule %s: threshold %v, want %v", r.UID, got, w.threshold)
+		switch typ, params := r.evaluator(t); {
+		case w.evaluator == "" && (typ != "gt" || params[0] != w.threshold):
+			t.Errorf("rule %s: %s %v, want gt %v", r.UID, typ, params, w.threshold)
+		case w.evaluator != "" && (typ != w.evaluator || !slices.Equal(params, w.params)):
+			t.Errorf("rule %s: %s %v, want %s %v", r.UID, typ, params, w.evaluator, w.params)
 		}
 		if r.For == "" || r.NoDataState == "" || r.ExecErrState == "" || r.Title == "" {
 			t.Errorf("rule %s: for, noDataState, execErrState and title are required", r.UID)

@@ -266,6 +266,7 @@ func TestDashboardQueries(t *testing.T) {
 		for _, sel := range selections {
 			t.Run(q.where+"/"+sel.name, func(t *testing.T) {
 				model := interpolate(t, q.target, sel)
+				skipUnwired(t, model)
 				dr := runQuery(t, ds, model, tr, time.Hour, 1000)
 				if dr.Error != nil {
 					t.Fatalf("rejected: %v (query %v)", dr.Error, model)
@@ -585,6 +586,7 @@ type ruleRun struct {
 // annotations use, and applies the threshold.
 func runRule(t *testing.T, ds *plugin.Datasource, r alertRule, model map[string]any, at time.Time) ruleRun {
 	t.Helper()
+	skipUnwired(t, model)
 	q := r.lagwatchQuery(t)
 	tr := backend.TimeRange{
 		From: at.Add(-time.Duration(q.RelativeTimeRange.From) * time.Second),
@@ -599,7 +601,6 @@ func runRule(t *testing.T, ds *plugin.Datasource, r alertRule, model map[string]
 		t.Fatalf("not numeric-multi: %v", err)
 	}
 	metric := strSlice(model["metrics"])[0]
-	threshold := r.threshold(t)
 	run := ruleRun{values: map[string]*float64{}}
 	seen := map[string]bool{}
 	for _, f := range dr.Frames {
@@ -629,7 +630,7 @@ func runRule(t *testing.T, ds *plugin.Datasource, r alertRule, model map[string]
 			if x, ok := v.ConcreteAt(0); ok {
 				n := x.(float64)
 				run.values[svc] = &n
-				if n > threshold {
+				if r.fires(t, n) {
 					run.firing = append(run.firing, svc)
 				}
 			}
@@ -658,9 +659,13 @@ func TestAlertRuleQueries(t *testing.T) {
 		name string
 		ds   *plugin.Datasource
 		at   time.Time
-		// services: those the world knows; firing: by rule uid.
+		// services: those the world knows; firing: by rule uid; nulls: by
+		// rule uid, the services whose value is null because their catalog
+		// entry names no input of the rule's metric (no advisories, no eol
+		// product): NoData.
 		services []string
 		firing   map[string][]string
+		nulls    map[string][]string
 	}
 	worlds := []world{
 		{"fixtures", fixturesDS, evalAt, []string{"ollama", "chromadb", "vllm-stack", "gpu-operator", "ollama-oci"}, map[string][]string{
@@ -671,11 +676,24 @@ func TestAlertRuleQueries(t *testing.T) {
 			// Series for ollama and gpu-operator only (the others name no
 			// deployed version): 17.0 and 12.2 days behind.
 			"lagwatch-deployed-lag-30d": nil,
+		}, map[string][]string{
+			// The fixtures catalog names no advisories and no eol product.
+			"lagwatch-deployed-security-fix": {"gpu-operator", "ollama"},
+			"lagwatch-deployed-eol":          {"gpu-operator", "ollama"},
+			"lagwatch-deployed-support-30d":  {"gpu-operator", "ollama"},
 		}},
 		{"compose", compose.ds, composeAt, []string{"prometheus", "grafana"}, map[string][]string{
 			"lagwatch-chart-lag-14d":            nil,                       // the charts ship the newest release
 			"lagwatch-chart-possibly-abandoned": nil,                       // newest charts 58 days old
 			"lagwatch-deployed-lag-30d":         {"grafana", "prometheus"}, // both run a version 92 days behind
+			// Prometheus 3.5's end of life was 2026-07-31; Grafana 12.4's is
+			// 2027-05-24 (endoflife.date fixtures). TestEOLRulesOnCompose
+			// has the support rule firing 16 days earlier.
+			"lagwatch-deployed-eol":         {"prometheus"},
+			"lagwatch-deployed-support-30d": nil,
+		}, map[string][]string{
+			// The homelab catalog gives them no advisories (docs/run.md).
+			"lagwatch-deployed-security-fix": {"grafana", "prometheus"},
 		}},
 	}
 	for _, r := range alertRules(t) {
@@ -696,8 +714,8 @@ func TestAlertRuleQueries(t *testing.T) {
 				if len(run.values) == 0 {
 					t.Fatal("no series")
 				}
-				if r.UID == "lagwatch-deployed-lag-30d" {
-					// Instances only for the services that say what runs.
+				if strings.HasPrefix(strSlice(model["metrics"])[0], "deployed_") {
+					// Last hop: instances only for the services that say what runs.
 					want := []string{"grafana", "prometheus"}
 					if w.name == "fixtures" {
 						want = slices.Sorted(maps.Keys(fixtureSvc))
@@ -710,7 +728,11 @@ func TestAlertRuleQueries(t *testing.T) {
 					t.Errorf("firing for %v at %s, want %v", run.firing, w.at.Format(time.DateOnly), w.firing[r.UID])
 				}
 				for svc, v := range run.values {
+					null := slices.Contains(w.nulls[r.UID], svc)
 					switch {
+					case null && v != nil:
+						t.Errorf("%s: %v, want null (NoData): its catalog entry names no input of %s", svc, *v, strSlice(model["metrics"]))
+					case null:
 					case v == nil:
 						t.Errorf("%s: null (NoData) although its sources and its running version are known", svc)
 					case r.UID == "lagwatch-deployed-lag-30d" && w.name == "fixtures":
