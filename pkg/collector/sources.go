@@ -115,7 +115,7 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	}
 	hs := helm.New(helm.Config{HTTPClient: client, CacheTTL: cfg.CacheTTL, MaxIndexBytes: cfg.MaxIndexBytes, Timeout: cfg.Timeout, Charts: charts})
 	ociSrc, err := oci.New(oci.Config{HTTPClient: client, Credentials: cfg.OCICredentials, CacheTTL: cfg.CacheTTL, Timeout: cfg.Timeout,
-		Budget: cfg.OCIBudget, CacheDir: cfg.OCICacheDir, AllowHost: allow.Allow, CredentialsHint: cfg.OCICredentialsHint,
+		Budget: cfg.OCIBudget, CacheDir: cfg.OCICacheDir, AllowHost: allow.AllowRealm, CredentialsHint: cfg.OCICredentialsHint,
 		TokenHosts: cfg.OCITokenHosts, TokenHostsHint: cfg.OCITokenHostsHint})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ type AllowHosts struct {
 	next    http.RoundTripper
 	mu      sync.RWMutex
 	allowed map[string]bool
+	realms  map[string]bool // token realm hosts: reached only by confined requests (AllowRealm)
 	list    []string
 
 	followed map[string]int // public-content redirects followed, by host (under mu)
@@ -67,12 +68,42 @@ func (a *AllowHosts) Allow(host string) {
 	sort.Strings(a.list)
 }
 
+// AllowRealm lets requests marked by Confine (an OCI registry's token
+// request) reach host. It does not join the list: any other request to it,
+// a redirect of public content included, is treated as one to a host
+// outside the list, so a hostile registry cannot name a realm host and then
+// redirect there past the address checks. Safe while requests are sent.
+func (a *AllowHosts) AllowRealm(host string) {
+	host = strings.ToLower(strings.TrimSpace(host))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.realms == nil {
+		a.realms = map[string]bool{}
+	}
+	if host != "" {
+		a.realms[host] = true
+	}
+}
+
 // Allowed reports whether a request with this scheme and URL host may be sent.
 func (a *AllowHosts) Allowed(scheme, host string) bool {
-	host = strings.ToLower(host)
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	if a.allowed[host] {
+	return listed(a.allowed, scheme, host)
+}
+
+// realm reports whether a confined request may reach this host.
+func (a *AllowHosts) realm(scheme, host string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return listed(a.allowed, scheme, host) || listed(a.realms, scheme, host)
+}
+
+// listed matches a URL host against a set of hosts: as written, or without
+// the scheme's default port.
+func listed(set map[string]bool, scheme, host string) bool {
+	host = strings.ToLower(host)
+	if set[host] {
 		return true
 	}
 	name, port, err := net.SplitHostPort(host)
@@ -80,7 +111,7 @@ func (a *AllowHosts) Allowed(scheme, host string) bool {
 		return false // no port, and not listed as is
 	}
 	defaultPort := map[string]string{"http": "80", "https": "443"}[strings.ToLower(scheme)]
-	return port == defaultPort && a.allowed[name]
+	return port == defaultPort && set[name]
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -94,7 +125,7 @@ func (a *AllowHosts) Allowed(scheme, host string) bool {
 // loopback. Every other request to a host outside the list is refused.
 func (a *AllowHosts) RoundTrip(req *http.Request) (*http.Response, error) {
 	t, _ := req.Context().Value(trailKey{}).(*trail)
-	if o, ok := req.Context().Value(confineKey{}).(Origin); ok && a.Allowed(req.URL.Scheme, req.URL.Host) {
+	if o, ok := req.Context().Value(confineKey{}).(Origin); ok && a.realm(req.URL.Scheme, req.URL.Host) {
 		class := o.class()
 		if err := checkLiteral(class, hostPort(req.URL)); err != nil {
 			return nil, err

@@ -244,6 +244,11 @@ func (a *AllowHosts) guardedTransport(c addrClass) *http.Transport {
 		base, custom = def, false
 	}
 	t := base.Clone()
+	// No proxy: through one, the dial check would see the proxy's address,
+	// not the target's, and a name resolving into a private network or to
+	// link-local would pass (as would a private proxy make every origin look
+	// private). Guarded requests are dialled directly.
+	t.Proxy = nil
 	if dial := base.DialContext; custom {
 		// A transport with its own dialer (tests map names to loopback
 		// listeners): literal addresses are checked before dialling, the

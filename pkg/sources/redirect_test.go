@@ -389,3 +389,43 @@ func TestConfinedIsNotPublic(t *testing.T) {
 		t.Fatalf("confined request redirected off the allow-list: %v (hits %d)", err, hits.Load())
 	}
 }
+
+// A token realm host (AllowRealm) is reached by confined requests only: a
+// hostile registry that named it as its realm cannot then redirect public
+// content there past the scheme and address checks, nor reach it with any
+// other request (review of issue 16: the realm used to join the list).
+func TestRealmHostIsNotListed(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	realm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer realm.Close()
+	realmAddr := strings.TrimPrefix(realm.URL, "http://")
+	var target atomic.Value
+	origin := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.Load().(string), http.StatusTemporaryRedirect)
+	}))
+	defer origin.Close()
+	originHost := strings.TrimPrefix(origin.URL, "https://")
+	base := transportSeenAs(map[string]string{"auth.evil.test:443": realmAddr, "auth.evil.test:80": realmAddr},
+		map[string]string{originHost: "203.0.113.7", "auth.evil.test:443": "169.254.169.254", "auth.evil.test:80": "169.254.169.254"})
+	base.TLSClientConfig = origin.Client().Transport.(*http.Transport).TLSClientConfig
+	allow := NewAllowHosts(base, originHost)
+	allow.AllowRealm("auth.evil.test")
+	client := &http.Client{Transport: allow, CheckRedirect: CheckRedirect}
+	for _, tc := range []struct{ to, want string }{
+		{"http://auth.evil.test/latest/meta-data/", "only over https"},
+		{"https://auth.evil.test/latest/meta-data/", "link-local"},
+	} {
+		target.Store(tc.to)
+		if _, err := publicGet(t, client, origin.URL+"/blob", nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("redirect to %s: err = %v, want %q", tc.to, err, tc.want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://auth.evil.test/", nil)
+	if _, err := client.Do(req); err == nil || !strings.Contains(err.Error(), "is not allowed") {
+		t.Errorf("a plain request to the realm host: err = %v, want it refused", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the realm host received %d requests", hits.Load())
+	}
+}

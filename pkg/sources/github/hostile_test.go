@@ -18,7 +18,7 @@ import (
 func hostileSource(t *testing.T, rec *fakes.Recorder, clock *fakes.Clock, extraHosts ...string) *Source {
 	t.Helper()
 	hosts := append([]string{strings.TrimPrefix(rec.URL(), "http://")}, extraHosts...)
-	client := &http.Client{Transport: sources.NewAllowHosts(nil, hosts...), CheckRedirect: sources.CheckRedirect, Timeout: 5 * time.Second}
+	client := &http.Client{Transport: sources.NewAllowHosts(nil, hosts...), CheckRedirect: sources.CheckRedirect, Timeout: 2 * time.Minute} // a bound for a broken test, not a timing assertion: the 33 MB page must arrive whole on a loaded machine
 	src, err := New(Config{BaseURL: rec.URL(), Token: testToken, HTTPClient: client, CacheTTL: time.Minute, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
