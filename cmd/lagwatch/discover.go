@@ -17,6 +17,7 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/discover"
+	"github.com/lagwatch/lagwatch/pkg/registrylogin"
 	"github.com/lagwatch/lagwatch/pkg/sources/eol"
 	"github.com/lagwatch/lagwatch/pkg/sources/github"
 	"github.com/lagwatch/lagwatch/pkg/sources/oci"
@@ -164,7 +165,7 @@ func discoverCommand(args []string, stdout, stderr io.Writer, getenv func(string
 			return exitUsage
 		}
 	}
-	ociCreds, err := oci.ParseCredentials(getenv("LAGWATCH_OCI_CREDENTIALS"))
+	ociCreds, err := registrylogin.Parse(getenv("LAGWATCH_OCI_CREDENTIALS"))
 	if err != nil {
 		fmt.Fprintf(stderr, "lagwatch discover: LAGWATCH_OCI_CREDENTIALS: %v\n", err)
 		return exitUsage

@@ -932,32 +932,3 @@ func ParseTokenHosts(text, where string) ([]string, error) {
 	}
 	return out, nil
 }
-
-// ParseCredentials reads registry logins, one per line: `HOST USERNAME:PASSWORD`
-// (blank lines and lines starting with # are ignored). Errors name the line
-// and the host, never the password.
-func ParseCredentials(text string) (map[string]Credential, error) {
-	out := map[string]Credential{}
-	for i, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		host, login, _ := strings.Cut(line, " ")
-		user, pass, ok := strings.Cut(strings.TrimSpace(login), ":")
-		host = strings.ToLower(strings.TrimPrefix(host, "oci://"))
-		switch {
-		case host == "" || strings.ContainsAny(host, "/@"):
-			return nil, fmt.Errorf("line %d: expected HOST USERNAME:PASSWORD, the host is missing or not a host name", i+1)
-		case !ok || user == "" || pass == "":
-			return nil, fmt.Errorf("line %d (%s): expected HOST USERNAME:PASSWORD", i+1, host)
-		case out[host] != (Credential{}):
-			return nil, fmt.Errorf("line %d: %s is given twice", i+1, host)
-		}
-		if host == "docker.io" || host == "index.docker.io" {
-			host = "registry-1.docker.io"
-		}
-		out[host] = Credential{Username: user, Password: pass}
-	}
-	return out, nil
-}
