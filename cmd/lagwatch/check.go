@@ -43,13 +43,9 @@ func parseCheckFlags(args []string, stderr io.Writer) (checkOptions, error) {
 	if err := o.check(); err != nil {
 		return o, err
 	}
-	o.at = time.Now().UTC()
-	if at != "" {
-		t, err := parseTime(at)
-		if err != nil {
-			return o, err
-		}
-		o.at = t
+	var err error
+	if o.at, err = atFlag(at); err != nil {
+		return o, err
 	}
 	if o.format != "text" && o.format != "json" {
 		return o, fmt.Errorf("--format %q must be text or json", o.format)

@@ -131,11 +131,8 @@ func parseDiscoverFlags(args []string, stderr io.Writer) (discoverOptions, error
 	if len(o.repos.repos) == 0 && len(o.oci) == 0 && !o.fromPrometheus {
 		return o, errors.New("nothing to discover: give --repo URL [--chart NAME]…, oci://HOST/PATH/NAME arguments, or --from-prometheus")
 	}
-	o.at = time.Now().UTC()
-	if at != "" {
-		if o.at, err = parseTime(at); err != nil {
-			return o, err
-		}
+	if o.at, err = atFlag(at); err != nil {
+		return o, err
 	}
 	return o, nil
 }

@@ -269,15 +269,10 @@ func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 	if err := o.check(); err != nil {
 		return o, err
 	}
-	o.at = time.Now().UTC()
-	if at != "" {
-		t, err := parseTime(at)
-		if err != nil {
-			return o, err
-		}
-		o.at = t
-	}
 	var err error
+	if o.at, err = atFlag(at); err != nil {
+		return o, err
+	}
 	if o.since, err = durationFlag("--since", since, time.Nanosecond, maxDuration, "90d or 720h"); err != nil {
 		return o, err
 	}
@@ -287,9 +282,12 @@ func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 	return o, nil
 }
 
-// parseTime accepts RFC3339 (with or without fractional seconds) or a
-// calendar date, which means midnight UTC.
-func parseTime(s string) (time.Time, error) {
+// atFlag reads --at: RFC3339 (with or without fractional seconds) or a
+// calendar date, which means midnight UTC; empty means now.
+func atFlag(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().UTC(), nil
+	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC(), nil
 	}
