@@ -2,10 +2,7 @@ package check_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -55,34 +52,6 @@ func securityRunner(t *testing.T, st *fakes.Stack, cat *catalog.Catalog) (check.
 	return check.Runner{Upstreams: src.GitHub, Charts: src.Charts()}.WithSecurity(src.GitHub, src.EOL, src.EOL != nil), e
 }
 
-// countAdvisories counts the advisories of the vulndb fixture naming pkg.
-func countAdvisories(t *testing.T, pkg string) int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fakes.FixturesDir(), fakes.AdvisoriesFixture))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []struct {
-		Withdrawn       *string `json:"withdrawn_at"`
-		Vulnerabilities []struct {
-			Package struct{ Name string } `json:"package"`
-		} `json:"vulnerabilities"`
-	}
-	if err := json.Unmarshal(b, &all); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, a := range all {
-		for _, v := range a.Vulnerabilities {
-			if v.Package.Name == pkg && a.Withdrawn == nil {
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
-
 // check reports a configured package the advisory database does not know
 // and an endoflife.date product that does not exist or whose cycles hold
 // none of the chart's versions, with fixes computed from the data (the
@@ -100,7 +69,7 @@ func TestCheckSecurityInputs(t *testing.T) {
 	}
 	// GitHub's records name the current module path only (the older
 	// github.com/jmorganca/ollama is vulndb's name for some of them).
-	nNew := countAdvisories(t, "github.com/ollama/ollama")
+	nNew := fakes.AdvisoriesNaming(t, "github.com/ollama/ollama")
 
 	o := res["ollama"]
 	if !o.OK || o.Advisories == nil || fmt.Sprint(o.Advisories.Packages) != fmt.Sprintf("[{github.com/ollama/ollama %d}]", nNew) || nNew == 0 {

@@ -2,10 +2,7 @@ package discover_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,35 +10,6 @@ import (
 	"github.com/lagwatch/lagwatch/pkg/discover"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
-
-// advisoriesNaming counts the advisories of the vulndb fixture that name pkg
-// and are not withdrawn: what GitHub's database answers for affects=pkg.
-func advisoriesNaming(t *testing.T, pkg string) int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fakes.FixturesDir(), fakes.AdvisoriesFixture))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []struct {
-		Withdrawn       *string `json:"withdrawn_at"`
-		Vulnerabilities []struct {
-			Package struct{ Name string } `json:"package"`
-		} `json:"vulnerabilities"`
-	}
-	if err := json.Unmarshal(b, &all); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, a := range all {
-		for _, v := range a.Vulnerabilities {
-			if v.Package.Name == pkg && a.Withdrawn == nil {
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
 
 // The otwld Ollama chart gets advisories for github.com/ollama/ollama (the
 // module of ollama/ollama's go.mod, known to the database) and no
@@ -62,7 +30,7 @@ func TestDiscoverSecurityInputs(t *testing.T) {
 		byName[p.Chart.Name] = p
 	}
 	o := byName["ollama"]
-	n := advisoriesNaming(t, "github.com/ollama/ollama")
+	n := fakes.AdvisoriesNaming(t, "github.com/ollama/ollama")
 	if !o.Verified || o.Advisories == nil || o.Advisories.Ecosystem != "go" || strings.Join(o.Advisories.Package.Names, ",") != "github.com/ollama/ollama" ||
 		o.Service.Advisories != o.Advisories || o.EOL != nil || o.Service.EOL != nil {
 		t.Fatalf("ollama: %+v", o)

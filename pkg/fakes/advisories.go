@@ -110,3 +110,24 @@ func (g *GitHub) serveAdvisories(w http.ResponseWriter, r *http.Request, limit i
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	_, _ = w.Write(body)
 }
+
+// AdvisoriesNaming counts the advisories of the fixture that name pkg and
+// are not withdrawn: what GitHub's database answers for affects=pkg.
+func AdvisoriesNaming(t testing.TB, pkg string) int {
+	t.Helper()
+	n := 0
+	for _, a := range loadAdvisories(t, FixturesDir()) {
+		if a["withdrawn_at"] != nil {
+			continue
+		}
+		vulns, _ := a["vulnerabilities"].([]any)
+		for _, v := range vulns {
+			p, _ := v.(map[string]any)["package"].(map[string]any)
+			if name, _ := p["name"].(string); name == pkg {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
