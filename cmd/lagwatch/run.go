@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ commands:
   check     check every service of a catalog against its data: coverage, problems, fixes
   discover  write catalog entries from charts (a Helm repository, OCI charts, a cluster's Prometheus)
 
-lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json]
+lagwatch report --catalog FILE [--at TIME] [--since DURATION] [--format table|json] [--min-severity high]
                 [--github-url URL] [--services a,b] [--maintainer M] [--timeout DURATION]
                 [--oci-budget N] [--oci-cache-dir DIR] [--oci-token-host HOST]... [--prometheus-url URL]
                 [--verdict-window 365d] [--verdict-tolerance 7d] [--verdict-abandonment 120d]
@@ -243,28 +244,36 @@ func (o *sourceOptions) open(command string, stderr io.Writer, getenv func(strin
 
 type reportOptions struct {
 	sourceOptions
-	at     time.Time
-	since  time.Duration
-	format string
+	at          time.Time
+	since       time.Duration
+	format      string
+	minSeverity engine.Severity
 }
 
 func parseReportFlags(args []string, stderr io.Writer) (reportOptions, error) {
 	fs := flag.NewFlagSet("lagwatch report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		o         reportOptions
-		at, since string
+		o                      reportOptions
+		at, since, minSeverity string
 	)
 	o.register(fs)
 	fs.StringVar(&at, "at", "", "evaluate at this time: RFC3339 (2025-09-30T00:00:00Z) or a date (2025-09-30); default now")
 	fs.StringVar(&since, "since", "90d", "window of the packaging-delay statistics, ending at --at: a Go duration (72h) or days (90d)")
 	fs.StringVar(&o.format, "format", "table", "output format: table or json")
+	fs.StringVar(&minSeverity, "min-severity", "", "count only advisories rated at least this in the security columns: "+strings.Join(models.MinSeverities, ", ")+" (default: every advisory)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if minSeverity != "" {
+		if !slices.Contains(models.MinSeverities, minSeverity) {
+			return o, fmt.Errorf("--min-severity %q must be one of %s", minSeverity, strings.Join(models.MinSeverities, ", "))
+		}
+		o.minSeverity, _ = engine.ParseSeverity(minSeverity)
 	}
 	if err := o.check(); err != nil {
 		return o, err
@@ -428,6 +437,7 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 
 	from := o.at.Add(-o.since)
 	src.Collector().AddDeployed(ctx, results, collector.DeployedRange{From: from, To: o.at})
+	collector.AtLeast(results, o.minSeverity)
 	rows := statusRows(frames.Status(results, from, o.at, o.verdict))
 	switch o.format {
 	case "json":

@@ -135,6 +135,20 @@ func TestReportSecurity(t *testing.T) {
 	if !strings.Contains(errOut, "no release cycle of endoflife.date product") {
 		t.Errorf("no notice saying why the end of life is null:\n%s", errOut)
 	}
+
+	// --min-severity high, as the provisioned alert rule counts: Probllama
+	// is moderate, so nothing high or critical is missing in late June 2024.
+	code, out, errOut = runCLI(t, withToken, append(args, "--min-severity", "high")...)
+	if code != 0 {
+		t.Fatalf("--min-severity high: exit %d:\n%s", code, errOut)
+	}
+	if row := tableRow(t, out, "ollama"); row[17] != "0" {
+		t.Errorf("--min-severity high: ollama DEPLOYED SECURITY %q, want 0\n%s", row[17], out)
+	}
+	code, _, errOut = runCLI(t, withToken, append(args, "--min-severity", "moderate")...)
+	if code != 2 || !strings.Contains(errOut, `--min-severity "moderate" must be one of low, medium, high, critical`) {
+		t.Errorf("--min-severity moderate: exit %d, %s", code, errOut)
+	}
 }
 
 // fixtureSeverity is the severity code of advisory id in the golang/vulndb

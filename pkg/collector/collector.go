@@ -32,9 +32,23 @@ type Result struct {
 	Security *engine.Security
 	// Cycles are the end-of-life cycles of its endoflife.date product; nil
 	// when it names none, or they could not be read (a notice says why).
-	Cycles  *engine.Cycles
-	Notices []string // stale data, left-out values
-	Err     error
+	Cycles *engine.Cycles
+	// MinSeverity is the lowest rating of the advisories Security counts
+	// (AtLeast); SeverityNone: every advisory.
+	MinSeverity engine.Severity
+	Notices     []string // stale data, left-out values
+	Err         error
+}
+
+// AtLeast makes the security metrics of results count only advisories
+// rated at least min: a query's minSeverity.
+func AtLeast(results []Result, min engine.Severity) {
+	for i := range results {
+		results[i].MinSeverity = min
+		if results[i].Security != nil {
+			results[i].Security = results[i].Security.AtLeast(min)
+		}
+	}
 }
 
 // Progress is told about every service as it finishes.

@@ -971,6 +971,7 @@ func (r alertRule) fires(t *testing.T, v float64) bool {
 // metric, for the maintainer and services given, over a threshold.
 type ruleWant struct {
 	metric, maintainer string
+	minSeverity        string   // "": every advisory counts
 	services           []string // nil: every service
 	threshold          float64
 	evaluator          string // "" is gt
@@ -986,8 +987,8 @@ func wantRules(t *testing.T) map[string]ruleWant {
 		"lagwatch-chart-possibly-abandoned": {metric: "verdict", threshold: 3, title: "possibly abandoned"},
 		// Every service: only those that say what runs have the series.
 		"lagwatch-deployed-lag-30d": {metric: "deployed_lag", threshold: 30 * 86400, title: "Running version behind upstream for more than 30 days"},
-		// Severity codes 0..4: above 2 is high (3) and critical (4).
-		"lagwatch-deployed-security-fix": {metric: "deployed_security_severity", threshold: 2, title: "A released fix for a high or critical advisory is missing from what you run"},
+		// High and critical advisories only, a fix missing for more than 7 days.
+		"lagwatch-deployed-security-fix": {metric: "deployed_security_lag", minSeverity: "high", threshold: 7 * 86400, title: "A released fix for a high or critical advisory is missing from what you run"},
 		"lagwatch-deployed-eol":          {metric: "deployed_eol", threshold: 0, title: "past its end of life"},
 		// 0 < support_left < 30 days: after the end, the end-of-life rule.
 		"lagwatch-deployed-support-30d": {metric: "deployed_support_left", evaluator: "within_range", params: []float64{0, 30 * 86400}, title: "ends within 30 days"},
@@ -1048,6 +1049,9 @@ func TestAlertRulesStructure(t *testing.T) {
 				}
 				if q.Model["queryType"] != "current" || !slices.Equal(strSlice(q.Model["metrics"]), []string{w.metric}) {
 					t.Errorf("rule %s: model %v, want a current query of %s", r.UID, q.Model, w.metric)
+				}
+				if m, _ := q.Model["minSeverity"].(string); m != w.minSeverity {
+					t.Errorf("rule %s: minSeverity %q, want %q", r.UID, m, w.minSeverity)
 				}
 				if m, _ := q.Model["maintainer"].(string); m != w.maintainer {
 					t.Errorf("rule %s: maintainer %q, want %q", r.UID, m, w.maintainer)

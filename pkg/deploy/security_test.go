@@ -270,14 +270,20 @@ func ollama0132(t *testing.T, helmURL string) string {
 // (testdata/fixtures/real/ollama__ollama/tags.tsv).
 var v0134 = time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)
 
-// TestSecurityRuleOnOllama0132 runs the provisioned security rule, and the
-// current deployed_security_lag and deployed_security_fixes_behind, on a
-// pinned Ollama 0.1.32 against the fake GitHub's advisories (golang/vulndb)
-// at four times: before Probllama's advisory (nothing counts: 0, OK), late
-// June 2024 (Probllama counts, fix out for 52 days, but GitHub rates it
-// moderate: no alert), mid-September 2024 (a high advisory: fires) and
-// 2025-09-30 (fires). The same service without advisories stays null at
-// every time: NoData, never OK.
+// v0147 is when Ollama 0.1.47, the fix of GHSA-846m-99qv-67mg (high,
+// published 2024-08-29T03:30:49Z), was tagged.
+var v0147 = time.Date(2024, 6, 27, 4, 38, 21, 0, time.UTC)
+
+// TestSecurityRuleOnOllama0132 runs the provisioned security rule
+// (deployed_security_lag over high and critical advisories > 7 days) on a
+// pinned Ollama 0.1.32 against the fake GitHub's advisories (golang/vulndb),
+// and the same query over every advisory beside it, at five times: before
+// Probllama's advisory (nothing counts), late June 2024 (Probllama counts,
+// its fix out for 52 days, but GitHub rates it moderate: no alert), one
+// second before and at GHSA-846m's publication (high; its fix 0.1.47 out
+// for 63 days: fires at once), and 2025-09-30 (fires, from the older fix
+// of GHSA-95j2). The same service without advisories stays null at every
+// time: NoData, never OK.
 func TestSecurityRuleOnOllama0132(t *testing.T) {
 	st := fakes.NewStack(t)
 	dir, err := fixtures.Dir()
@@ -287,51 +293,63 @@ func TestSecurityRuleOnOllama0132(t *testing.T) {
 	ds := newDatasourceOn(t, ollama0132(t, st.Helm.URL()), st.GitHub.URL(), st.Prometheus.URL(),
 		map[string]any{"eolUrl": fakes.NewEOL(t, dir).URL()})
 	rule := ruleByUID(t, alertRules(t), "lagwatch-deployed-security-fix")
-	current := func(t *testing.T, metric string, at time.Time) map[string]*float64 {
+	if m := rule.lagwatchQuery(t).Model; m["minSeverity"] != "high" {
+		t.Fatalf("the security rule counts advisories from %v, want high", m["minSeverity"])
+	}
+	// everyAdvisory is the rule's query over every advisory, other metric.
+	everyAdvisory := func(t *testing.T, metric string, at time.Time) map[string]*float64 {
 		t.Helper()
 		m := maps.Clone(rule.lagwatchQuery(t).Model)
 		m["metrics"] = []any{metric}
+		delete(m, "minSeverity")
 		return runRule(t, ds, rule, m, at).values
 	}
+	zip := time.Date(2024, 8, 29, 3, 30, 49, 0, time.UTC)
+	v0146 := time.Date(2024, 6, 25, 4, 47, 52, 0, time.UTC)
 	for _, c := range []struct {
 		at         time.Time
-		severity   float64
+		highSince  time.Time // the oldest released fix of a high or critical advisory that counts; zero: none
+		severity   float64   // over every advisory
 		fixes      float64
-		fixedSince time.Time // zero: security_lag 0
-		fires      bool
+		fixedSince time.Time // over every advisory; zero: security_lag 0
 		why        string
 	}{
-		{time.Date(2024, 5, 20, 0, 0, 0, 0, time.UTC), 0, 0, time.Time{}, false, "Probllama is published on 2024-05-31; GHSA-5jx5-hqx5-2vrj (< 0.1.29) does not affect 0.1.32"},
-		{time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC), 2, 1, v0134, false, "Probllama counts, its fix out since 2024-05-07, but GitHub rates it moderate: not high or critical"},
-		{time.Date(2024, 9, 15, 0, 0, 0, 0, time.UTC), 3, 2, v0134, true, "GHSA-846m-99qv-67mg (high, < 0.1.47) published 2024-08-29, with Probllama"},
-		{time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC), 3, 4, v0134, true, "Probllama, GHSA-846m, GHSA-95j2 (high) and GHSA-93jv (moderate, published 15 months after its fix); GHSA-v464 has no patched version in GitHub's record"},
+		{time.Date(2024, 5, 20, 0, 0, 0, 0, time.UTC), time.Time{}, 0, 0, time.Time{}, "Probllama is published on 2024-05-31; GHSA-5jx5-hqx5-2vrj (< 0.1.29) does not affect 0.1.32"},
+		{time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC), time.Time{}, 2, 1, v0134, "Probllama counts, its fix out since 2024-05-07, but GitHub rates it moderate: not high or critical"},
+		{zip.Add(-time.Second), time.Time{}, 2, 1, v0134, "one second before GHSA-846m-99qv-67mg is published"},
+		{zip, v0147, 3, 2, v0134, "GHSA-846m-99qv-67mg (high, < 0.1.47) published 2024-08-29, its fix out since 2024-06-27"},
+		{time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC), v0146, 3, 4, v0134, "GHSA-846m and GHSA-95j2 (high, fixed in 0.1.46 on 2024-06-25); Probllama and GHSA-93jv are moderate; GHSA-v464 has no patched version in GitHub's record"},
 	} {
-		t.Run(c.at.Format(time.DateOnly), func(t *testing.T) {
+		t.Run(c.at.Format(time.RFC3339), func(t *testing.T) {
 			m := maps.Clone(rule.lagwatchQuery(t).Model)
 			m["services"] = []string{"ollama", "ollama-without-inputs"}
 			run := runRule(t, ds, rule, m, c.at)
-			sev := run.values["ollama"]
-			if sev == nil || *sev != c.severity {
-				t.Errorf("ollama deployed_security_severity %v, want %v (%s)", sev, c.severity, c.why)
+			wantHigh := 0.0
+			if !c.highSince.IsZero() {
+				wantHigh = c.at.Sub(c.highSince).Seconds()
 			}
-			if got := slices.Contains(run.firing, "ollama"); got != c.fires {
-				t.Errorf("ollama fires %v, want %v (%s)", got, c.fires, c.why)
+			if v := run.values["ollama"]; v == nil || *v != wantHigh {
+				t.Errorf("ollama deployed_security_lag (high or critical) %v, want %v s (%s)", v, wantHigh, c.why)
+			}
+			fires := wantHigh > 7*86400
+			if got := slices.Contains(run.firing, "ollama"); got != fires {
+				t.Errorf("ollama fires %v, want %v (%s)", got, fires, c.why)
 			}
 			if v, ok := run.values["ollama-without-inputs"]; !ok || v != nil {
 				t.Errorf("ollama-without-inputs: value %v (present %v), want a null instance (NoData)", v, ok)
 			}
-			lag := current(t, "deployed_security_lag", c.at)
+			if v := everyAdvisory(t, "deployed_security_severity", c.at)["ollama"]; v == nil || *v != c.severity {
+				t.Errorf("ollama deployed_security_severity %v, want %v (%s)", v, c.severity, c.why)
+			}
+			lag := everyAdvisory(t, "deployed_security_lag", c.at)
 			want := 0.0
 			if !c.fixedSince.IsZero() {
 				want = c.at.Sub(c.fixedSince).Seconds()
 			}
 			if v := lag["ollama"]; v == nil || *v != want {
-				t.Errorf("ollama deployed_security_lag %v, want %v s", v, want)
+				t.Errorf("ollama deployed_security_lag (every advisory) %v, want %v s", v, want)
 			}
-			if c.fires && want <= 7*86400 {
-				t.Errorf("the case fires with a fix out for only %v s: not the issue's example", want)
-			}
-			if v := current(t, "deployed_security_fixes_behind", c.at)["ollama"]; v == nil || *v != c.fixes {
+			if v := everyAdvisory(t, "deployed_security_fixes_behind", c.at)["ollama"]; v == nil || *v != c.fixes {
 				t.Errorf("ollama deployed_security_fixes_behind %v, want %v", v, c.fixes)
 			}
 			if lag["ollama-without-inputs"] != nil {

@@ -118,6 +118,40 @@ func TestSecurityOverGRPC(t *testing.T) {
 		}
 	}
 
+	// The provisioned rule's query: high and critical advisories only
+	// (minSeverity), how long the oldest of their released fixes has been
+	// missing. Probllama is moderate: 0 in late June 2024; GHSA-846m
+	// (high) is published on 2024-08-29, its fix 0.1.47 out since
+	// 2024-06-27: the rule's 7 days are passed at once.
+	fix0147 := ts("2024-06-27T04:38:21Z")
+	zipAt := ts("2024-08-29T03:30:49Z")
+	for at, want := range map[time.Time]float64{
+		ts("2024-06-28T00:00:00Z"): 0,
+		zipAt.Add(-time.Second):    0,
+		zipAt:                      zipAt.Sub(fix0147).Seconds(),
+	} {
+		dr := pc.query(t, pctx, "current", `{"services":["ollama"],"deployedVersion":"0.1.32","metrics":["deployed_security_lag","deployed_lag"],"minSeverity":"high"}`, at.Add(-time.Hour), at)
+		if dr.Error != nil || len(dr.Frames) != 2 {
+			t.Fatalf("minSeverity high at %s: %v, %d frames", at, dr.Error, len(dr.Frames))
+		}
+		for _, f := range dr.Frames {
+			l := f.Fields[0].Labels
+			if l["metric"] == "deployed_lag" {
+				if _, ok := l["min_severity"]; ok {
+					t.Errorf("deployed_lag labels %v: min_severity on a metric that reads no advisory", l)
+				}
+				continue
+			}
+			v, _ := f.Fields[0].NullableFloatAt(0)
+			if l["min_severity"] != "high" || v == nil || *v != want {
+				t.Errorf("minSeverity high at %s: %v = %v, want %v with min_severity high", at, l, deref(v), want)
+			}
+		}
+	}
+	if dr := pc.query(t, pctx, "events", `{"services":["ollama"],"minSeverity":"high"}`, ts("2024-01-01T00:00:00Z"), ts("2024-12-31T00:00:00Z")); dr.Error == nil || !strings.Contains(dr.Error.Error(), "minSeverity") {
+		t.Errorf("minSeverity on events: %v, want an error naming it", dr.Error)
+	}
+
 	// The lag series steps exactly at Probllama's publication.
 	published := ts("2024-05-31T06:30:27Z")
 	dr := pc.query(t, pctx, "lag", `{"services":["ollama"],"deployedVersion":"0.1.32","metrics":["deployed_security_fixes_behind"]}`, ts("2024-05-01T00:00:00Z"), ts("2024-07-01T00:00:00Z"))

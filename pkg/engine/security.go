@@ -249,6 +249,24 @@ func NewSecurity(tl *Timeline, advs []Advisory) *Security {
 	return s
 }
 
+// AtLeast returns the security of the same service counting only advisories
+// rated at least min (a query's minSeverity): every metric, the advisories
+// without a patched version included, then reads as if the others had
+// never been published. AtLeast(SeverityNone) is s itself.
+func (s *Security) AtLeast(min Severity) *Security {
+	if min <= SeverityNone {
+		return s
+	}
+	out := &Security{tl: s.tl}
+	for i, a := range s.advs {
+		if a.Severity >= min {
+			out.advs = append(out.advs, a)
+			out.fixAt = append(out.fixAt, s.fixAt[i])
+		}
+	}
+	return out
+}
+
 // Counted is an advisory that counts at a time, with the time its fix was
 // first released.
 type Counted struct {

@@ -80,6 +80,7 @@ func ids(st engine.SecurityState) string {
 var (
 	fix0134 = ts("2024-05-07T17:48:32Z") // v0.1.34: Probllama (GHSA-8hqg-whrw-pv92), GHSA-93jv-pvg8-hf3v
 	fix0146 = ts("2024-06-25T04:47:52Z") // v0.1.46: GHSA-95j2-w8x7-hm88
+	fix0147 = ts("2024-06-27T04:38:21Z") // v0.1.47: GHSA-846m-99qv-67mg
 	fix0400 = ts("2024-11-05T23:07:25Z") // v0.4.0: the first stable release ≥ 0.4.0-ci1
 	fix0171 = ts("2026-02-25T23:29:55Z") // v0.17.1 (GHSA-x8qc-fggm-mpqg)
 )
@@ -170,6 +171,42 @@ func TestSecurityOnFixtures(t *testing.T) {
 			}
 		})
 	}
+	// The alert counts high and critical advisories only (a
+	// query's minSeverity "high"): for a deployed 0.1.32 nothing counts
+	// while Probllama (moderate) is the only one; from GHSA-846m's
+	// publication its fix (0.1.47) has been out for 63 days; the
+	// moderate one published in 2025 changes nothing.
+	high := sec.AtLeast(engine.SeverityHigh)
+	d132, _ := engine.PinnedDeployed("0.1.32")
+	for _, tc := range []struct {
+		at      string
+		ids     string
+		lagFrom time.Time
+		unfixed int
+	}{
+		{"2024-06-28T00:00:00Z", "", time.Time{}, 0},
+		{"2024-08-29T03:30:48Z", "", time.Time{}, 0},
+		{"2024-08-29T03:30:49Z", zip, fix0147, 0},
+		{"2024-11-04T12:00:00Z", zip + " " + oob, fix0146, 0},
+		// Of the eight advisories without a fix holding 0.1.32 then, seven
+		// are high; GHSA-x9hg-5q6g-q3jr is moderate.
+		{"2025-08-07T17:34:41Z", zip + " " + oob, fix0146, 7},
+	} {
+		at := ts(tc.at)
+		st, _ := high.DeployedAt(d132, at)
+		wantLag, wantSev := time.Duration(0), engine.SeverityNone
+		if !tc.lagFrom.IsZero() {
+			wantLag, wantSev = at.Sub(tc.lagFrom), engine.SeverityHigh
+		}
+		if got := ids(st); got != tc.ids || st.Lag != wantLag || st.Severity != wantSev || st.Unfixed != tc.unfixed {
+			t.Errorf("high or critical, 0.1.32 at %s: counting %q (want %q), lag %s (want %s), severity %d (want %d), unfixed %d (want %d)",
+				tc.at, ids(st), tc.ids, st.Lag, wantLag, st.Severity, wantSev, st.Unfixed, tc.unfixed)
+		}
+	}
+	if sec.AtLeast(engine.SeverityNone) != sec {
+		t.Error("AtLeast(none) is not the same security")
+	}
+
 	// The figure: "missing a released fix for about seven weeks".
 	d, _ := engine.PinnedDeployed("0.1.32")
 	st, _ := sec.DeployedAt(d, ts("2024-06-28T00:00:00Z"))
@@ -493,6 +530,21 @@ func TestSecurityMatchesNaive(t *testing.T) {
 			if !slices.Equal(got, wantIDs) || st.FixesBehind != len(wantIDs) || st.Lag != wantLag || st.Severity != wantSev || st.Unfixed != wantUnfixed {
 				t.Fatalf("round %d, %s at %s: got %v lag %s sev %d unfixed %d; naive %v lag %s sev %d unfixed %d\nadvisories %+v",
 					round, x, tt, got, st.Lag, st.Severity, st.Unfixed, wantIDs, wantLag, wantSev, wantUnfixed, raw)
+			}
+			// A query's minimum severity: the naive computation over only
+			// the advisories rated at least that.
+			min := engine.Severity(rng.IntN(5))
+			kept := slices.DeleteFunc(slices.Clone(naive), func(a naiveAdvisory) bool { return a.sev < min })
+			st = sec.AtLeast(min).At(x, tt)
+			got = got[:0]
+			for _, c := range st.Counting {
+				got = append(got, c.Advisory.ID)
+			}
+			slices.Sort(got)
+			wantIDs, wantLag, wantSev, wantUnfixed = naiveSecurity(tl.Upstream, kept, x, tt)
+			if !slices.Equal(got, wantIDs) || st.Lag != wantLag || st.Severity != wantSev || st.Unfixed != wantUnfixed {
+				t.Fatalf("round %d, %s at %s, at least %s: got %v lag %s sev %d unfixed %d; naive %v lag %s sev %d unfixed %d",
+					round, x, tt, min, got, st.Lag, st.Severity, st.Unfixed, wantIDs, wantLag, wantSev, wantUnfixed)
 			}
 		}
 	}

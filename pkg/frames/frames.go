@@ -38,15 +38,22 @@ var typeVersion = data.FrameTypeVersion{0, 1}
 
 // labels identify one series. "metric" keeps the label sets of several
 // metrics of one service apart: alerting identifies series by labels alone.
+// A security metric that counts only advisories rated at least some
+// severity (a query's minSeverity) says so in "min_severity", so it never
+// shares a label set with the same metric counting every advisory.
 func labels(svc collector.Result, metric string) data.Labels {
 	s := svc.Service
-	return data.Labels{
+	l := data.Labels{
 		"service":    s.Name,
 		"chart":      s.Chart.Name,
 		"repo":       s.Upstream.Repo,
 		"maintainer": s.Maintainer,
 		"metric":     metric,
 	}
+	if svc.MinSeverity > engine.SeverityNone && models.IsSecurity(metric) {
+		l["min_severity"] = svc.MinSeverity.String()
+	}
+	return l
 }
 
 // metricValue reads one metric from a state; nil when it has no value.

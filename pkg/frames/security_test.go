@@ -475,3 +475,71 @@ func TestStatusSecurityColumns(t *testing.T) {
 		}
 	}
 }
+
+// A query's minimum severity (collector.AtLeast): security series count only
+// advisories rated at least that, say so in a min_severity label (never
+// sharing a label set with the same metric over every advisory), and other
+// metrics keep their labels. The alert: a deployed 0.1.32 is behind
+// by no high or critical fix while Probllama (moderate) is the only one,
+// and from GHSA-846m's publication by its fix, out since 0.1.47.
+func TestMinSeverityFrames(t *testing.T) {
+	all := secResults(t)
+	high := secResults(t)
+	collector.AtLeast(high, engine.SeverityHigh)
+	metrics := append([]string{models.MetricLag}, secMetrics...)
+	for _, s := range secTimes {
+		at := ts(s)
+		byLabels := map[string]bool{}
+		for _, rs := range [][]collector.Result{all, high} {
+			for _, f := range frames.Current(rs, metrics, at, engine.VerdictParams{}) {
+				l := f.Fields[0].Labels
+				_, tagged := l["min_severity"]
+				if rs[0].MinSeverity == engine.SeverityNone || !models.IsSecurity(l["metric"]) {
+					if tagged {
+						t.Errorf("%s: labels %v carry min_severity", s, l)
+					}
+					continue
+				}
+				if l["min_severity"] != "high" {
+					t.Errorf("%s: labels %v, want min_severity high", s, l)
+				}
+				if byLabels[l.String()] {
+					t.Errorf("%s: two series with labels %v", s, l)
+				}
+				byLabels[l.String()] = true
+				r := rs[slices.IndexFunc(rs, func(r collector.Result) bool { return r.Service.Name == l["service"] })]
+				got, _ := f.Fields[0].NullableFloatAt(0)
+				w := (*float64)(nil)
+				if r.Timeline != nil {
+					w = want(r, l["metric"], at)
+				}
+				if !same(got, w) {
+					t.Errorf("%s at %s = %v, want %v", l, s, deref(got), deref(w))
+				}
+			}
+		}
+	}
+	value := func(rs []collector.Result, at time.Time) float64 {
+		fs := frames.Current(rs[:1], []string{models.MetricDeployedSecurityLag}, at, engine.VerdictParams{})
+		v, _ := fs[0].Fields[0].NullableFloatAt(0)
+		return *v
+	}
+	june := ts("2024-06-28T00:00:00Z")
+	if got := value(high, june); got != 0 {
+		t.Errorf("high or critical, 0.1.32 in late June 2024: lag %v, want 0", got)
+	}
+	if got, w := value(all, june), june.Sub(releaseTime(t, all[0].Timeline, "0.1.34")).Seconds(); got != w {
+		t.Errorf("every advisory, 0.1.32 in late June 2024: lag %v, want %v", got, w)
+	}
+	zip := ts("2024-08-29T03:30:49Z") // GHSA-846m-99qv-67mg published
+	if got, w := value(high, zip), zip.Sub(releaseTime(t, all[0].Timeline, "0.1.47")).Seconds(); got != w {
+		t.Errorf("high or critical, 0.1.32 at GHSA-846m's publication: lag %v, want %v", got, w)
+	}
+	f := frames.Status(high, june.Add(-24*time.Hour), june, engine.VerdictParams{})
+	if fd, _ := f.FieldByName("deployed_advisories"); fd.At(0) != "" {
+		t.Errorf("status, high or critical: deployed_advisories %q, want none", fd.At(0))
+	}
+	if f.Meta == nil || !slices.ContainsFunc(f.Meta.Notices, func(n data.Notice) bool { return strings.Contains(n.Text, "rated high or higher") }) {
+		t.Errorf("status, high or critical: no notice of the minimum severity")
+	}
+}

@@ -346,6 +346,9 @@ func Status(results []collector.Result, from, to time.Time, p engine.VerdictPara
 		f.Meta = &data.FrameMeta{}
 	}
 	f.Meta.PreferredVisualization = data.VisTypeTable
+	if len(results) > 0 && results[0].MinSeverity > engine.SeverityNone {
+		f.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf("security columns count only advisories rated %s or higher (the query's minimum severity)", results[0].MinSeverity)})
+	}
 	limitNotices(data.Frames{f})
 	return f
 }

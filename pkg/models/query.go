@@ -94,7 +94,14 @@ type Query struct {
 	// DeployedVersion is the what-if version ("if we ran X"): the deployed
 	// version of every service of this query, instead of the catalog's.
 	DeployedVersion string `json:"deployedVersion,omitempty"`
+	// MinSeverity counts only advisories rated at least this (one of
+	// MinSeverities) in the security metrics and the status table's
+	// advisory columns; empty means every advisory counts.
+	MinSeverity string `json:"minSeverity,omitempty"`
 }
+
+// MinSeverities are the accepted values of a query's minSeverity, lowest first.
+var MinSeverities = []string{"low", "medium", "high", "critical"}
 
 // ParseQuery reads a query's JSON, applies defaults and rejects unknown values.
 // queryType may also come from the DataQuery envelope; a non-empty envelope value wins.
@@ -159,7 +166,23 @@ func ParseQuery(raw json.RawMessage, envelopeType string) (Query, error) {
 			return q, fmt.Errorf("deployedVersion (what-if version): %v", err)
 		}
 	}
+	q.MinSeverity = strings.TrimSpace(q.MinSeverity)
+	if q.MinSeverity != "" {
+		if q.QueryType == QueryEvents {
+			return q, errors.New("minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it")
+		}
+		if !contains(MinSeverities, q.MinSeverity) {
+			return q, fmt.Errorf("minSeverity %q is not one of %s", q.MinSeverity, strings.Join(MinSeverities, ", "))
+		}
+	}
 	return q, nil
+}
+
+// Severity is the query's minimum severity as a code; SeverityNone (every
+// advisory counts) when it sets none.
+func (q Query) Severity() engine.Severity {
+	s, _ := engine.ParseSeverity(q.MinSeverity)
+	return s
 }
 
 // MaxDuration is the longest duration Lagwatch accepts anywhere (a query's

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/engine"
 )
 
 // TestSharedExampleQueries parses the example queries that the TypeScript
@@ -42,7 +44,7 @@ func TestSharedExampleQueries(t *testing.T) {
 			// Every key of the file is a field of the Go model (or the envelope).
 			var keys map[string]any
 			_ = json.Unmarshal(raw, &keys)
-			known := map[string]bool{"refId": true, "queryType": true, "services": true, "maintainer": true, "metrics": true, "eventKinds": true, "deployedVersion": true, "hide": true, "datasource": true}
+			known := map[string]bool{"refId": true, "queryType": true, "services": true, "maintainer": true, "metrics": true, "eventKinds": true, "deployedVersion": true, "minSeverity": true, "hide": true, "datasource": true}
 			for k := range keys {
 				if !known[k] {
 					t.Errorf("key %q is not in the Go query model", k)
@@ -186,5 +188,37 @@ func TestCheckTimeRange(t *testing.T) {
 		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "is longer than 106751 days (about 292 years)") {
 			t.Errorf("%s to %s: %v", tc.from, tc.to, err)
 		}
+	}
+}
+
+// TestMinSeverity reads a query's minimum severity: one of GitHub's ratings
+// above none, for lag, current and status queries.
+func TestMinSeverity(t *testing.T) {
+	for raw, want := range map[string]engine.Severity{
+		`{}`:                         engine.SeverityNone,
+		`{"minSeverity":""}`:         engine.SeverityNone,
+		`{"minSeverity":" high "}`:   engine.SeverityHigh,
+		`{"minSeverity":"low"}`:      engine.SeverityLow,
+		`{"minSeverity":"medium"}`:   engine.SeverityMedium,
+		`{"minSeverity":"critical"}`: engine.SeverityCritical,
+	} {
+		for _, typ := range []string{"lag", "current", "status"} {
+			q, err := ParseQuery(json.RawMessage(raw), typ)
+			if err != nil || q.Severity() != want {
+				t.Errorf("%s in %s: %v %v, want %v", raw, typ, q.Severity(), err, want)
+			}
+		}
+	}
+	for raw, want := range map[string]string{
+		`{"minSeverity":"moderate"}`: `minSeverity "moderate" is not one of low, medium, high, critical`,
+		`{"minSeverity":"none"}`:     `minSeverity "none" is not one of`,
+		`{"minSeverity":"High"}`:     `minSeverity "High" is not one of`,
+	} {
+		if _, err := ParseQuery(json.RawMessage(raw), "current"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", raw, err, want)
+		}
+	}
+	if _, err := ParseQuery(json.RawMessage(`{"minSeverity":"high"}`), "events"); err == nil || !strings.Contains(err.Error(), "not events") {
+		t.Errorf("minSeverity on events: %v", err)
 	}
 }

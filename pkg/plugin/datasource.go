@@ -111,6 +111,7 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.Dat
 		d.collector.AddDeployed(ctx, results, collector.DeployedRange{From: from, To: to, WhatIf: qm.DeployedVersion})
 	}
 	results = append(results, d.unknownServices(qm.Services)...)
+	collector.AtLeast(results, qm.Severity())
 	var resp backend.DataResponse
 	switch qm.QueryType {
 	case models.QueryLag:
