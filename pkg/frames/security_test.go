@@ -86,8 +86,11 @@ func secResults(t testing.TB) []collector.Result {
 var secMetrics = append(append([]string{}, models.SecurityMetrics...), models.EOLMetrics...)
 
 // want is the value a frame must show for metric of r at t, read from the
-// engine's pure functions; nil for null.
+// engine's pure functions; nil for null (a failed service among them).
 func want(r collector.Result, metric string, t time.Time) *float64 {
+	if r.Timeline == nil {
+		return nil
+	}
 	st := r.Timeline.At(t)
 	var x *semver.Version
 	switch {
@@ -159,11 +162,7 @@ func TestSecurityCurrentOnFixtures(t *testing.T) {
 			l := f.Fields[0].Labels
 			r := rs[slices.IndexFunc(rs, func(r collector.Result) bool { return r.Service.Name == l["service"] })]
 			got, _ := f.Fields[0].NullableFloatAt(0)
-			w := (*float64)(nil)
-			if r.Timeline != nil {
-				w = want(r, l["metric"], at)
-			}
-			if !same(got, w) {
+			if w := want(r, l["metric"], at); !same(got, w) {
 				t.Errorf("%s %s at %s = %v, want %v", l["service"], l["metric"], s, deref(got), deref(w))
 			}
 			if l["service"] == "ollama" && models.IsSecurity(l["metric"]) && got == nil {
@@ -509,11 +508,7 @@ func TestMinSeverityFrames(t *testing.T) {
 				byLabels[l.String()] = true
 				r := rs[slices.IndexFunc(rs, func(r collector.Result) bool { return r.Service.Name == l["service"] })]
 				got, _ := f.Fields[0].NullableFloatAt(0)
-				w := (*float64)(nil)
-				if r.Timeline != nil {
-					w = want(r, l["metric"], at)
-				}
-				if !same(got, w) {
+				if w := want(r, l["metric"], at); !same(got, w) {
 					t.Errorf("%s at %s = %v, want %v", l, s, deref(got), deref(w))
 				}
 			}
