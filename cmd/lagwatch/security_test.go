@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
 
@@ -105,7 +104,7 @@ func TestReportSecurity(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
-	sev := fixtureSeverity(t, "GHSA-8hqg-whrw-pv92")
+	sev := fakes.SeverityOf(t, "GHSA-8hqg-whrw-pv92")
 	lag := time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC).Sub(time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)).Seconds()
 	row := tableRow(t, out, "ollama")
 	// SECURITY, EOL, ..., DEPLOYED SECURITY, DEPLOYED EOL
@@ -149,29 +148,4 @@ func TestReportSecurity(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, `--min-severity "moderate" must be one of low, medium, high, critical`) {
 		t.Errorf("--min-severity moderate: exit %d, %s", code, errOut)
 	}
-}
-
-// fixtureSeverity is the severity code of advisory id in the golang/vulndb
-// fixture the fake GitHub serves.
-func fixtureSeverity(t *testing.T, id string) engine.Severity {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join(fakes.FixturesDir(), fakes.AdvisoriesFixture))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var advs []struct {
-		ID       string `json:"ghsa_id"`
-		Severity string `json:"severity"`
-	}
-	if err := json.Unmarshal(body, &advs); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range advs {
-		if a.ID == id {
-			s, _ := engine.ParseSeverity(a.Severity)
-			return s
-		}
-	}
-	t.Fatalf("no advisory %s in the fixture", id)
-	return 0
 }

@@ -2,44 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
-	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
-
-// severityOf is the highest severity code of the advisories ids in the
-// golang/vulndb fixture the fake GitHub serves.
-func severityOf(t *testing.T, ids ...string) float64 {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join(fakes.FixturesDir(), fakes.AdvisoriesFixture))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var advs []struct {
-		ID       string `json:"ghsa_id"`
-		Severity string `json:"severity"`
-	}
-	if err := json.Unmarshal(body, &advs); err != nil {
-		t.Fatal(err)
-	}
-	sev := 0.0
-	for _, a := range advs {
-		for _, id := range ids {
-			if a.ID == id {
-				s, _ := engine.ParseSeverity(a.Severity)
-				sev = math.Max(sev, float64(s))
-			}
-		}
-	}
-	return sev
-}
 
 // The security metrics through the built plugin over gRPC, on fakes built
 // from golang/vulndb and endoflife.date: Ollama names its advisories (both
@@ -102,7 +71,7 @@ func TestSecurityOverGRPC(t *testing.T) {
 		for k, want := range map[string]float64{
 			"ollama deployed_security_fixes_behind": float64(len(tc.ids)),
 			"ollama deployed_security_lag":          lag,
-			"ollama deployed_security_severity":     severityOf(t, tc.ids...),
+			"ollama deployed_security_severity":     float64(fakes.SeverityOf(t, tc.ids...)),
 			"ollama security_fixes_behind":          0, // the chart ships a fixed version at each of these times
 		} {
 			if v := got[k]; v == nil || *v != want {

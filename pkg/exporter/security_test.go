@@ -2,45 +2,15 @@ package exporter
 
 import (
 	"context"
-	"encoding/json"
-	"math"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
-	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 )
-
-// fixtureSeverity is the severity code of advisory id in the golang/vulndb
-// fixture the fake GitHub serves.
-func fixtureSeverity(t *testing.T, id string) float64 {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join(fakes.FixturesDir(), fakes.AdvisoriesFixture))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var advs []struct {
-		ID       string `json:"ghsa_id"`
-		Severity string `json:"severity"`
-	}
-	if err := json.Unmarshal(body, &advs); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range advs {
-		if a.ID == id {
-			s, _ := engine.ParseSeverity(a.Severity)
-			return float64(s)
-		}
-	}
-	t.Fatalf("no advisory %s in the fixture", id)
-	return 0
-}
 
 // The security gauges on the fixtures: Ollama names its advisories (Go,
 // both module paths) and runs 0.1.32; at 2025-09-30 four released fixes are
@@ -75,10 +45,7 @@ func TestSecurityGauges(t *testing.T) {
 	w := &world{exporter: e, server: srv}
 	e.Refresh(context.Background())
 	_, body := w.get(t, "/metrics")
-	sev := 0.0
-	for _, id := range []string{"GHSA-8hqg-whrw-pv92", "GHSA-846m-99qv-67mg", "GHSA-95j2-w8x7-hm88", "GHSA-93jv-pvg8-hf3v"} {
-		sev = math.Max(sev, fixtureSeverity(t, id))
-	}
+	sev := float64(fakes.SeverityOf(t, "GHSA-8hqg-whrw-pv92", "GHSA-846m-99qv-67mg", "GHSA-95j2-w8x7-hm88", "GHSA-93jv-pvg8-hf3v"))
 	lag := evalAt.Sub(time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)).Seconds()
 	for name, want := range map[string]float64{
 		"lagwatch_deployed_security_fixes_behind": 4,

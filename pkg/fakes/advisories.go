@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lagwatch/lagwatch/pkg/engine"
 )
 
 // AdvisoriesFixture is where the fake GitHub finds its global advisories,
@@ -130,4 +133,23 @@ func AdvisoriesNaming(t testing.TB, pkg string) int {
 		}
 	}
 	return n
+}
+
+// SeverityOf is the highest severity of the advisories ids in the fixture,
+// as the engine reads GitHub's words: what security_severity is when
+// exactly those count.
+func SeverityOf(t testing.TB, ids ...string) engine.Severity {
+	t.Helper()
+	sev := engine.SeverityNone
+	for _, a := range loadAdvisories(t, FixturesDir()) {
+		if id, _ := a["ghsa_id"].(string); slices.Contains(ids, id) {
+			word, _ := a["severity"].(string)
+			s, ok := engine.ParseSeverity(word)
+			if !ok {
+				t.Fatalf("fakes: advisory %s: severity %q", id, word)
+			}
+			sev = max(sev, s)
+		}
+	}
+	return sev
 }
