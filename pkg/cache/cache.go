@@ -17,6 +17,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,21 @@ type Entry[V any] struct {
 	ETag         string    // ETag of the response the value came from, if any
 	LastModified string    // Last-Modified of that response, if any
 	FetchedAt    time.Time // set by the cache: when the value was last fetched or revalidated
+}
+
+// Condition makes req conditional on e: If-None-Match with its ETag and
+// If-Modified-Since with its Last-Modified, where it has them. A nil e (no
+// entry yet) leaves req as it is.
+func (e *Entry[V]) Condition(req *http.Request) {
+	if e == nil {
+		return
+	}
+	if e.ETag != "" {
+		req.Header.Set("If-None-Match", e.ETag)
+	}
+	if e.LastModified != "" {
+		req.Header.Set("If-Modified-Since", e.LastModified)
+	}
 }
 
 // FetchFunc fetches a fresh entry. prev is the entry currently cached, or nil.

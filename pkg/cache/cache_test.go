@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -253,5 +255,27 @@ func TestDeleteForgetsFailures(t *testing.T) {
 	}
 	if c.Failures() != 0 || c.Len() != 0 {
 		t.Errorf("after Delete: %d failures, %d entries remembered", c.Failures(), c.Len())
+	}
+}
+
+// Condition sends the validators an entry has, and none without an entry.
+func TestCondition(t *testing.T) {
+	for _, tc := range []struct {
+		entry    *Entry[int]
+		inm, ims string
+	}{
+		{nil, "", ""},
+		{&Entry[int]{}, "", ""},
+		{&Entry[int]{ETag: `W/"abc"`}, `W/"abc"`, ""},
+		{&Entry[int]{ETag: `"x"`, LastModified: "Wed, 02 Dec 2026 10:00:00 GMT"}, `"x"`, "Wed, 02 Dec 2026 10:00:00 GMT"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/index.yaml", nil)
+		tc.entry.Condition(req)
+		if got := req.Header.Get("If-None-Match"); got != tc.inm {
+			t.Errorf("%+v: If-None-Match %q, want %q", tc.entry, got, tc.inm)
+		}
+		if got := req.Header.Get("If-Modified-Since"); got != tc.ims {
+			t.Errorf("%+v: If-Modified-Since %q, want %q", tc.entry, got, tc.ims)
+		}
 	}
 }

@@ -6,7 +6,9 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -184,4 +186,15 @@ func OneNotice(what string, problems []string) []Notice {
 		more = "; …"
 	}
 	return []Notice{Notice(fmt.Sprintf("%s: %d values left out or unread: %s%s", what, len(problems), strings.Join(problems[:min(3, len(problems))], "; "), more))}
+}
+
+// StripURL drops the URL from a *url.Error, whose text repeats the whole URL
+// (query string included): the callers' messages name the host or path
+// they went to themselves.
+func StripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

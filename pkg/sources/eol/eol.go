@@ -132,21 +132,10 @@ func (s *Source) fetch(ctx context.Context, name string, prev *cache.Entry[produ
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "lagwatch")
-	if prev != nil {
-		if prev.ETag != "" {
-			req.Header.Set("If-None-Match", prev.ETag)
-		}
-		if prev.LastModified != "" {
-			req.Header.Set("If-Modified-Since", prev.LastModified)
-		}
-	}
+	prev.Condition(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return cache.Entry[product]{}, fmt.Errorf("%s: GET %s: %w (set by %s)", what, u.Redacted(), err, s.hint)
+		return cache.Entry[product]{}, fmt.Errorf("%s: GET %s: %w (set by %s)", what, u.Redacted(), sources.StripURL(err), s.hint)
 	}
 	defer resp.Body.Close()
 	switch {

@@ -130,8 +130,8 @@ func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPag
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", what, err)
 		}
-		if page == 1 && prev != nil && prev.ETag != "" {
-			req.Header.Set("If-None-Match", prev.ETag)
+		if page == 1 {
+			prev.Condition(req)
 		}
 		resp, err := s.send(req, resourceCore, what)
 		if err != nil {

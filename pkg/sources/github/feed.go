@@ -55,12 +55,10 @@ func (s *Source) fetchTagFeed(ctx context.Context, repo, owner, name string, pre
 	}
 	req.Header.Set("Accept", "application/atom+xml")
 	req.Header.Set("User-Agent", "lagwatch")
-	if prev != nil && prev.ETag != "" {
-		req.Header.Set("If-None-Match", prev.ETag)
-	}
+	prev.Condition(req)
 	resp, err := s.hc.Do(req) // never with the token: this is not the API
 	if err != nil {
-		return cache.Entry[timeline]{}, fmt.Errorf("tags of %s: GET %s: %w", repo, req.URL.Path, stripURL(err))
+		return cache.Entry[timeline]{}, fmt.Errorf("tags of %s: GET %s: %w", repo, req.URL.Path, sources.StripURL(err))
 	}
 	defer resp.Body.Close()
 	switch {

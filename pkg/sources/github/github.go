@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -235,7 +234,7 @@ func (s *Source) send(req *http.Request, resource, repo string) (*http.Response,
 	s.setHeaders(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s %s: %w", repo, req.Method, req.URL.RequestURI(), stripURL(err))
+		return nil, fmt.Errorf("%s: %s %s: %w", repo, req.Method, req.URL.RequestURI(), sources.StripURL(err))
 	}
 	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests {
 		until, ok := s.resetTime(resp)
@@ -280,15 +279,6 @@ func (s *Source) setHeaders(req *http.Request) {
 	if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
 	}
-}
-
-// stripURL drops the URL from a *url.Error (our message already names the path).
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // resetTime tells, for a 403/429 answer, until when GitHub wants no requests.
@@ -401,7 +391,7 @@ func (s *Source) RateLimit(ctx context.Context) (RateLimit, error) {
 	s.setHeaders(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return rl, s.redact(fmt.Errorf("GitHub rate limit: GET %s: %w", req.URL.Path, stripURL(err)))
+		return rl, s.redact(fmt.Errorf("GitHub rate limit: GET %s: %w", req.URL.Path, sources.StripURL(err)))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {

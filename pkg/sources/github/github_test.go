@@ -3,13 +3,14 @@ package github
 import (
 	"context"
 	"errors"
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
 
 	"github.com/lagwatch/lagwatch/pkg/fakes"
 	"github.com/lagwatch/lagwatch/pkg/sources"

@@ -84,13 +84,8 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 		if err != nil {
 			return out, fmt.Errorf("releases of %s: %w", repo, err)
 		}
-		if page == 1 && prev != nil {
-			if prev.ETag != "" {
-				req.Header.Set("If-None-Match", prev.ETag)
-			}
-			if prev.LastModified != "" {
-				req.Header.Set("If-Modified-Since", prev.LastModified)
-			}
+		if page == 1 {
+			prev.Condition(req)
 		}
 		resp, err := s.send(req, resourceCore, repo)
 		if err != nil {

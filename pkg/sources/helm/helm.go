@@ -251,21 +251,10 @@ func (s *Source) get(ctx context.Context, u *url.URL, prev *cache.Entry[*index])
 	}
 	req.Header.Set("User-Agent", "lagwatch")
 	req.Header.Set("Accept", "application/x-yaml, text/yaml, */*")
-	if prev != nil {
-		if prev.ETag != "" {
-			req.Header.Set("If-None-Match", prev.ETag)
-		}
-		if prev.LastModified != "" {
-			req.Header.Set("If-Modified-Since", prev.LastModified)
-		}
-	}
+	prev.Condition(req)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("GET %s: %w", where, err)
+		return nil, fmt.Errorf("GET %s: %w", where, sources.StripURL(err))
 	}
 	if resp.StatusCode == http.StatusOK || (resp.StatusCode == http.StatusNotModified && prev != nil) {
 		return resp, nil

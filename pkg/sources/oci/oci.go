@@ -616,11 +616,7 @@ func (s *Source) do(ctx context.Context, host, repo, method, target, accept stri
 		s.authorize(req, host, repo)
 		resp, err := s.hc.Do(req)
 		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			return nil, fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
+			return nil, fmt.Errorf("%s %s: %w", method, req.URL.Path, sources.StripURL(err))
 		}
 		s.recordBudget(host, resp.Header)
 		switch {

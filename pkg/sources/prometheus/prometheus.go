@@ -308,11 +308,7 @@ func (s *Source) do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := s.cfg.HTTPClient.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("Prometheus at %s unreachable: %w", s.base.Host, err)
+		return nil, fmt.Errorf("Prometheus at %s unreachable: %w", s.base.Host, sources.StripURL(err))
 	}
 	return resp, nil
 }
