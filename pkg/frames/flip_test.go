@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/lagwatch/lagwatch/pkg/catalog"
 	"github.com/lagwatch/lagwatch/pkg/collector"
 	"github.com/lagwatch/lagwatch/pkg/engine"
 	"github.com/lagwatch/lagwatch/pkg/frames"
+	"github.com/lagwatch/lagwatch/pkg/models"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
@@ -114,6 +117,26 @@ func TestLagDeployedFlipFolded(t *testing.T) {
 		if folded != 1 {
 			t.Errorf("%s: notices %+v", f.Name, f.Meta)
 		}
+	}
+}
+
+// The events of the flipping series list the newest 1000 deployment
+// changes, the last one at the last sample, and a notice counts them all.
+func TestEventsDeployedFlipCapped(t *testing.T) {
+	r, from, to := flipping(t)
+	f := frames.Events([]collector.Result{r}, []string{models.EventDeployed}, from, to)
+	all := r.Deployed.Changes(from, to)
+	if len(all) != 19_000 || f.Rows() != frames.MaxDeployedEvents {
+		t.Fatalf("%d changes, %d events; want 19000 and %d", len(all), f.Rows(), frames.MaxDeployedEvents)
+	}
+	times, _ := f.FieldByName("time")
+	if first, last := times.At(0).(time.Time), times.At(f.Rows()-1).(time.Time); !first.Equal(all[19_000-1000].At) || !last.Equal(all[len(all)-1].At) {
+		t.Errorf("events from %s to %s, want the newest 1000: %s to %s", first, last, all[19_000-1000].At, all[len(all)-1].At)
+	}
+	if f.Meta == nil || !slices.ContainsFunc(f.Meta.Notices, func(n data.Notice) bool {
+		return strings.Contains(n.Text, "flip: 19000 deployed-version changes in the time range, more than 1000: only the newest 1000 are listed")
+	}) {
+		t.Errorf("no notice counting the changes left out: %+v", f.Meta)
 	}
 }
 

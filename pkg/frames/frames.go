@@ -30,7 +30,8 @@ const (
 	MaxEventPoints = 20_000
 	// MaxDeployedEvents bounds the deployed-version changes added to a
 	// series' grid as they are; beyond it, one per grid step is kept
-	// (engine.Deployed.GridChanges) and a notice counts the others.
+	// (engine.Deployed.GridChanges) and a notice counts the others. Events
+	// list the newest MaxDeployedEvents changes of a service, with a notice.
 	MaxDeployedEvents = 1_000
 )
 
@@ -541,7 +542,14 @@ func Events(results []collector.Result, kinds []string, from, to time.Time) *dat
 			}
 		}
 		if want[models.EventDeployed] && r.Deployed != nil {
-			for _, c := range r.Deployed.Changes(from, to) {
+			changes := r.Deployed.Changes(from, to)
+			if n := len(changes); n > MaxDeployedEvents {
+				// A flipping version label: annotations by the thousand
+				// help nobody and weigh on the browser.
+				f.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf("%s: %d deployed-version changes in the time range, more than %d: only the newest %d are listed; narrow the time range to see the others", s.Name, n, MaxDeployedEvents, MaxDeployedEvents)})
+				changes = changes[n-MaxDeployedEvents:]
+			}
+			for _, c := range changes {
 				text := fmt.Sprintf("%s runs %s (first seen)", s.Name, c.Version)
 				if c.From != nil {
 					text = fmt.Sprintf("%s runs %s, was %s", s.Name, c.Version, c.From)
