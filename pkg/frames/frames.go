@@ -96,6 +96,9 @@ func metricNumber(st engine.State, metric string) (float64, bool) {
 
 func valueConfig(svc collector.Result, metric string) *data.FieldConfig {
 	cfg := &data.FieldConfig{DisplayNameFromDS: svc.Service.Name + " " + metric, Unit: metricUnit(metric)}
+	if l := labels(svc, metric)["min_severity"]; l != "" {
+		cfg.DisplayNameFromDS += " (" + l + " and above)"
+	}
 	switch metric {
 	case models.MetricIsCurrent, models.MetricEOL, models.MetricDeployedEOL:
 		min, max := data.ConfFloat64(0), data.ConfFloat64(1)

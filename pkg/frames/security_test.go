@@ -502,6 +502,9 @@ func TestMinSeverityFrames(t *testing.T) {
 				if l["min_severity"] != "high" {
 					t.Errorf("%s: labels %v, want min_severity high", s, l)
 				}
+				if name, want := f.Fields[0].Config.DisplayNameFromDS, l["service"]+" "+l["metric"]+" (high and above)"; name != want {
+					t.Errorf("%s: display name %q, want %q", s, name, want)
+				}
 				if byLabels[l.String()] {
 					t.Errorf("%s: two series with labels %v", s, l)
 				}
