@@ -137,18 +137,26 @@ func AdvisoriesNaming(t testing.TB, pkg string) int {
 
 // SeverityOf is the highest severity of the advisories ids in the fixture,
 // as the engine reads GitHub's words: what security_severity is when
-// exactly those count.
+// exactly those count. An id the fixture does not hold fails the test (a
+// typo must not read as "none").
 func SeverityOf(t testing.TB, ids ...string) engine.Severity {
 	t.Helper()
 	sev := engine.SeverityNone
+	found := map[string]bool{}
 	for _, a := range loadAdvisories(t, FixturesDir()) {
 		if id, _ := a["ghsa_id"].(string); slices.Contains(ids, id) {
+			found[id] = true
 			word, _ := a["severity"].(string)
 			s, ok := engine.ParseSeverity(word)
 			if !ok {
 				t.Fatalf("fakes: advisory %s: severity %q", id, word)
 			}
 			sev = max(sev, s)
+		}
+	}
+	for _, id := range ids {
+		if !found[id] {
+			t.Fatalf("fakes: no advisory %s in %s", id, AdvisoriesFixture)
 		}
 	}
 	return sev

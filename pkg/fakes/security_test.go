@@ -2,10 +2,14 @@ package fakes
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/lagwatch/lagwatch/pkg/engine"
 )
 
 // The fake /advisories paginates by cursor like GitHub: a Link rel="next"
@@ -96,5 +100,42 @@ func TestFakeEOL(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotModified {
 		t.Errorf("revalidation: HTTP %d", resp.StatusCode)
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the message and ends
+// the goroutine, as testing's does.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// SeverityOf reads the fixture's ratings and refuses an id it does not
+// hold, rather than reading it as "none".
+func TestSeverityOf(t *testing.T) {
+	if got := SeverityOf(t, "GHSA-8hqg-whrw-pv92"); got != engine.SeverityMedium { // Probllama: moderate
+		t.Errorf("Probllama: %s, want medium", got)
+	}
+	if got := SeverityOf(t, "GHSA-8hqg-whrw-pv92", "GHSA-846m-99qv-67mg"); got != engine.SeverityHigh {
+		t.Errorf("Probllama and GHSA-846m: %s, want high", got)
+	}
+	if got := SeverityOf(t); got != engine.SeverityNone {
+		t.Errorf("no advisory: %s, want none", got)
+	}
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		SeverityOf(rec, "GHSA-8hqg-whrw-pv92", "GHSA-typo-0000-0000")
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "GHSA-typo-0000-0000") {
+		t.Errorf("an id not in the fixture: failure %q, want one naming it", rec.msg)
 	}
 }
