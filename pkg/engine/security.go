@@ -210,7 +210,7 @@ func BuildAdvisories(raw []sources.Advisory) ([]Advisory, []string) {
 		if n > 1 {
 			what = fmt.Sprintf("%d advisories have", n)
 		}
-		notices = append(notices, fmt.Sprintf("%s no severity rating on GitHub (\"unknown\"): %s%s; such advisories count in security_fixes_behind but do not raise security_severity", what, strings.Join(unrated[:min(3, n)], ", "), more))
+		notices = append(notices, fmt.Sprintf("%s no severity rating on GitHub (\"unknown\"): %s%s; such advisories count in security_fixes_behind but do not raise security_severity, and a query's minSeverity leaves them out", what, strings.Join(unrated[:min(3, n)], ", "), more))
 	}
 	return out, notices
 }

@@ -351,6 +351,14 @@ func TestSecurityUnknownSeverity(t *testing.T) {
 	if st := sec.At(x, at); st.FixesBehind != 2 || st.Severity != engine.SeverityLow || st.Unfixed != 1 {
 		t.Errorf("unrated and low: %+v, want 2 behind, severity 1, 1 unfixed", st)
 	}
+	// A query's minimum severity counts rated advisories only: the unrated
+	// one is left out, even at "low", and the notice says so.
+	if !strings.Contains(notices[0], "minSeverity leaves them out") {
+		t.Errorf("notice %q does not say a minSeverity leaves them out", notices[0])
+	}
+	if st := sec.AtLeast(engine.SeverityLow).At(x, at); st.FixesBehind != 1 || st.Severity != engine.SeverityLow || st.Unfixed != 0 {
+		t.Errorf("unrated and low, at least low: %+v, want 1 behind (the low one), severity 1, none unfixed", st)
+	}
 	_, notices = engine.BuildAdvisories([]sources.Advisory{low})
 	if len(notices) != 0 {
 		t.Errorf("rated advisories: notices %q", notices)
