@@ -493,6 +493,14 @@ func TestMinSeverityFrames(t *testing.T) {
 			for _, f := range frames.Current(rs, metrics, at, engine.VerdictParams{}) {
 				l := f.Fields[0].Labels
 				_, tagged := l["min_severity"]
+				if models.IsSecurity(l["metric"]) {
+					// Security series of both queries side by side, as in one
+					// panel or rule: no two share a label set.
+					if byLabels[l.String()] {
+						t.Errorf("%s: two series with labels %v", s, l)
+					}
+					byLabels[l.String()] = true
+				}
 				if rs[0].MinSeverity == engine.SeverityNone || !models.IsSecurity(l["metric"]) {
 					if tagged {
 						t.Errorf("%s: labels %v carry min_severity", s, l)
@@ -505,10 +513,6 @@ func TestMinSeverityFrames(t *testing.T) {
 				if name, want := f.Fields[0].Config.DisplayNameFromDS, l["service"]+" "+l["metric"]+" (high and above)"; name != want {
 					t.Errorf("%s: display name %q, want %q", s, name, want)
 				}
-				if byLabels[l.String()] {
-					t.Errorf("%s: two series with labels %v", s, l)
-				}
-				byLabels[l.String()] = true
 				r := rs[slices.IndexFunc(rs, func(r collector.Result) bool { return r.Service.Name == l["service"] })]
 				got, _ := f.Fields[0].NullableFloatAt(0)
 				if w := want(r, l["metric"], at); !same(got, w) {
