@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/lagwatch/lagwatch/pkg/engine"
 )
 
 // row is one row of the status frame, keyed by field name. Values are
@@ -107,12 +108,18 @@ func writeTable(w io.Writer, rows []row) error {
 
 // writeJSON prints the status rows with the frame's field names; durations
 // are seconds, times RFC3339, missing values null.
-func writeJSON(w io.Writer, at, from time.Time, rows []row) error {
+func writeJSON(w io.Writer, at, from time.Time, minSeverity engine.Severity, rows []row) error {
 	out := struct {
-		At       time.Time `json:"at"`
-		From     time.Time `json:"from"`
-		Services []row     `json:"services"`
-	}{at, from, rows}
+		At   time.Time `json:"at"`
+		From time.Time `json:"from"`
+		// MinSeverity is --min-severity: the security fields count only
+		// advisories rated at least this; absent, every advisory counts.
+		MinSeverity string `json:"minSeverity,omitempty"`
+		Services    []row  `json:"services"`
+	}{At: at, From: from, Services: rows}
+	if minSeverity > engine.SeverityNone {
+		out.MinSeverity = minSeverity.String()
+	}
 	if out.Services == nil {
 		out.Services = []row{}
 	}

@@ -441,7 +441,7 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 	rows := statusRows(frames.Status(results, from, o.at, o.verdict))
 	switch o.format {
 	case "json":
-		err = writeJSON(stdout, o.at, from, rows)
+		err = writeJSON(stdout, o.at, from, o.minSeverity, rows)
 	default:
 		err = writeTable(stdout, rows)
 	}
@@ -450,6 +450,9 @@ func report(args []string, stdout, stderr io.Writer, getenv func(string) string)
 		return exitPartial
 	}
 
+	if o.minSeverity > engine.SeverityNone {
+		fmt.Fprintf(stderr, "note: the security columns count only advisories rated %s or higher (--min-severity)\n", o.minSeverity)
+	}
 	failed := 0
 	for _, r := range results {
 		if r.Timeline != nil { // why a row has "-" where a number was expected

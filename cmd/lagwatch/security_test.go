@@ -144,6 +144,22 @@ func TestReportSecurity(t *testing.T) {
 	if row := tableRow(t, out, "ollama"); row[17] != "0" {
 		t.Errorf("--min-severity high: ollama DEPLOYED SECURITY %q, want 0\n%s", row[17], out)
 	}
+	if !strings.Contains(errOut, "note: the security columns count only advisories rated high or higher (--min-severity)") {
+		t.Errorf("--min-severity high: the output does not say the security columns are filtered:\n%s", errOut)
+	}
+	// The JSON says so too, and only when a minimum is set.
+	for flags, want := range map[string]string{"--min-severity=high": "high", "--min-severity=": ""} {
+		code, out, errOut = runCLI(t, withToken, append(args, "--format", "json", flags)...)
+		var doc struct {
+			MinSeverity *string `json:"minSeverity"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil {
+			t.Fatalf("%s --format json: exit %d, %v:\n%s", flags, code, err, errOut)
+		}
+		if got := doc.MinSeverity; (want == "") != (got == nil) || (got != nil && *got != want) {
+			t.Errorf("%s --format json: minSeverity %v, want %q (absent when empty)", flags, got, want)
+		}
+	}
 	code, _, errOut = runCLI(t, withToken, append(args, "--min-severity", "moderate")...)
 	if code != 2 || !strings.Contains(errOut, `--min-severity "moderate" must be one of low, medium, high, critical`) {
 		t.Errorf("--min-severity moderate: exit %d, %s", code, errOut)
