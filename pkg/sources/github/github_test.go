@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lagwatch/lagwatch/pkg/fixtures"
-
 	"github.com/lagwatch/lagwatch/pkg/fakes"
+	"github.com/lagwatch/lagwatch/pkg/fixtures"
 	"github.com/lagwatch/lagwatch/pkg/sources"
 )
 
