@@ -161,6 +161,15 @@ describe('minimum severity (minSeverity)', () => {
       'minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it',
     ]);
     expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: '' })).toEqual([]);
+    // As the backend: the query type is looked at first.
+    expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: 'moderate' as never })).toEqual([
+      'minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it',
+    ]);
+  });
+
+  it('trims it, as the backend does', () => {
+    expect(validateQuery({ refId: 'A', queryType: 'status', minSeverity: ' high ' as never })).toEqual([]);
+    expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: ' ' as never })).toEqual([]);
   });
 
   it('is read as a string', () => {

@@ -59,11 +59,13 @@ export function validateQuery(q: LagwatchQuery): string[] {
   if (deployed !== '' && templateVariable(deployed) === null && !isSemver(deployed)) {
     errors.push(`deployedVersion (what-if version) "${q.deployedVersion}" is not a semver version`);
   }
-  if (q.minSeverity) {
-    if (!SEVERITY_VALUES.includes(q.minSeverity)) {
-      errors.push(`minSeverity "${q.minSeverity}" is not one of ${SEVERITY_VALUES.join(', ')}`);
-    } else if (q.queryType === 'events') {
+  // Trimmed, and refused in events queries before its value is looked at, as models.ParseQuery does.
+  const minSeverity = q.minSeverity?.trim() ?? '';
+  if (minSeverity !== '') {
+    if (q.queryType === 'events') {
       errors.push('minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it');
+    } else if (!SEVERITY_VALUES.includes(minSeverity as Severity)) {
+      errors.push(`minSeverity "${minSeverity}" is not one of ${SEVERITY_VALUES.join(', ')}`);
     }
   }
   return errors;
@@ -188,7 +190,7 @@ export function showsMinSeverity(q: LagwatchQuery, queryType: QueryType): boolea
   if (!MIN_SEVERITY_QUERY_TYPES.includes(queryType)) {
     return false;
   }
-  return queryType === 'status' || hasSecurityMetric(q) || !!q.minSeverity;
+  return queryType === 'status' || hasSecurityMetric(q) || (q.minSeverity ?? '').trim() !== '';
 }
 
 /** What the editor knows of a dashboard variable (Grafana's TypedVariableModel has these fields). */
