@@ -8,10 +8,14 @@
 #
 # Builds tests/browser/harness.tsx (ConfigEditor and QueryEditor with React,
 # @grafana/* and Monaco bundled in) into tests/browser/dist, type-checks it,
-# serves it on 127.0.0.1 with canned GET /services and POST /validate answers
-# (tests/browser/server.mjs), drives Chromium with tests/browser/check.mjs, and
-# writes tests/browser/screenshots/{config-editor,query-editor}.png. Exits
-# non-zero when a check fails. CHROMIUM overrides /usr/bin/chromium.
+# serves it on 127.0.0.1 (tests/browser/server.mjs) with the Go handlers' own
+# answers to GET /services, /check and /discover (tests/browser/canned/) and a
+# canned POST /validate, and drives Chromium with tests/browser/check.mjs:
+# token, catalog, EOL URL and OCI token hosts settings, the Service check and
+# Add service panels, the query editor with the security and end-of-life
+# metrics, the what-if version and the minimum severity (98 checks). Writes
+# tests/browser/screenshots/*.png, each under 300 KB. Exits non-zero when a
+# check fails. CHROMIUM overrides /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

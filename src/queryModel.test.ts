@@ -4,13 +4,15 @@ import path from 'path';
 import {
   coversSeveralServices,
   hasLastHopMetric,
+  hasSecurityMetric,
   metricsFor,
   normalizeNames,
   parseQuery,
+  showsMinSeverity,
   showsWhatIfVersion,
   validateQuery,
 } from './queryModel';
-import { EVENT_KIND_VALUES, LAST_HOP_METRICS, LagwatchQuery, Metric, METRICS } from './types';
+import { EVENT_KIND_VALUES, LAST_HOP_METRICS, LagwatchQuery, Metric, METRICS, SECURITY_METRICS } from './types';
 
 const QUERIES_DIR = path.resolve(__dirname, '..', 'testdata', 'queries');
 // DataQuery envelope fields plus the fields of LagwatchQuery (models.Query).
@@ -25,6 +27,7 @@ const KNOWN_KEYS = [
   'metrics',
   'eventKinds',
   'deployedVersion',
+  'minSeverity',
 ];
 const NORMALISATION = 'services-normalisation.json';
 const files = fs.readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.json') && f !== NORMALISATION);
@@ -56,6 +59,17 @@ describe('shared example queries (testdata/queries)', () => {
     expect(q.queryType).toBe('current');
     expect(q.deployedVersion).toBe('0.11.10');
     expect(q.metrics).toEqual(['deployed_versions_behind', 'deployed_lag', 'rollout_lag', 'verdict']);
+  });
+
+  it('reads the minimum severity of current-security-alert.json', () => {
+    const q = parseQuery(JSON.parse(fs.readFileSync(path.join(QUERIES_DIR, 'current-security-alert.json'), 'utf8')));
+    expect(q).toEqual({
+      refId: 'A',
+      queryType: 'current',
+      metrics: ['deployed_security_lag'],
+      minSeverity: 'high',
+    });
+    expect(showsMinSeverity(q, 'current')).toBe(true);
   });
 });
 
@@ -124,6 +138,63 @@ describe('validateQuery mirrors models.ParseQuery', () => {
       ]);
     }
   );
+});
+
+describe('minimum severity (minSeverity)', () => {
+  it.each(['low', 'medium', 'high', 'critical', ''] as const)(
+    'accepts %p in lag, current and status queries',
+    (minSeverity) => {
+      for (const queryType of ['lag', 'current', 'status', undefined] as const) {
+        expect(validateQuery({ refId: 'A', queryType, minSeverity })).toEqual([]);
+      }
+    }
+  );
+
+  it('rejects an unknown severity, naming it', () => {
+    expect(validateQuery({ refId: 'A', queryType: 'current', minSeverity: 'moderate' as never })).toEqual([
+      'minSeverity "moderate" is not one of low, medium, high, critical',
+    ]);
+  });
+
+  it('rejects it in events queries, like the backend', () => {
+    expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: 'high' })).toEqual([
+      'minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it',
+    ]);
+    expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: '' })).toEqual([]);
+    // As the backend: the query type is looked at first.
+    expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: 'moderate' as never })).toEqual([
+      'minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it',
+    ]);
+  });
+
+  it('trims it, as the backend does', () => {
+    expect(validateQuery({ refId: 'A', queryType: 'status', minSeverity: ' high ' as never })).toEqual([]);
+    expect(validateQuery({ refId: 'A', queryType: 'events', minSeverity: ' ' as never })).toEqual([]);
+  });
+
+  it('is read as a string', () => {
+    expect(() => parseQuery({ refId: 'A', minSeverity: 3 })).toThrow('minSeverity must be a string');
+    expect(parseQuery({ refId: 'A', minSeverity: 'critical' })).toEqual({ refId: 'A', minSeverity: 'critical' });
+  });
+
+  it('counts the security metrics only, for the chart and the last hop', () => {
+    expect(SECURITY_METRICS).toEqual(METRICS.map((c) => c.value).filter((m) => m.includes('security_')));
+    expect(hasSecurityMetric({ metrics: ['lag', 'deployed_security_lag'] })).toBe(true);
+    expect(hasSecurityMetric({ metrics: ['security_severity'] })).toBe(true);
+    expect(hasSecurityMetric({ metrics: ['eol', 'deployed_support_left', 'deployed_lag', 'verdict'] })).toBe(false);
+    expect(hasSecurityMetric({})).toBe(false);
+  });
+
+  it('is shown for status always, for lag and current with a security metric or a stored value, never for events', () => {
+    expect(showsMinSeverity({ refId: 'A' }, 'status')).toBe(true);
+    for (const queryType of ['lag', 'current'] as const) {
+      expect(showsMinSeverity({ refId: 'A', metrics: ['lag', 'eol'] }, queryType)).toBe(false);
+      expect(showsMinSeverity({ refId: 'A', metrics: ['security_fixes_behind'] }, queryType)).toBe(true);
+      expect(showsMinSeverity({ refId: 'A', metrics: ['lag'], minSeverity: 'low' }, queryType)).toBe(true);
+      expect(showsMinSeverity({ refId: 'A', metrics: ['lag'], minSeverity: '' }, queryType)).toBe(false);
+    }
+    expect(showsMinSeverity({ refId: 'A', metrics: ['security_lag'], minSeverity: 'high' }, 'events')).toBe(false);
+  });
 });
 
 describe('metricsFor', () => {

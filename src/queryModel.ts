@@ -10,6 +10,10 @@ import {
   METRIC_VALUES,
   QUERY_TYPE_VALUES,
   QueryType,
+  MIN_SEVERITY_QUERY_TYPES,
+  SECURITY_METRICS,
+  Severity,
+  SEVERITY_VALUES,
   WHAT_IF_QUERY_TYPES,
 } from './types';
 import { isSemver } from './versions';
@@ -28,8 +32,9 @@ export function metricsFor(queryType: QueryType | undefined): Metric[] {
 /**
  * Checks a query against the rules of the Go `models.ParseQuery`: a known
  * queryType (empty means lag), known metrics (verdict in current queries
- * only), known event kinds and a semver what-if version (or a dashboard
- * variable, which is interpolated before the backend reads it). Returns one message
+ * only), known event kinds, a semver what-if version (or a dashboard
+ * variable, which is interpolated before the backend reads it) and a known
+ * minimum severity, outside events queries. Returns one message
  * per problem; empty when the backend would accept the query.
  */
 export function validateQuery(q: LagwatchQuery): string[] {
@@ -53,6 +58,15 @@ export function validateQuery(q: LagwatchQuery): string[] {
   // A dashboard variable is interpolated (and normalised) by applyTemplateVariables before the backend reads it.
   if (deployed !== '' && templateVariable(deployed) === null && !isSemver(deployed)) {
     errors.push(`deployedVersion (what-if version) "${q.deployedVersion}" is not a semver version`);
+  }
+  // Trimmed, and refused in events queries before its value is looked at, as models.ParseQuery does.
+  const minSeverity = q.minSeverity?.trim() ?? '';
+  if (minSeverity !== '') {
+    if (q.queryType === 'events') {
+      errors.push('minSeverity (minimum severity) applies to lag, current and status queries, not events: remove it');
+    } else if (!SEVERITY_VALUES.includes(minSeverity as Severity)) {
+      errors.push(`minSeverity "${minSeverity}" is not one of ${SEVERITY_VALUES.join(', ')}`);
+    }
   }
   return errors;
 }
@@ -87,10 +101,19 @@ export function parseQuery(json: unknown): LagwatchQuery {
   q.queryType = str('queryType') as QueryType | undefined;
   q.maintainer = str('maintainer');
   q.deployedVersion = str('deployedVersion');
+  q.minSeverity = str('minSeverity') as Severity | '' | undefined;
   q.services = list('services');
   q.metrics = list('metrics') as Metric[] | undefined;
   q.eventKinds = list('eventKinds') as EventKind[] | undefined;
-  for (const key of ['queryType', 'maintainer', 'services', 'metrics', 'eventKinds', 'deployedVersion'] as const) {
+  for (const key of [
+    'queryType',
+    'maintainer',
+    'services',
+    'metrics',
+    'eventKinds',
+    'deployedVersion',
+    'minSeverity',
+  ] as const) {
     if (q[key] === undefined) {
       delete q[key];
     }
@@ -150,6 +173,24 @@ export function showsWhatIfVersion(q: LagwatchQuery, queryType: QueryType): bool
     return false;
   }
   return queryType === 'status' || hasLastHopMetric(q) || (q.deployedVersion ?? '').trim() !== '';
+}
+
+/** True when the query's metrics include one that counts advisories (security_*, deployed_security_*). */
+export function hasSecurityMetric(q: Pick<LagwatchQuery, 'metrics'>): boolean {
+  return (q.metrics ?? []).some((m) => SECURITY_METRICS.includes(m));
+}
+
+/**
+ * Whether the editor shows the minimum severity field: always for status
+ * queries (their advisory columns); for lag and current queries when a
+ * security metric is selected, or when the query already holds a minimum
+ * severity (so that it stays visible and removable); never for events.
+ */
+export function showsMinSeverity(q: LagwatchQuery, queryType: QueryType): boolean {
+  if (!MIN_SEVERITY_QUERY_TYPES.includes(queryType)) {
+    return false;
+  }
+  return queryType === 'status' || hasSecurityMetric(q) || (q.minSeverity ?? '').trim() !== '';
 }
 
 /** What the editor knows of a dashboard variable (Grafana's TypedVariableModel has these fields). */

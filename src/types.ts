@@ -29,6 +29,9 @@ export type Metric =
   | 'deployed_support_left'
   | 'verdict';
 
+/** Advisory severities, lowest first (the security_severity metric counts them 1 to 4). */
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
 /** Event kinds of the `events` query type. */
 export type EventKind = 'upstream' | 'chart' | 'deployed' | 'forecast' | 'advisory' | 'eol';
 
@@ -56,6 +59,13 @@ export interface LagwatchQuery extends DataQuery {
    * catalog's deployed version.
    */
   deployedVersion?: string;
+  /**
+   * Lag, current and status only: only advisories rated at least this severity
+   * count in the security metrics (security_* and deployed_security_*) and the
+   * status table's advisory columns; their series get a `min_severity` label.
+   * Unset (or "") means every advisory counts.
+   */
+  minSeverity?: Severity | '';
 }
 
 /** Datasource settings (jsonData), as read by pkg/models/settings.go. */
@@ -268,6 +278,27 @@ export const METRIC_QUERY_TYPES: QueryType[] = ['lag', 'current'];
 
 /** Metrics only the `current` query type answers (a `lag` query with one of them is an error). */
 export const CURRENT_ONLY_METRICS: Metric[] = ['verdict'];
+
+export const SEVERITIES: Array<Choice<Severity>> = [
+  { value: 'low', label: 'Low', hint: 'Low, medium, high and critical advisories.' },
+  { value: 'medium', label: 'Medium', hint: 'Medium, high and critical advisories.' },
+  { value: 'high', label: 'High', hint: 'High and critical advisories.' },
+  { value: 'critical', label: 'Critical', hint: 'Critical advisories only.' },
+];
+export const SEVERITY_VALUES: Severity[] = SEVERITIES.map((c) => c.value);
+
+/** Query types whose `minSeverity` field the backend reads (an events query with it is an error). */
+export const MIN_SEVERITY_QUERY_TYPES: QueryType[] = ['lag', 'current', 'status'];
+
+/** The metrics that count advisories, the only ones `minSeverity` changes. */
+export const SECURITY_METRICS: Metric[] = [
+  'security_fixes_behind',
+  'security_lag',
+  'security_severity',
+  'deployed_security_fixes_behind',
+  'deployed_security_lag',
+  'deployed_security_severity',
+];
 
 /** Query types whose `deployedVersion` (what-if version) field the editor offers. */
 export const WHAT_IF_QUERY_TYPES: QueryType[] = ['lag', 'current', 'status'];

@@ -282,10 +282,16 @@ describe('ConfigEditor: OCI registries', () => {
   });
 
   it.each([
-    ['auth.example.com https://auth.example.com/token', '"https://auth.example.com/token" is not a host name or HOST:PORT'],
+    [
+      'auth.example.com https://auth.example.com/token',
+      '"https://auth.example.com/token" is not a host name or HOST:PORT',
+    ],
     ['auth.example.com/token', '"auth.example.com/token" is not a host name or HOST:PORT'],
     ['auth.example.com:https', '"auth.example.com:https" is not a host name or HOST:PORT'],
-    ['ok.example.com,169.254.169.254', '"169.254.169.254" is a link-local or non-unicast address, never a token service'],
+    [
+      'ok.example.com,169.254.169.254',
+      '"169.254.169.254" is a link-local or non-unicast address, never a token service',
+    ],
     ['[fe80::1]:443', '"[fe80::1]:443" is a link-local or non-unicast address, never a token service'],
   ])('flags the token hosts %j, naming the entry the backend refuses', (ociTokenHosts, message) => {
     setup(settings({ jsonData: { ociTokenHosts } }));
@@ -307,7 +313,7 @@ describe('ConfigEditor: deployed versions (Prometheus)', () => {
     const o = last(onOptionsChange);
     expect(o.jsonData).toEqual({ prometheusUrl: 'http://prometheus:9090', prometheusUser: 'lagwatch' });
     expect(o.secureJsonData).toEqual({ prometheusPassword: PASSWORD });
-    expect(screen.queryByText('Use an http(s) URL such as http://prometheus:9090')).not.toBeInTheDocument();
+    expect(screen.queryByText(/is not an http\(s\) URL/)).not.toBeInTheDocument();
   });
 
   it('sends a bearer token in secureJsonData only, in a password field', async () => {
@@ -348,7 +354,11 @@ describe('ConfigEditor: deployed versions (Prometheus)', () => {
     'flags the Prometheus URL %j, which the backend rejects',
     (prometheusUrl) => {
       setup(settings({ jsonData: { prometheusUrl } }));
-      expect(screen.getByText('Use an http(s) URL such as http://prometheus:9090')).toBeInTheDocument();
+      expect(
+        screen.getByText(
+          `${JSON.stringify(prometheusUrl.trim())} is not an http(s) URL: use one such as http://prometheus:9090`
+        )
+      ).toBeInTheDocument();
     }
   );
 
@@ -356,7 +366,7 @@ describe('ConfigEditor: deployed versions (Prometheus)', () => {
     'accepts the Prometheus URL %j',
     (prometheusUrl) => {
       setup(settings({ jsonData: { prometheusUrl } }));
-      expect(screen.queryByText('Use an http(s) URL such as http://prometheus:9090')).not.toBeInTheDocument();
+      expect(screen.queryByText(/is not an http\(s\) URL/)).not.toBeInTheDocument();
       expect(screen.queryByText(/not in the URL/)).not.toBeInTheDocument();
     }
   );
@@ -364,8 +374,11 @@ describe('ConfigEditor: deployed versions (Prometheus)', () => {
   it('flags credentials in the Prometheus URL', () => {
     setup(settings({ jsonData: { prometheusUrl: 'http://admin:secret@prometheus:9090' } }));
     expect(
-      screen.getByText('Put the credentials in the Prometheus user and password fields, not in the URL')
+      screen.getByText(
+        '"http://admin:xxxxx@prometheus:9090": Put the credentials in the Prometheus user and password fields, not in the URL'
+      )
     ).toBeInTheDocument();
+    expect(screen.queryByText(/secret/)).not.toBeInTheDocument();
   });
 
   it('says that a user wins over the token, and that a password needs a user', () => {
@@ -397,20 +410,32 @@ describe('ConfigEditor: security and end of life', () => {
     expect(input).toHaveAttribute('placeholder', 'https://endoflife.date');
     await user.type(input, 'http://127.0.0.1:8080');
     expect(last(onOptionsChange).jsonData.eolUrl).toBe('http://127.0.0.1:8080');
-    expect(screen.queryByText(/Use an http\(s\) URL/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/is not an http\(s\) URL/)).not.toBeInTheDocument();
   });
 
   it.each(['endoflife.date', 'ftp://endoflife.date', 'https:endoflife.date', 'https://'])(
-    'flags the end of life data URL %j, as the Prometheus URL',
+    'flags the end of life data URL %j, naming it, as the Prometheus URL',
     (eolUrl) => {
       setup(settings({ jsonData: { eolUrl } }));
-      expect(screen.getByText('Use an http(s) URL such as https://endoflife.date')).toBeInTheDocument();
+      expect(
+        screen.getByText(`"${eolUrl}" is not an http(s) URL: use one such as https://endoflife.date`)
+      ).toBeInTheDocument();
     }
   );
 
-  it('flags credentials in the end of life data URL', () => {
-    setup(settings({ jsonData: { eolUrl: 'https://u:p@eol.example' } }));
-    expect(screen.getByText(/needs no credentials: remove them from the URL/)).toBeInTheDocument();
+  it('flags credentials in the end of life data URL, naming it with the password masked', () => {
+    setup(settings({ jsonData: { eolUrl: 'https://u:p4ss@eol.example' } }));
+    expect(
+      screen.getByText('"https://u:xxxxx@eol.example": endoflife.date needs no credentials: remove them from the URL')
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/p4ss/)).not.toBeInTheDocument();
+  });
+
+  it('masks a password in a URL that is not http(s) either', () => {
+    setup(settings({ jsonData: { eolUrl: 'ftp://u:p4ss@eol.example/x' } }));
+    expect(
+      screen.getByText('"ftp://u:xxxxx@eol.example/x" is not an http(s) URL: use one such as https://endoflife.date')
+    ).toBeInTheDocument();
   });
 
   it("shows each service's security and end of life inputs from GET /services", async () => {

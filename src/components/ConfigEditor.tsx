@@ -79,12 +79,17 @@ export function eolUrlError(raw: string): string | undefined {
   return httpUrlError(raw, DEFAULT_EOL_URL, 'endoflife.date needs no credentials: remove them from the URL');
 }
 
-/** An http(s) URL with a host and without credentials, as the backend reads its URL settings. */
+/**
+ * An http(s) URL with a host and without credentials, as the backend reads its
+ * URL settings. The message names the value, with a password in it masked as
+ * the backend masks it (url.Redacted).
+ */
 function httpUrlError(raw: string, example: string, credentials: string): string | undefined {
   const v = raw.trim();
   if (v === '') {
     return undefined;
   }
+  const shown = JSON.stringify(v.replace(/^([^/]*\/\/[^/@:]*):[^/]*@/, '$1:xxxxx@'));
   let u: URL | undefined;
   try {
     u = new URL(v);
@@ -93,10 +98,10 @@ function httpUrlError(raw: string, example: string, credentials: string): string
   }
   // The WHATWG parser reads http:host as http://host; Go's url.Parse gives no host.
   if (!u || !/^https?:\/\//i.test(v) || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.host === '') {
-    return `Use an http(s) URL such as ${example}`;
+    return `${shown} is not an http(s) URL: use one such as ${example}`;
   }
   if (u.username !== '' || u.password !== '') {
-    return credentials;
+    return `${shown}: ${credentials}`;
   }
   return undefined;
 }

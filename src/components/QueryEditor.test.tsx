@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import { setTemplateSrv } from '@grafana/runtime';
 import React from 'react';
 
@@ -7,7 +7,7 @@ import { giveElementsASize } from '../testing/combobox';
 import { renderControlled, setupUser } from '../testing/controlled';
 import { fakeTemplateSrv } from '../testing/templateSrv';
 import { LagwatchQuery, ServicesResponse } from '../types';
-import { NO_LAST_HOP_WARNING, QueryEditor } from './QueryEditor';
+import { MIN_SEVERITY_DESCRIPTION, NO_LAST_HOP_WARNING, NO_SECURITY_METRIC_WARNING, QueryEditor } from './QueryEditor';
 import { AnnotationQueryEditor } from './AnnotationQueryEditor';
 
 const SERVICES: ServicesResponse = {
@@ -190,6 +190,73 @@ describe('AnnotationQueryEditor', () => {
     expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'events', services: ['chromadb'] });
     expect(screen.getByRole('checkbox', { name: /Upstream releases/ })).toBeChecked();
     expect(screen.getByRole('checkbox', { name: /Chart releases/ })).toBeChecked();
+  });
+});
+
+describe('QueryEditor: minimum severity', () => {
+  const group = () => screen.getByRole('radiogroup', { name: 'Minimum severity' });
+  const noField = () => expect(screen.queryByText('Minimum severity')).not.toBeInTheDocument();
+  const option = (name: string) => within(group()).getByRole('radio', { name });
+
+  it('is offered for status queries with Any checked and its description', async () => {
+    setup({ queryType: 'status' });
+    await catalogLoaded();
+    expect(option('Any')).toBeChecked();
+    expect(['Any', 'Low', 'Medium', 'High', 'Critical'].map((n) => option(n))).toHaveLength(5);
+    expect(screen.getByText(MIN_SEVERITY_DESCRIPTION)).toBeInTheDocument();
+    expect(MIN_SEVERITY_DESCRIPTION).toMatch(/min_severity label/);
+  });
+
+  it('writes minSeverity on change and runs the query; Any removes it', async () => {
+    const { onChange, onRunQuery, user } = setup({ queryType: 'current', metrics: ['deployed_security_lag'] });
+    await catalogLoaded();
+    await user.click(option('High'));
+    expect(lastQuery(onChange)).toEqual({
+      refId: 'A',
+      queryType: 'current',
+      metrics: ['deployed_security_lag'],
+      minSeverity: 'high',
+    });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(option('High')).toBeChecked();
+    await user.click(option('Any'));
+    const q = lastQuery(onChange);
+    expect(q).toEqual({ refId: 'A', queryType: 'current', metrics: ['deployed_security_lag'] });
+    expect('minSeverity' in q).toBe(false);
+  });
+
+  it.each(['lag', 'current'] as const)('is offered for %s queries only with a security metric', async (queryType) => {
+    const { user } = setup({ queryType, metrics: ['lag', 'eol'] });
+    await catalogLoaded();
+    noField();
+    await pick(user, screen.getByRole('combobox', { name: /Metrics/ }), /^Security fixes behind/, 'Security fixes');
+    await user.keyboard('{Escape}');
+    expect(option('Any')).toBeChecked();
+    expect(screen.queryByText(NO_SECURITY_METRIC_WARNING)).not.toBeInTheDocument();
+  });
+
+  it('stays visible, with a warning, while a lag query without security metric holds one', async () => {
+    const { onChange, user } = setup({ queryType: 'lag', metrics: ['lag'], minSeverity: 'critical' });
+    await catalogLoaded();
+    expect(option('Critical')).toBeChecked();
+    expect(screen.getByText(NO_SECURITY_METRIC_WARNING)).toBeInTheDocument();
+    await user.click(option('Any'));
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'lag', metrics: ['lag'] });
+    noField();
+  });
+
+  it('is not offered for events queries, and switching to events drops it', async () => {
+    const { onChange, user } = setup({ queryType: 'status', minSeverity: 'medium' });
+    expect(option('Medium')).toBeChecked();
+    await user.click(screen.getByRole('radio', { name: 'Events' }));
+    noField();
+    expect(lastQuery(onChange)).toEqual({ refId: 'A', queryType: 'events' });
+  });
+
+  it('is not offered by the annotation editor', async () => {
+    setup({ queryType: 'status', minSeverity: 'high' }, AnnotationQueryEditor as typeof QueryEditor);
+    await catalogLoaded();
+    noField();
   });
 });
 

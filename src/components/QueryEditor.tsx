@@ -4,7 +4,15 @@ import { Checkbox, ComboboxOption, Field, MultiCombobox, RadioButtonGroup, Stack
 import React, { useMemo } from 'react';
 
 import type { LagwatchDataSource } from '../resources';
-import { coversSeveralServices, hasLastHopMetric, metricsFor, showsWhatIfVersion, VariableInfo } from '../queryModel';
+import {
+  coversSeveralServices,
+  hasLastHopMetric,
+  hasSecurityMetric,
+  metricsFor,
+  showsMinSeverity,
+  showsWhatIfVersion,
+  VariableInfo,
+} from '../queryModel';
 import {
   CURRENT_ONLY_METRICS,
   DEFAULT_QUERY,
@@ -16,8 +24,11 @@ import {
   Metric,
   METRICS,
   METRIC_QUERY_TYPES,
+  MIN_SEVERITY_QUERY_TYPES,
   QUERY_TYPES,
   QueryType,
+  SEVERITIES,
+  Severity,
   WHAT_IF_QUERY_TYPES,
 } from '../types';
 import { MaintainerSelect } from './MaintainerSelect';
@@ -35,6 +46,19 @@ export const SEVERAL_SERVICES_WARNING = 'applies to every service of this query'
 export const NO_LAST_HOP_WARNING =
   'no selected metric uses it: add a deployed metric (deployed versions behind, deployed lag, rollout lag, deployed security or end of life)';
 
+/** Under the minimum severity field. */
+export const MIN_SEVERITY_DESCRIPTION =
+  'Only advisories rated at least this count in the security metrics and the advisory columns; their series get a min_severity label.';
+/** Under a stored minimum severity that no selected metric of a lag or current query uses. */
+export const NO_SECURITY_METRIC_WARNING =
+  'no selected metric uses it: add a security metric (security fixes behind, security lag, security severity or their deployed versions)';
+
+/** "Any" (every advisory counts) is the empty value: the query then has no minSeverity. */
+const minSeverityOptions: Array<{ label: string; value: Severity | ''; description: string }> = [
+  { label: 'Any', value: '', description: 'Every advisory counts.' },
+  ...SEVERITIES.map((s) => ({ label: s.label, value: s.value, description: s.hint })),
+];
+
 const queryTypeOptions = QUERY_TYPES.map((t) => ({ label: t.label, value: t.value, description: t.hint }));
 const metricOption = (m: (typeof METRICS)[number]): ComboboxOption<string> => ({
   label: m.label,
@@ -51,7 +75,8 @@ function metricOptionsFor(queryType: QueryType): Array<ComboboxOption<string>> {
 /**
  * The query after switching to another query type: a lag query drops the
  * metrics it does not answer (verdict; the last one falls back to lag), and
- * an events query drops the what-if version, which its editor does not show.
+ * an events query drops the what-if version and the minimum severity, which
+ * its editor does not show (and the backend refuses there).
  */
 function switchQueryType(query: LagwatchQuery, queryType: QueryType): LagwatchQuery {
   const next: LagwatchQuery = { ...query, queryType };
@@ -64,6 +89,9 @@ function switchQueryType(query: LagwatchQuery, queryType: QueryType): LagwatchQu
   }
   if (!WHAT_IF_QUERY_TYPES.includes(queryType)) {
     delete next.deployedVersion;
+  }
+  if (!MIN_SEVERITY_QUERY_TYPES.includes(queryType)) {
+    delete next.minSeverity;
   }
   return next;
 }
@@ -98,6 +126,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
     ...(coversSeveralServices(query.services, variableInfo) ? [SEVERAL_SERVICES_WARNING] : []),
     ...(queryType !== 'status' && !hasLastHopMetric(queryWithMetrics) ? [NO_LAST_HOP_WARNING] : []),
   ];
+  const showMinSeverity = showsMinSeverity(queryWithMetrics, queryType);
   const serviceChoices = useMemo(
     () => serviceOptions(catalog.services, variables, query.services ?? []),
     [catalog.services, variables, query.services]
@@ -113,6 +142,14 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
     const next: LagwatchQuery = { ...query, queryType, deployedVersion };
     if (deployedVersion === undefined) {
       delete next.deployedVersion;
+    }
+    commit(next);
+  };
+
+  const changeMinSeverity = (minSeverity: Severity | '') => {
+    const next: LagwatchQuery = { ...query, queryType, minSeverity };
+    if (minSeverity === '') {
+      delete next.minSeverity;
     }
     commit(next);
   };
@@ -187,6 +224,25 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, fixedQuer
         )}
         {showWhatIf && (
           <WhatIfVersionField value={query.deployedVersion} onChange={changeWhatIf} warnings={whatIfWarnings} />
+        )}
+        {showMinSeverity && (
+          <Field label="Minimum severity" description={MIN_SEVERITY_DESCRIPTION} noMargin>
+            <div>
+              <RadioButtonGroup<Severity | ''>
+                aria-label="Minimum severity"
+                options={minSeverityOptions}
+                value={query.minSeverity ?? ''}
+                onChange={changeMinSeverity}
+              />
+              {queryType !== 'status' && !hasSecurityMetric(queryWithMetrics) && (
+                <div>
+                  <Text variant="bodySmall" color="warning">
+                    {NO_SECURITY_METRIC_WARNING}
+                  </Text>
+                </div>
+              )}
+            </div>
+          </Field>
         )}
         {queryType === 'events' && (
           <Field label="Event kinds" noMargin>

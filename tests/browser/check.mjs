@@ -3,7 +3,7 @@
 // Lagwatch settings page and query editor. Exits non-zero on the first failed
 // check. Usage: node tests/browser/check.mjs http://127.0.0.1:<port>
 // (scripts/browser-check.sh builds the harness and runs the server first).
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,24 @@ const TOKEN = 'ghp_harnessTOKEN0123456789abcdef';
 const TIMEOUT_MS = 15000;
 const WATCHDOG_MS = 180000;
 const MAX_SCREENSHOT_BYTES = 300 * 1024;
+// The answers the harness server sends (the Go handlers' output, canned/README.md).
+const canned = (name) => JSON.parse(readFileSync(path.join(here, 'canned', `${name}.json`), 'utf8'));
+const CHECK = canned('check');
+const DISCOVER = canned('discover');
+
+// A catalog without ollama, for the Add service flow (the example catalog has it).
+const CHROMADB_CATALOG = [
+  '# one service; Add service appends more',
+  'services:',
+  '  - name: chromadb',
+  '    maintainer: community',
+  '    upstream:',
+  '      repo: chroma-core/chroma',
+  '    chart:',
+  '      repository: https://amikos-tech.github.io/chromadb-chart/',
+  '      name: chromadb',
+  '',
+].join('\n');
 
 // The catalog of the brief: `repo: ollama` (line 5) is not owner/name.
 const BAD_CATALOG = [
@@ -96,11 +114,33 @@ async function until(fn, what, timeoutMs = TIMEOUT_MS) {
   throw new Error(`FAIL: timed out waiting for ${what}${last !== false && last !== undefined ? `: ${last}` : ''}`);
 }
 
-async function screenshot(page, name) {
+/**
+ * Saves a screenshot and checks its size: the whole page, or with `clip`
+ * ({x, y, width, height} in page coordinates) only that part of it.
+ */
+async function screenshot(page, name, clip) {
   const file = path.join(shots, name);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: true, ...(clip ? { clip } : {}) });
   const size = statSync(file).size;
   check(size < MAX_SCREENSHOT_BYTES, `${name} is under 300 KB (${Math.round(size / 1024)} KB)`);
+}
+
+/** The page area from the top of `from` to the bottom of `to` (locators), the page's width, with a margin. */
+async function area(page, from, to, margin = 12) {
+  const scroll = await page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }));
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  const width = page.viewportSize().width;
+  const y = Math.max(0, a.y + scroll.y - margin);
+  return { x: 0, y, width, height: b.y + scroll.y + b.height + margin - y };
+}
+
+/** Pastes text into the catalog's Monaco editor, replacing it (Monaco auto-indents typed newlines, keeps pasted text). */
+async function pasteCatalog(page, text) {
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.locator('.monaco-editor').first().click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('ControlOrMeta+V');
 }
 
 async function configEditor(page) {
@@ -154,10 +194,7 @@ async function configEditor(page) {
 
   // 4. A bad catalog typed into the editor is listed with line, service and field.
   // Pasted, as a user would: Monaco auto-indents typed newlines, but keeps pasted text as it is.
-  await page.evaluate((text) => navigator.clipboard.writeText(text), BAD_CATALOG);
-  await editor.click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.press('ControlOrMeta+V');
+  await pasteCatalog(page, BAD_CATALOG);
   await page.getByText('Catalog has 1 problem').waitFor();
   check(true, 'bad catalog: "Catalog has 1 problem"');
   const errors = page.getByRole('list', { name: 'Catalog errors' }).getByRole('listitem');
@@ -177,7 +214,198 @@ async function configEditor(page) {
   check(!JSON.stringify(h.options).includes(TOKEN), 'token is nowhere in the saved settings model');
 
   await page.mouse.click(5, 5); // blur the editor: no cursor or selection highlight in the screenshot
-  await screenshot(page, 'config-editor.png');
+  // The whole page is about 4000 px tall (400 KB as PNG, over the limit): one screenshot per part
+  // instead, the first 800 px (GitHub and OCI settings), the catalog with its error, and below the
+  // Service check and Add service panels.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'config-editor.png', { x: 0, y: 0, width: 1100, height: 800 });
+  await screenshot(
+    page,
+    'config-catalog.png',
+    await area(
+      page,
+      page.locator('legend', { hasText: /^Catalog$/ }),
+      page.getByRole('list', { name: 'Catalog errors' })
+    )
+  );
+
+  await urlSettings(page);
+  await serviceCheck(page);
+  await addService(page);
+}
+
+/** The end of life data URL and the OCI token hosts: a bad value is refused with the value named. */
+async function urlSettings(page) {
+  const eol = page.locator('#lagwatch-eol-url');
+  check((await eol.getAttribute('placeholder')) === 'https://endoflife.date', 'EOL URL field shows the default');
+  await eol.fill('ftp://endoflife.date');
+  const eolError = '"ftp://endoflife.date" is not an http(s) URL: use one such as https://endoflife.date';
+  await page.getByText(eolError, { exact: true }).waitFor();
+  check(true, `EOL URL "ftp://endoflife.date" is refused, named: ${eolError}`);
+  await eol.fill('https://u:p4ss@eol.example');
+  await page
+    .getByText('"https://u:xxxxx@eol.example": endoflife.date needs no credentials', { exact: false })
+    .waitFor();
+  check(
+    !(await page.evaluate(() => document.body.innerText.includes('p4ss'))),
+    'EOL URL with credentials is refused, named with the password masked'
+  );
+  await eol.fill('http://127.0.0.1:8080');
+  let h = await harnessWhen(page, (x) => x.options.jsonData.eolUrl === 'http://127.0.0.1:8080');
+  check(
+    h.options.jsonData.eolUrl === 'http://127.0.0.1:8080' && !(await page.getByText(/is not an http\(s\) URL/).count()),
+    'EOL URL http://127.0.0.1:8080 is accepted into jsonData.eolUrl',
+    h.options.jsonData.eolUrl
+  );
+
+  const hosts = page.locator('#lagwatch-oci-token-hosts');
+  await hosts.fill('auth.registry.example.com, 169.254.169.254');
+  const hostsError = '"169.254.169.254" is a link-local or non-unicast address, never a token service';
+  await page.getByText(hostsError, { exact: true }).waitFor();
+  check(true, `OCI token hosts: a link-local entry is refused, named: ${hostsError}`);
+  await hosts.fill('auth.registry.example.com https://login.example.net');
+  await page.getByText('"https://login.example.net" is not a host name or HOST:PORT', { exact: true }).waitFor();
+  check(true, 'OCI token hosts: a URL entry is refused, named');
+  await hosts.fill('auth.registry.example.com, login.example.net:8443');
+  h = await harnessWhen(
+    page,
+    (x) => x.options.jsonData.ociTokenHosts === 'auth.registry.example.com, login.example.net:8443'
+  );
+  check(
+    h.options.jsonData.ociTokenHosts === 'auth.registry.example.com, login.example.net:8443' &&
+      !(await page.getByText(/not a host name|never a token service/).count()),
+    'OCI token hosts "auth.registry.example.com, login.example.net:8443" accepted into jsonData.ociTokenHosts',
+    h.options.jsonData.ociTokenHosts
+  );
+}
+
+/** The Service check panel: GET /check and GET /services of the saved settings, one entry per service. */
+async function serviceCheck(page) {
+  const list = page.getByRole('list', { name: 'Service check' });
+  await list.waitFor();
+  const h = await harness(page);
+  check(
+    h.requests.some((r) => r.method === 'GET' && r.url.endsWith('/resources/check')),
+    'Service check asked GET /check'
+  );
+  const bad = CHECK.results.find((r) => !r.ok);
+  const good = CHECK.results.length - CHECK.problems;
+  const summary = `${CHECK.services} services: ${good} look right, ${CHECK.problems} has problems`;
+  await page.getByText(summary, { exact: true }).waitFor();
+  check(true, `Service check summary "${summary}"`);
+
+  const ollama = list.getByRole('listitem', { name: 'Service ollama', exact: true });
+  const ollamaText = await ollama.innerText();
+  check(
+    ollamaText.includes('looks right') && ollamaText.includes('Coverage: 20 of 20 (100 %)'),
+    'Service check: ollama looks right, coverage 20 of 20 (100 %)',
+    ollamaText
+  );
+  check(
+    ollamaText.includes('Security: advisories') &&
+      ollamaText.includes('End of life: none (no eol.product in the catalog)'),
+    "Service check: ollama's security input (advisories) and none for end of life",
+    ollamaText
+  );
+
+  const item = list.getByRole('listitem', { name: `Service ${bad.service}`, exact: true });
+  const problems = await item
+    .getByRole('list', { name: `Problems of ${bad.service}` })
+    .getByRole('listitem')
+    .allInnerTexts();
+  check(
+    JSON.stringify(problems) === JSON.stringify(bad.problems.map((p) => p.message)),
+    `Service check: ${bad.service} lists its ${bad.problems.length} problems`,
+    problems
+  );
+  check(
+    (await item.innerText()).includes(`${bad.problems.length} problems`),
+    `${bad.service} is badged "${bad.problems.length} problems"`
+  );
+  const fix = bad.fixes[0];
+  const fixes = await item
+    .getByRole('list', { name: `Fixes for ${bad.service}` })
+    .getByRole('listitem')
+    .allInnerTexts();
+  const wantFix = `Set ${fix.field} to ${fix.value} — ${fix.evidence} (coverage then 20 of 20 (100 %))`;
+  check(fixes.length === 1 && fixes[0].replace(/\s+/g, ' ') === wantFix, `Service check: fix "${wantFix}"`, fixes);
+  await screenshot(
+    page,
+    'config-service-check.png',
+    await area(page, page.getByRole('heading', { name: 'Service check' }), item)
+  );
+}
+
+/** Add service: GET /discover for a chart, its verified proposal, appended to the inline catalog once. */
+async function addService(page) {
+  const proposal = DISCOVER.proposals[0];
+  const name = proposal.service.name;
+  // The bad catalog above names ollama: the proposal is offered but cannot be added twice.
+  await page.locator('#lagwatch-discover-location').fill('ftp://charts.example');
+  await page.getByRole('button', { name: 'Discover' }).click();
+  await page
+    .getByText('"ftp://charts.example" is neither an http(s) Helm repository URL nor an oci:// chart')
+    .waitFor();
+  check(true, 'Add service: "ftp://charts.example" is refused, named, before any request');
+  await page.locator('#lagwatch-discover-location').fill(proposal.chart.repository);
+  await page.locator('#lagwatch-discover-chart').fill(proposal.chart.name);
+  await page.getByRole('button', { name: 'Discover' }).click();
+  const item = page.getByRole('listitem', { name: `Proposal ${proposal.chart.name}` });
+  await item.waitFor();
+  let h = await harness(page);
+  const asked = h.requests.filter((r) => r.url.includes('/resources/discover')).map((r) => r.url);
+  check(
+    asked.length === 1 &&
+      asked[0].endsWith(
+        `/resources/discover?${new URLSearchParams({ repo: proposal.chart.repository, chart: proposal.chart.name })}`
+      ),
+    'Add service asked GET /discover?repo=…&chart=ollama once',
+    asked
+  );
+  const text = await item.innerText();
+  check(
+    text.includes('verified') && text.includes('Upstream ollama/ollama, coverage 20 of 20 (100 %)'),
+    'Add service: the proposal is verified, upstream ollama/ollama, coverage 20 of 20 (100 %)',
+    text
+  );
+  const evidence = await item
+    .getByRole('list', { name: `Evidence for ${proposal.chart.name}` })
+    .getByRole('listitem')
+    .allInnerTexts();
+  check(
+    JSON.stringify(evidence) === JSON.stringify(proposal.evidence),
+    'Add service: its evidence is listed',
+    evidence
+  );
+  const present = page.getByRole('button', { name: `${name} is in the catalog` });
+  check(await present.isDisabled(), `Add service: "${name} is in the catalog" (the bad catalog names it), disabled`);
+
+  // A catalog without ollama: the entry is appended after the last service, with its evidence as comments.
+  await pasteCatalog(page, CHROMADB_CATALOG);
+  await page.getByText('Catalog is valid: 1 service').waitFor();
+  await page.mouse.click(5, 5);
+  await page.getByRole('button', { name: `Add ${name} to the catalog` }).click();
+  await page.getByText(`Added ${name} to the inline catalog.`, { exact: false }).waitFor();
+  h = await harnessWhen(page, (x) => x.options.jsonData.catalog !== CHROMADB_CATALOG);
+  const catalog = h.options.jsonData.catalog;
+  const appended = catalog.startsWith(CHROMADB_CATALOG) ? catalog.slice(CHROMADB_CATALOG.length) : '';
+  check(
+    appended.startsWith(`  # ${proposal.evidence[0]}\n`) &&
+      appended.includes(`\n  - name: ${name}\n    maintainer: community\n    upstream:\n      repo: ollama/ollama\n`) &&
+      appended.includes('\n      versionFrom: appVersion\n') &&
+      appended.includes('\n    advisories:\n      ecosystem: go\n'),
+    'Add service appends the entry (evidence as comments, upstream, versionFrom, advisories) after the catalog as it was',
+    catalog
+  );
+  await page.getByText('Catalog is valid: 2 services').waitFor();
+  check(true, 'the catalog with the added entry is validated: "Catalog is valid: 2 services"');
+  await page.getByRole('button', { name: `${name} is in the catalog` }).waitFor();
+  check(true, `Add service: the button now says "${name} is in the catalog"`);
+  await screenshot(
+    page,
+    'config-add-service.png',
+    await area(page, page.getByRole('heading', { name: 'Add service' }), item)
+  );
 }
 
 async function queryEditor(page) {
@@ -210,6 +438,11 @@ async function queryEditor(page) {
       whatIfShown === (value === 'status'),
       `What-if version ${whatIfShown ? 'shown' : 'hidden'} for ${value} (metrics: lag)`
     );
+    const severityShown = await minSeverity(page).isVisible();
+    check(
+      severityShown === (value === 'status'),
+      `Minimum severity ${severityShown ? 'shown' : 'hidden'} for ${value} (metrics: lag)`
+    );
   }
 
   // Services come from GET /services (plus the dashboard variables).
@@ -228,7 +461,7 @@ async function queryEditor(page) {
     offered.some((t) => t.includes('vendor · vllm-project/production-stack')),
     'service options describe maintainer and repo'
   );
-  await page.getByRole('option', { name: /^ollama/ }).click();
+  await page.getByRole('option', { name: /^ollama community/ }).click();
   await page.getByRole('option', { name: /^vllm-stack/ }).click();
   await page.keyboard.press('Escape');
   const services = '["ollama","vllm-stack"]';
@@ -314,6 +547,149 @@ async function queryEditor(page) {
   await page.keyboard.press('Escape');
 }
 
+const minSeverity = (page) => page.getByRole('radiogroup', { name: 'Minimum severity' });
+
+/**
+ * Opens the metrics menu and types a filter into it. The menu clears the input
+ * as it opens, and the last filter stays after Escape: the filter is set once
+ * the menu is open, and again until the input holds it.
+ */
+async function filterMetrics(page, filter) {
+  const input = page.locator('#lagwatch-metrics');
+  await input.click();
+  await page.getByRole('option').first().waitFor();
+  await until(async () => {
+    if ((await input.inputValue()) === filter) {
+      return true;
+    }
+    await input.fill(filter);
+    return `the filter reads ${await input.inputValue()}`;
+  }, `the metrics filter "${filter}"`);
+}
+
+/**
+ * Which of the metric labels the metrics menu offers once `filter` is typed.
+ * An option's accessible name is its label, a space and its description.
+ */
+async function metricsOffered(page, filter, labels) {
+  await filterMetrics(page, filter);
+  const found = [];
+  for (const label of labels) {
+    const option = page.getByRole('option', { name: new RegExp(`^${label} \\S`) });
+    if (
+      await option.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false
+      )
+    ) {
+      found.push(label);
+    }
+  }
+  await page.keyboard.press('Escape');
+  return found;
+}
+
+/**
+ * Picks a minimum severity. The pointer first leaves the query type buttons,
+ * whose hint tooltip can cover the field just below them.
+ */
+async function pickSeverity(page, label) {
+  await page.mouse.move(0, 0);
+  const radio = minSeverity(page).getByRole('radio', { name: label });
+  await until(async () => {
+    if (await radio.isChecked()) {
+      return true;
+    }
+    await radio.click();
+    return false;
+  }, `Minimum severity ${label} checked`);
+}
+
+/** The security and end-of-life metrics, and the minimum severity they take (continues queryEditor's query). */
+async function querySecurity(page) {
+  await page.keyboard.press('Escape');
+  check(!(await minSeverity(page).isVisible()), 'Minimum severity hidden: no security metric selected');
+  const wantSecurity = [
+    'Security fixes behind',
+    'Security lag',
+    'Security severity',
+    'Deployed security fixes behind',
+    'Deployed security lag',
+    'Deployed security severity',
+  ];
+  const security = await metricsOffered(page, 'security', wantSecurity);
+  check(
+    security.length === wantSecurity.length,
+    `metrics offer the security metrics: ${wantSecurity.join(', ')}`,
+    security
+  );
+  const wantEol = ['End of life', 'Deployed end of life'];
+  const wantSupport = ['Support left', 'Deployed support left'];
+  const eol = [
+    ...(await metricsOffered(page, 'end of life', wantEol)),
+    ...(await metricsOffered(page, 'support left', wantSupport)),
+  ];
+  check(eol.length === 4, `metrics offer the end-of-life metrics: ${[...wantEol, ...wantSupport].join(', ')}`, eol);
+
+  await filterMetrics(page, 'deployed security lag');
+  await page.getByRole('option', { name: /^Deployed security lag/ }).click();
+  await page.keyboard.press('Escape');
+  let h = await harnessWhen(page, (x) => (x.query.metrics ?? []).includes('deployed_security_lag'));
+  check(
+    JSON.stringify(h.query.metrics) === '["lag","versions_behind","drift","deployed_lag","deployed_security_lag"]',
+    'picked the metric deployed security lag',
+    h.query.metrics
+  );
+  await minSeverity(page).waitFor();
+  check(
+    await minSeverity(page).getByRole('radio', { name: 'Any' }).isChecked(),
+    'Minimum severity shown once a security metric is selected, Any checked'
+  );
+  const options = await minSeverity(page)
+    .getByRole('radio')
+    .evaluateAll((els) => els.map((e) => e.labels?.[0]?.innerText.trim()));
+  check(
+    JSON.stringify(options) === '["Any","Low","Medium","High","Critical"]',
+    'Minimum severity offers Any, Low, Medium, High, Critical',
+    options
+  );
+  await page.getByText('series get a min_severity label', { exact: false }).first().waitFor();
+  check(true, 'Minimum severity says what it does (advisories rated at least this count; min_severity label)');
+
+  await pickSeverity(page, 'High');
+  h = await harnessWhen(page, (x) => x.query.minSeverity === 'high');
+  check(h.query.minSeverity === 'high', 'selecting High writes minSeverity "high" into the query JSON', h.query);
+  await page.setViewportSize({ width: 1100, height: 420 });
+  await screenshot(page, 'query-editor-min-severity.png');
+
+  await page.getByRole('radio', { name: 'Current', exact: true }).check();
+  h = await harnessWhen(page, (x) => x.query.queryType === 'current');
+  check(
+    h.query.minSeverity === 'high' && (await minSeverity(page).getByRole('radio', { name: 'High' }).isChecked()),
+    'a current query keeps minSeverity "high"',
+    h.query
+  );
+  await page.getByRole('radio', { name: 'Events', exact: true }).check();
+  h = await harnessWhen(page, (x) => x.query.queryType === 'events');
+  check(
+    !(await minSeverity(page).isVisible()) && h.query.minSeverity === undefined,
+    'events: Minimum severity hidden and minSeverity dropped from the query (the backend refuses it there)',
+    h.query
+  );
+  await page.getByRole('radio', { name: 'Status', exact: true }).check();
+  await minSeverity(page).waitFor();
+  await pickSeverity(page, 'Critical');
+  h = await harnessWhen(page, (x) => x.query.queryType === 'status' && x.query.minSeverity === 'critical');
+  check(
+    h.query.minSeverity === 'critical',
+    'status: Minimum severity shown, Critical writes minSeverity "critical"',
+    h.query
+  );
+  await pickSeverity(page, 'Any');
+  h = await harnessWhen(page, (x) => !('minSeverity' in x.query));
+  check(!('minSeverity' in h.query), 'Any removes minSeverity from the query JSON', h.query);
+}
+
 const userDataDir = mkdtempSync(path.join(tmpdir(), 'lagwatch-chromium-'));
 let context;
 let failed = false;
@@ -359,6 +735,7 @@ try {
 
   await configEditor(page);
   await queryEditor(page);
+  await querySecurity(page);
   check(pageErrors.length === 0, 'no uncaught errors in the page', pageErrors);
   console.log(`\nbrowser check: ${passed} checks passed; screenshots in ${path.relative(process.cwd(), shots)}/`);
 } catch (err) {

@@ -1,11 +1,16 @@
 // Harness server for scripts/browser-check.sh: serves tests/browser/dist and
-// index.html on 127.0.0.1, and answers the two Lagwatch resources with canned
-// data shaped like pkg/plugin/resources.go:
-//   GET  /api/datasources/uid/<uid>/resources/services
-//   POST /api/datasources/uid/<uid>/resources/validate  {"catalog": "<yaml>"}
+// index.html on 127.0.0.1, and answers the Lagwatch resources the editors call:
+//   GET  /api/datasources/uid/<uid>/resources/services   canned/services.json
+//   GET  /api/datasources/uid/<uid>/resources/check      canned/check.json
+//   GET  /api/datasources/uid/<uid>/resources/discover   canned/discover.json for its
+//        repo and chart; without repo or oci the Go handler's 400 error
+//   POST /api/datasources/uid/<uid>/resources/validate   {"catalog": "<yaml>"}: one
+//        canned error for `repo: ollama`, else valid with the `- name:` count
+// The canned answers are the Go handlers' own output (canned/README.md).
 // Prints "listening <port>" once ready. Exits by itself after
 // LAGWATCH_HARNESS_TTL seconds (default 300) even if nobody stops it.
 import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,15 +23,26 @@ const ICON_PREFIX = '/public/build/img/icons/';
 const ttlSeconds = Number(process.env.LAGWATCH_HARNESS_TTL || 300);
 const port = Number(process.env.LAGWATCH_HARNESS_PORT || 0);
 
-const SERVICES = {
-  services: [
-    { name: 'ollama', maintainer: 'community', repo: 'ollama/ollama', chart: 'ollama' },
-    { name: 'chromadb', maintainer: 'community', repo: 'chroma-core/chroma', chart: 'chromadb' },
-    { name: 'vllm-stack', maintainer: 'vendor', repo: 'vllm-project/production-stack', chart: 'vllm-stack' },
-    { name: 'gpu-operator', maintainer: 'vendor', repo: 'NVIDIA/gpu-operator', chart: 'gpu-operator' },
-  ],
-  maintainers: ['community', 'vendor'],
-};
+const canned = (name) => JSON.parse(readFileSync(path.join(here, 'canned', `${name}.json`), 'utf8'));
+const SERVICES = canned('services');
+const CHECK = canned('check');
+const DISCOVER = canned('discover');
+const DISCOVERED = DISCOVER.proposals[0].chart;
+
+/**
+ * GET /discover: the canned answer for its chart; the Go handler's error
+ * without repo or oci. Other charts were not recorded: 404, saying so.
+ */
+function discover(params) {
+  const repos = params.getAll('repo');
+  if (repos.length === 0 && !params.get('oci')) {
+    return [400, { error: 'discover: give repo=URL (and chart=NAME), oci=oci://HOST/PATH/NAME or prometheus=true' }];
+  }
+  if (repos.length === 1 && repos[0] === DISCOVERED.repository && params.get('chart') === DISCOVERED.name) {
+    return [200, DISCOVER];
+  }
+  return [404, { error: `harness: only discover?repo=${DISCOVERED.repository}&chart=${DISCOVERED.name} is recorded` }];
+}
 
 /** The one error the backend reports for `repo: ollama` (not owner/name); anything else is valid. */
 function validate(catalog) {
@@ -77,6 +93,12 @@ const server = createServer(async (req, res) => {
   try {
     if (resource && resource[1] === 'services' && req.method === 'GET') {
       return send(res, 200, SERVICES);
+    }
+    if (resource && resource[1] === 'check' && req.method === 'GET') {
+      return send(res, 200, CHECK);
+    }
+    if (resource && resource[1] === 'discover' && req.method === 'GET') {
+      return send(res, ...discover(url.searchParams));
     }
     if (resource && resource[1] === 'validate' && req.method === 'POST') {
       let body;
