@@ -111,52 +111,17 @@ func (s *Source) fetchAdvisories(ctx context.Context, eco, pkg string, prev *cac
 
 func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPage int, prev *cache.Entry[advisoryList]) (cache.Entry[advisoryList], error) {
 	q := url.Values{"ecosystem": {eco}, "affects": {pkg}, "per_page": {strconv.Itoa(perPage)}}
-	next := s.base + "/advisories?" + q.Encode()
 	what := "advisories of " + pkg
 	var out cache.Entry[advisoryList]
-	seen := map[string]bool{}
 	var problems []string
-	for page := 1; next != ""; page++ {
-		if seen[next] {
-			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("%s: GitHub's next-page link points back to a page already read; stopped after %d pages", what, page-1)))
-			break
-		}
-		seen[next] = true
-		if page > maxAdvisoryPages {
-			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("%s: only the first %d pages were read", what, maxAdvisoryPages)))
-			break
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", what, err)
-		}
-		if page == 1 {
-			prev.Condition(req)
-		}
-		resp, err := s.send(req, resourceCore, what)
-		if err != nil {
-			return out, err
-		}
-		if page == 1 && resp.StatusCode == http.StatusNotModified && prev != nil {
-			resp.Body.Close()
-			return *prev, nil
-		}
-		if resp.StatusCode != http.StatusOK {
-			err := s.statusError(what, req, resp)
-			resp.Body.Close()
-			return out, err
-		}
-		if page == 1 {
-			out.ETag = resp.Header.Get("ETag")
-		}
+	w, err := walkList(ctx, s, s.base+"/advisories?"+q.Encode(), what, what, "first", maxAdvisoryPages, prev, func(_ int, resp *http.Response) (bool, error) {
 		c := &capped{r: resp.Body, n: MaxAdvisoryPageBytes}
 		items, notes, err := DecodeAdvisoriesPage(c)
-		resp.Body.Close()
 		if err != nil && c.hit {
 			err = fmt.Errorf("the answer is larger than %d MB, more than any page of advisories", MaxAdvisoryPageBytes>>20)
 		}
 		if err != nil {
-			return out, fmt.Errorf("%s: GET %s: %w", what, req.URL.RequestURI(), err)
+			return true, err
 		}
 		problems = append(problems, notes...)
 		for _, a := range items {
@@ -165,12 +130,16 @@ func (s *Source) fetchAdvisoryPages(ctx context.Context, eco, pkg string, perPag
 			}
 			out.Value.advisories = append(out.Value.advisories, a.Advisory)
 		}
-		next, err = nextLink(req.URL, resp.Header.Values("Link"))
-		if err != nil {
-			return out, fmt.Errorf("%s: GET %s: %w", what, req.URL.RequestURI(), err)
-		}
+		return false, nil
+	})
+	switch {
+	case err != nil:
+		return out, err
+	case w.notModified:
+		return *prev, nil
 	}
-	out.Value.notices = append(out.Value.notices, sources.OneNotice(what, problems)...)
+	out.ETag, out.LastModified = w.etag, w.lastModified
+	out.Value.notices = append(append(out.Value.notices, w.notices...), sources.OneNotice(what, problems)...)
 	return out, nil
 }
 

@@ -66,56 +66,21 @@ type releaseJSON struct {
 // fetchReleases lists the releases of repo through every page. Page 1 is
 // asked with the ETag of prev: a 304 returns prev as it is.
 func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, prev *cache.Entry[timeline]) (cache.Entry[timeline], error) {
-	next := fmt.Sprintf("%s/repos/%s/%s/releases?per_page=100", s.base, url.PathEscape(owner), url.PathEscape(name))
+	first := fmt.Sprintf("%s/repos/%s/%s/releases?per_page=100", s.base, url.PathEscape(owner), url.PathEscape(name))
 	var out cache.Entry[timeline]
-	seenPage := map[string]bool{}
 	seenTag := map[string]bool{}
-	for page := 1; next != ""; page++ {
-		if seenPage[next] {
-			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("releases of %s: GitHub's next-page link points back to a page already read; stopped after %d pages", repo, page-1)))
-			break
-		}
-		seenPage[next] = true
-		if page > maxPages {
-			out.Value.notices = append(out.Value.notices, sources.Notice(fmt.Sprintf("releases of %s: only the newest %d pages were read", repo, maxPages)))
-			break
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
-		if err != nil {
-			return out, fmt.Errorf("releases of %s: %w", repo, err)
-		}
-		if page == 1 {
-			prev.Condition(req)
-		}
-		resp, err := s.send(req, resourceCore, repo)
-		if err != nil {
-			return out, err
-		}
-		if page == 1 && resp.StatusCode == http.StatusNotModified && prev != nil {
-			resp.Body.Close()
-			return *prev, nil
-		}
-		if resp.StatusCode != http.StatusOK {
-			err := s.statusError(repo, req, resp)
-			resp.Body.Close()
-			return out, err
-		}
-		if page == 1 {
-			out.ETag = resp.Header.Get("ETag")
-			out.LastModified = resp.Header.Get("Last-Modified")
-		}
+	kept := false
+	w, err := walkList(ctx, s, first, "releases of "+repo, repo, "newest", maxPages, prev, func(page int, resp *http.Response) (bool, error) {
 		pageReleases, err := decodePage(resp.Body, decodeReleasesPage)
-		resp.Body.Close()
 		if err != nil {
-			return out, fmt.Errorf("releases of %s: GET %s: %w", repo, req.URL.RequestURI(), err)
+			return true, err
 		}
 		s.parses.Add(1)
 		if page == 1 && prev != nil && prev.ETag == "" && coveredBy(pageReleases, prev.Value.releases) {
 			// The list came from a GraphQL batch (no ETag): page 1 holds
 			// nothing new, so keep it and revalidate with this ETag from now on.
-			kept := *prev
-			kept.ETag, kept.LastModified = out.ETag, out.LastModified
-			return kept, nil
+			kept = true
+			return true, nil
 		}
 		for _, r := range pageReleases {
 			if seenTag[r.Tag] {
@@ -124,11 +89,20 @@ func (s *Source) fetchReleases(ctx context.Context, repo, owner, name string, pr
 			seenTag[r.Tag] = true
 			out.Value.releases = append(out.Value.releases, r)
 		}
-		next, err = nextLink(req.URL, resp.Header.Values("Link"))
-		if err != nil {
-			return out, fmt.Errorf("releases of %s: GET %s: %w", repo, req.URL.RequestURI(), err)
-		}
+		return false, nil
+	})
+	switch {
+	case err != nil:
+		return out, err
+	case w.notModified:
+		return *prev, nil
+	case kept:
+		k := *prev
+		k.ETag, k.LastModified = w.etag, w.lastModified
+		return k, nil
 	}
+	out.ETag, out.LastModified = w.etag, w.lastModified
+	out.Value.notices = append(out.Value.notices, w.notices...)
 	sortNewestFirst(out.Value.releases)
 	return out, nil
 }
