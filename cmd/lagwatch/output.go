@@ -135,9 +135,6 @@ func orDash(s string) string {
 	return s
 }
 
-// severityWords are the words of the severity codes (engine.Severity).
-var severityWords = []string{"none", "low", "medium", "high", "critical"}
-
 // security is the compact security cell: "0" when no released fix is
 // missing, else "2 high 51d" (fixes behind, the highest severity, how long
 // the oldest missing fix has been out); "-" when null. prefix is "" for the
@@ -151,8 +148,8 @@ func security(r row, prefix string) string {
 		return "0"
 	}
 	sev := "-"
-	if c, ok := r[prefix+"security_severity"].(int64); ok && c >= 0 && int(c) < len(severityWords) {
-		sev = severityWords[c]
+	if c, ok := r[prefix+"security_severity"].(int64); ok && c >= int64(engine.SeverityNone) && c <= int64(engine.SeverityCritical) {
+		sev = engine.Severity(c).String()
 	}
 	return fmt.Sprintf("%d %s %s", n, sev, days(r[prefix+"security_lag"]))
 }

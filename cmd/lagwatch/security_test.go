@@ -108,7 +108,7 @@ func TestReportSecurity(t *testing.T) {
 	lag := time.Date(2024, 6, 28, 0, 0, 0, 0, time.UTC).Sub(time.Date(2024, 5, 7, 17, 48, 32, 0, time.UTC)).Seconds()
 	row := tableRow(t, out, "ollama")
 	// SECURITY, EOL, ..., DEPLOYED SECURITY, DEPLOYED EOL
-	if got, want := []string{row[12], row[13], row[17], row[18]}, []string{"0", "-", "1 " + severityWords[sev] + " 51d", "-"}; strings.Join(got, "|") != strings.Join(want, "|") {
+	if got, want := []string{row[12], row[13], row[17], row[18]}, []string{"0", "-", "1 " + sev.String() + " 51d", "-"}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("ollama security cells %q, want %q\n%s", got, want, out)
 	}
 	if row := tableRow(t, out, "chromadb"); row[12] != "-" || row[13] != "-" {

@@ -279,9 +279,9 @@ var v0147 = time.Date(2024, 6, 27, 4, 38, 21, 0, time.UTC)
 // pinned Ollama 0.1.32 against the fake GitHub's advisories (golang/vulndb),
 // and the same query over every advisory beside it, at five times: before
 // Probllama's advisory (nothing counts), late June 2024 (Probllama counts,
-// its fix out for 52 days, but GitHub rates it moderate: no alert), one
+// its fix out for 51.3 days, but GitHub rates it moderate: no alert), one
 // second before and at GHSA-846m's publication (high; its fix 0.1.47 out
-// for 63 days: fires at once), and 2025-09-30 (fires, from the older fix
+// for 62.95 days: over the threshold at once), and 2025-09-30 (fires, from the older fix
 // of GHSA-95j2). The same service without advisories stays null at every
 // time: NoData, never OK.
 func TestSecurityRuleOnOllama0132(t *testing.T) {

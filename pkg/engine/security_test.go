@@ -174,7 +174,7 @@ func TestSecurityOnFixtures(t *testing.T) {
 	// The alert counts high and critical advisories only (a
 	// query's minSeverity "high"): for a deployed 0.1.32 nothing counts
 	// while Probllama (moderate) is the only one; from GHSA-846m's
-	// publication its fix (0.1.47) has been out for 63 days; the
+	// publication its fix (0.1.47) has been out for 62.95 days; the
 	// moderate one published in 2025 changes nothing.
 	high := sec.AtLeast(engine.SeverityHigh)
 	d132, _ := engine.PinnedDeployed("0.1.32")
