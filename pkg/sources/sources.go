@@ -143,9 +143,10 @@ type Advisory struct {
 
 // AdvisoryVulnerability is one affected package of an advisory.
 type AdvisoryVulnerability struct {
-	Package string // the package as the database names it
-	Range   string // vulnerable_version_range, e.g. "< 0.1.34" or ">= 0.3.0, < 0.3.12"
-	Patched string // first_patched_version; "" when none
+	Ecosystem string // the package's ecosystem as the database names it ("go", "pip")
+	Package   string // the package as the database names it
+	Range     string // vulnerable_version_range, e.g. "< 0.1.34" or ">= 0.3.0, < 0.3.12"
+	Patched   string // first_patched_version; "" when none
 }
 
 // AdvisoryRef names the advisories of one upstream: a GitHub advisory

@@ -71,10 +71,11 @@ func (s *Source) Advisories(ctx context.Context, ref sources.AdvisoryRef) ([]sou
 			notices = append(notices, sources.Notice(fmt.Sprintf("advisories of %s: %s", pkg, res.Notice)))
 		}
 		for _, a := range res.Value.advisories {
-			// Only the ranges of the named packages: an advisory may also
-			// name other packages of the ecosystem.
+			// Only the ranges of the named packages in this ecosystem: an
+			// advisory may also name other packages, or a package of the
+			// same name in another ecosystem (npm and pip both have "foo").
 			a.Vulnerabilities = slices.DeleteFunc(slices.Clone(a.Vulnerabilities), func(v sources.AdvisoryVulnerability) bool {
-				return !slices.Contains(ref.Packages, v.Package)
+				return !slices.Contains(ref.Packages, v.Package) || !strings.EqualFold(v.Ecosystem, eco)
 			})
 			if i, ok := byID[a.ID]; ok {
 				for _, v := range a.Vulnerabilities {
@@ -203,7 +204,7 @@ func DecodeAdvisoriesPage(r io.Reader) ([]PageAdvisory, []string, error) {
 			if v.Package == nil || v.VulnerableVersionRange == nil {
 				continue
 			}
-			av := sources.AdvisoryVulnerability{Package: v.Package.Name, Range: *v.VulnerableVersionRange}
+			av := sources.AdvisoryVulnerability{Ecosystem: v.Package.Ecosystem, Package: v.Package.Name, Range: *v.VulnerableVersionRange}
 			if v.FirstPatchedVersion != nil {
 				av.Patched = *v.FirstPatchedVersion
 			}

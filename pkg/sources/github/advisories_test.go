@@ -43,7 +43,7 @@ func TestAdvisoriesFromFakeGitHub(t *testing.T) {
 		}
 		p := byID["GHSA-8hqg-whrw-pv92"]
 		if p.CVE != "CVE-2024-37032" || p.Severity != "medium" || !p.Published.Equal(time.Date(2024, 5, 31, 6, 30, 27, 0, time.UTC)) ||
-			len(p.Vulnerabilities) != 1 || p.Vulnerabilities[0] != (sources.AdvisoryVulnerability{Package: "github.com/ollama/ollama", Range: "< 0.1.34", Patched: "0.1.34"}) {
+			len(p.Vulnerabilities) != 1 || p.Vulnerabilities[0] != (sources.AdvisoryVulnerability{Ecosystem: "go", Package: "github.com/ollama/ollama", Range: "< 0.1.34", Patched: "0.1.34"}) {
 			t.Errorf("Probllama: %+v", p)
 		}
 		if j := byID["GHSA-5jx5-hqx5-2vrj"]; len(j.Vulnerabilities) != 1 || j.Vulnerabilities[0].Package != "github.com/ollama/ollama" || j.Severity != "high" {
@@ -75,8 +75,9 @@ func TestAdvisoriesFromFakeGitHub(t *testing.T) {
 }
 
 // Small pages: the cursor in the Link header is followed to the end.
-// Withdrawn advisories are left out; an advisory naming another package too
-// keeps only the ranges of the service's packages.
+// Withdrawn advisories are left out; an advisory naming another package too,
+// or the same name in another ecosystem, keeps only the ranges of the
+// service's packages in its ecosystem.
 func TestAdvisoriesPaginationAndWithdrawn(t *testing.T) {
 	e := newEnv(t, "", false)
 	e.gh.AddAdvisory(map[string]any{"ghsa_id": "GHSA-wdrn-0000-0000", "severity": "critical", "published_at": "2025-01-01T00:00:00Z",
@@ -85,6 +86,7 @@ func TestAdvisoriesPaginationAndWithdrawn(t *testing.T) {
 	e.gh.AddAdvisory(map[string]any{"ghsa_id": "GHSA-both-0000-0000", "severity": "low", "published_at": "2025-01-01T00:00:00Z",
 		"withdrawn_at": nil, "vulnerabilities": []any{
 			map[string]any{"package": map[string]any{"ecosystem": "go", "name": "example.com/other"}, "vulnerable_version_range": "< 2.0.0", "first_patched_version": "2.0.0"},
+			map[string]any{"package": map[string]any{"ecosystem": "npm", "name": "github.com/ollama/ollama"}, "vulnerable_version_range": "< 5.0.0", "first_patched_version": "5.0.0"},
 			map[string]any{"package": map[string]any{"ecosystem": "go", "name": "github.com/ollama/ollama"}, "vulnerable_version_range": ">= 0.3.0, < 0.3.12", "first_patched_version": "0.3.12"}}})
 	src, err := New(Config{BaseURL: e.gh.URL(), HTTPClient: e.gh.Client(), Now: e.clock.Now})
 	if err != nil {
